@@ -1,0 +1,47 @@
+# Two commands do everything on a fresh machine:
+#   make run    set up, migrate, load demo data, serve http://127.0.0.1:8000
+#   make test   set up (Chromium included) and run the whole suite
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+HOST   ?= 127.0.0.1:8000
+PG_URL ?= postgres://postgres@127.0.0.1:5432/sae_console
+
+.PHONY: setup run test test-sqlite test-postgres lint format check-deploy worker bench clean
+
+$(VENV)/.installed: requirements.lock pyproject.toml
+	@test -x $(PY) || "$$(scripts/find-python.sh)" -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	@touch $@
+
+setup: $(VENV)/.installed
+
+run: setup
+	$(PY) manage.py migrate --no-input
+	$(PY) manage.py seed_demo
+	DJANGO_DEBUG=1 $(PY) manage.py runserver $(HOST)
+
+test: setup
+	@scripts/ensure-chromium.sh
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+test-postgres: setup
+	@scripts/ensure-chromium.sh
+	DATABASE_URL=$(PG_URL) $(PY) -m pytest $(PYTEST_ARGS)
+
+lint: setup
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: setup
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+check-deploy: setup
+	DJANGO_DEBUG=0 DJANGO_SECRET_KEY=$$(head -c 48 /dev/urandom | base64) \
+	  DJANGO_ALLOWED_HOSTS=console.example.com $(PY) manage.py check --deploy --fail-level WARNING
+
+worker: setup
+	$(PY) manage.py db_worker
+
+clean:
+	rm -rf $(VENV) db.sqlite3* staticfiles .test-output

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class ArmsSyncConfig(AppConfig):
+    name = "arms_sync"
+    verbose_name = "ARMS"

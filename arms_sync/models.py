@@ -1,0 +1,126 @@
+"""The ARMS side (SPEC 5, 7): alert contacts, contact groups and notification policies."""
+
+from __future__ import annotations
+
+import secrets
+
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from phonenumber_field.modelfields import PhoneNumberField
+
+from contacts.models import Contact
+from ram_directory.models import Account, AccountScopedQuerySet
+
+MANAGED_PREFIX = "sae:"
+CONTACTS_GROUP = "sae:contacts"
+APPROVERS_GROUP = "sae:approvers"
+DEFAULT_POLICY = "sae:default"
+
+
+def new_arms_contact_id() -> int:
+    return 10**8 + secrets.randbelow(9 * 10**8)
+
+
+class ArmsContact(models.Model):
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="arms_contacts")
+    contact_id = models.BigIntegerField(_("ARMS contact ID"), default=new_arms_contact_id)
+    name = models.CharField(_("name"), max_length=128)
+    phone = PhoneNumberField(_("phone"), blank=True)
+    email = models.EmailField(_("email"), blank=True)
+    ding_robot_url = models.URLField(_("DingTalk robot"), max_length=512, blank=True)
+    ding_robot_secret = models.CharField(_("DingTalk signing secret"), max_length=128, blank=True)
+    wecom_robot_url = models.URLField(_("WeCom robot"), max_length=512, blank=True)
+    # The SAE contact this ARMS contact is linked to (SPEC 5: one-to-one, both sides optional).
+    sae_contact = models.OneToOneField(
+        Contact, null=True, blank=True, on_delete=models.SET_NULL, related_name="arms_contact"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = AccountScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name", "id"]
+        verbose_name = "ARMS contact"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account", "contact_id"], name="arms_contact_id_unique_in_account"
+            ),
+            models.UniqueConstraint(
+                fields=["account", "phone"],
+                condition=~Q(phone=""),
+                name="arms_phone_unique_in_account",
+            ),
+            models.UniqueConstraint(
+                fields=["account", "email"],
+                condition=~Q(email=""),
+                name="arms_email_unique_in_account",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_managed(self) -> bool:
+        """Linked to an SAE contact: deleting or renaming it breaks SAE notifications."""
+        return self.sae_contact_id is not None
+
+
+class ContactGroup(models.Model):
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="contact_groups")
+    name = models.CharField(_("name"), max_length=128)
+    description = models.CharField(_("description"), max_length=256, blank=True)
+    members = models.ManyToManyField(ArmsContact, related_name="groups", blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = AccountScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account", "name"], name="contact_group_name_unique_in_account"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_managed(self) -> bool:
+        return self.name.startswith(MANAGED_PREFIX)
+
+
+class NotificationPolicy(models.Model):
+    """Routes events whose labels match `match_labels` to the contacts of `groups`."""
+
+    account = models.ForeignKey(
+        Account, on_delete=models.CASCADE, related_name="notification_policies"
+    )
+    name = models.CharField(_("name"), max_length=128)
+    # Every key must be present in the event's labels with this value; {} matches every event.
+    match_labels = models.JSONField(_("match labels"), default=dict, blank=True)
+    groups = models.ManyToManyField(ContactGroup, related_name="policies", blank=True)
+    enabled = models.BooleanField(_("enabled"), default=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = AccountScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "notification policies"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account", "name"], name="notification_policy_name_unique_in_account"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_managed(self) -> bool:
+        return self.name.startswith(MANAGED_PREFIX)

@@ -1,0 +1,61 @@
+"""SAE contacts (SPEC 4): who SAE notifies, by phone, mailbox and robots.
+
+This app knows nothing of ARMS: arms_sync listens to this model's signals (ARCHITECTURE).
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from phonenumber_field.modelfields import PhoneNumberField
+
+from ram_directory.models import Account, AccountScopedQuerySet, RamUser
+
+
+class Contact(models.Model):
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="contacts")
+    # The username: one RAM user of the account, or (when empty) the account itself.
+    ram_user = models.ForeignKey(
+        RamUser, null=True, blank=True, on_delete=models.CASCADE, related_name="contacts"
+    )
+    phone = PhoneNumberField(_("Phone Number"), region="CN")
+    mailbox = models.EmailField(_("Mailbox"), blank=True)
+    dingtalk_webhook = models.URLField(_("Dingtalk Robot"), max_length=512, blank=True)
+    dingtalk_secret = models.CharField(_("Dingtalk signing secret"), max_length=128, blank=True)
+    wecom_webhook = models.URLField(_("Wecom Robot"), max_length=512, blank=True)
+    # Who created it: a RAM user, or (when empty) the account owner.
+    created_by = models.ForeignKey(
+        RamUser, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = AccountScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account", "ram_user"], name="one_contact_per_ram_user"
+            ),
+            models.UniqueConstraint(
+                fields=["account"],
+                condition=Q(ram_user__isnull=True),
+                name="one_contact_for_the_account_itself",
+            ),
+            models.UniqueConstraint(fields=["account", "phone"], name="one_contact_per_phone"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.username} ({self.phone})"
+
+    @property
+    def is_account_itself(self) -> bool:
+        return self.ram_user_id is None
+
+    @property
+    def username(self) -> str:
+        """The seed's "Username": the RAM user's name or the account's login name."""
+        return self.ram_user.user_name if self.ram_user_id else self.account.login_name

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class RamDirectoryConfig(AppConfig):
+    name = "ram_directory"
+    verbose_name = "RAM directory"

@@ -1,0 +1,184 @@
+"""Accounts (tenants), their RAM users, RAM policies, and the console's sign-in identity."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractUser
+from django.core.validators import RegexValidator
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+account_id_validator = RegexValidator(
+    r"^\d{16}$", _("An account ID is exactly 16 digits."), code="account_id"
+)
+alias_validator = RegexValidator(
+    r"^[a-z0-9](?:[a-z0-9-]{0,48}[a-z0-9])?$",
+    _("An alias is 1-50 lowercase letters, digits and hyphens, not starting or ending with '-'."),
+    code="alias",
+)
+user_name_validator = RegexValidator(
+    r"^[A-Za-z0-9._-]{1,64}$",
+    _("A user name is 1-64 characters of a-z, A-Z, 0-9, '.', '_' and '-'."),
+    code="user_name",
+)
+ram_mobile_validator = RegexValidator(
+    r"^\d{1,4}-\d{4,15}$",
+    _("A RAM mobile phone is written as <country code>-<number>, e.g. 86-13811112222."),
+    code="ram_mobile",
+)
+
+UPN_SUFFIX = ".onaliyun.com"
+
+
+class Account(models.Model):
+    """An Alibaba Cloud account (the main account): the tenant every other row belongs to."""
+
+    account_id = models.CharField(
+        _("account ID"), max_length=16, unique=True, validators=[account_id_validator]
+    )
+    login_name = models.CharField(_("login name"), max_length=128, unique=True)
+    alias = models.CharField(_("alias"), max_length=50, unique=True, validators=[alias_validator])
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["account_id"]
+
+    def __str__(self) -> str:
+        return f"{self.login_name} ({self.account_id})"
+
+    @property
+    def upn_domain(self) -> str:
+        return f"{self.alias}{UPN_SUFFIX}"
+
+
+class AccountScopedQuerySet(models.QuerySet):
+    def for_account(self, account: Account) -> AccountScopedQuerySet:
+        return self.filter(account=account)
+
+
+class Policy(models.Model):
+    class PolicyType(models.TextChoices):
+        SYSTEM = "System", _("System")
+        CUSTOM = "Custom", _("Custom")
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="policies")
+    name = models.CharField(
+        _("name"),
+        max_length=128,
+        validators=[
+            RegexValidator(
+                r"^[A-Za-z0-9-]{1,128}$",
+                _("A policy name is 1-128 letters, digits and hyphens."),
+                code="policy_name",
+            )
+        ],
+    )
+    policy_type = models.CharField(
+        _("type"), max_length=8, choices=PolicyType.choices, default=PolicyType.CUSTOM
+    )
+    description = models.CharField(_("description"), max_length=1024, blank=True)
+    document = models.JSONField(_("policy document"))
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = AccountScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["policy_type", "name"]
+        verbose_name_plural = "policies"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account", "name"], name="policy_name_unique_in_account"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_system(self) -> bool:
+        return self.policy_type == self.PolicyType.SYSTEM
+
+
+class RamUser(models.Model):
+    """A RAM user: a sub-account of one account."""
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="ram_users")
+    user_id = models.CharField(_("user ID"), max_length=32, unique=True)
+    user_name = models.CharField(_("user name"), max_length=64, validators=[user_name_validator])
+    display_name = models.CharField(_("display name"), max_length=128, blank=True)
+    mobile_phone = models.CharField(
+        _("mobile phone"), max_length=24, blank=True, validators=[ram_mobile_validator]
+    )
+    email = models.EmailField(_("email"), blank=True)
+    comments = models.CharField(_("comments"), max_length=128, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+    policies = models.ManyToManyField(
+        Policy, through="PolicyAttachment", related_name="ram_users", blank=True
+    )
+
+    objects = AccountScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["user_name"]
+        verbose_name = "RAM user"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account", "user_name"], name="ram_user_name_unique_in_account"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.user_name
+
+    @property
+    def upn(self) -> str:
+        """The sign-in name, `user_name@<alias>.onaliyun.com`."""
+        return f"{self.user_name}@{self.account.upn_domain}"
+
+
+class PolicyAttachment(models.Model):
+    ram_user = models.ForeignKey(RamUser, on_delete=models.CASCADE, related_name="attachments")
+    policy = models.ForeignKey(Policy, on_delete=models.CASCADE, related_name="attachments")
+    attached_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["attached_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["ram_user", "policy"], name="policy_attached_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.policy} -> {self.ram_user}"
+
+
+class User(AbstractUser):
+    """A console sign-in.
+
+    `username` is what the person types: the account's login name for the account owner, the
+    UPN for a RAM user. A user with no account is a platform operator (Django admin only).
+    """
+
+    account = models.ForeignKey(
+        Account, null=True, blank=True, on_delete=models.CASCADE, related_name="sign_ins"
+    )
+    ram_user = models.OneToOneField(
+        RamUser, null=True, blank=True, on_delete=models.CASCADE, related_name="sign_in"
+    )
+
+    class Meta(AbstractUser.Meta):
+        swappable = "AUTH_USER_MODEL"
+        constraints = [
+            # A RAM user's sign-in always belongs to an account; at most one owner sign-in per
+            # account.
+            models.CheckConstraint(
+                condition=models.Q(ram_user__isnull=True) | models.Q(account__isnull=False),
+                name="ram_user_sign_in_has_account",
+            ),
+            models.UniqueConstraint(
+                fields=["account"],
+                condition=models.Q(ram_user__isnull=True, account__isnull=False),
+                name="one_owner_sign_in_per_account",
+            ),
+        ]

@@ -1,0 +1,195 @@
+"""RAM policy documents: validation (the Script Editor) and evaluation (SPEC 2).
+
+A document is `{"Version": "1", "Statement": [{"Effect", "Action", "Resource", "Condition"?}]}`.
+Actions match without regard to case; resources match as written. Both take `*` (any run of
+characters) and `?` (one character).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+ACTION_RE = re.compile(r"^(\*|[A-Za-z0-9*?-]+:[A-Za-z0-9*?]+)$")
+ALLOWED_STATEMENT_KEYS = {"Effect", "Action", "Resource", "Condition"}
+
+
+class PolicyDocumentError(ValueError):
+    """A document the Script Editor refuses; `errors` say what is wrong and where."""
+
+    def __init__(self, errors: list[str]):
+        super().__init__("; ".join(errors))
+        self.errors = errors
+
+
+@dataclass(frozen=True)
+class Statement:
+    effect: str  # "Allow" or "Deny"
+    actions: tuple[str, ...]
+    resources: tuple[str, ...]
+    has_condition: bool = False
+
+
+def parse_document_text(text: str) -> dict[str, Any]:
+    """Parse the Script Editor's text and validate it; raise PolicyDocumentError."""
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise PolicyDocumentError(
+            [f"Invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}."]
+        ) from None
+    validate_document(document)
+    return document
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def validate_document(document: Any) -> None:
+    errors: list[str] = []
+    if not isinstance(document, dict):
+        raise PolicyDocumentError(["The policy document must be a JSON object."])
+    unknown = set(document) - {"Version", "Statement"}
+    if unknown:
+        errors.append(f"Unknown top-level key(s): {', '.join(sorted(unknown))}.")
+    if "Version" not in document:
+        errors.append('Version: missing; it must be "1".')
+    elif document["Version"] != "1":
+        errors.append(f'Version: must be "1", got {json.dumps(document["Version"])}.')
+    statements = document.get("Statement")
+    if statements is None:
+        errors.append("Statement: missing; it must be a list of statements.")
+    elif not isinstance(statements, list) or not statements:
+        errors.append("Statement: must be a non-empty list of statements.")
+    else:
+        for index, statement in enumerate(statements):
+            errors.extend(_statement_errors(f"Statement[{index}]", statement))
+    if errors:
+        raise PolicyDocumentError(errors)
+
+
+def _statement_errors(where: str, statement: Any) -> list[str]:
+    if not isinstance(statement, dict):
+        return [f"{where}: must be an object."]
+    errors: list[str] = []
+    unknown = set(statement) - ALLOWED_STATEMENT_KEYS
+    if unknown:
+        errors.append(f"{where}: unknown key(s) {', '.join(sorted(unknown))}.")
+    effect = statement.get("Effect")
+    if effect not in ("Allow", "Deny"):
+        got = "missing" if effect is None else f"got {json.dumps(effect)}"
+        errors.append(f'{where}.Effect: must be "Allow" or "Deny" ({got}).')
+    errors.extend(_pattern_list_errors(f"{where}.Action", statement.get("Action"), ACTION_RE))
+    errors.extend(_pattern_list_errors(f"{where}.Resource", statement.get("Resource"), None))
+    if "Condition" in statement:
+        errors.extend(_condition_errors(f"{where}.Condition", statement["Condition"]))
+    return errors
+
+
+def _pattern_list_errors(where: str, value: Any, pattern: re.Pattern[str] | None) -> list[str]:
+    if value is None:
+        return [f"{where}: missing."]
+    items = _as_list(value)
+    if not items:
+        return [f"{where}: must not be empty."]
+    errors = []
+    for i, item in enumerate(items):
+        at = f"{where}[{i}]" if isinstance(value, list) else where
+        if not isinstance(item, str) or not item.strip():
+            errors.append(f"{at}: must be a non-empty string.")
+        elif pattern is not None and not pattern.match(item):
+            errors.append(f'{at}: "{item}" is not of the form service:Action (e.g. ram:ListUsers).')
+    return errors
+
+
+def _condition_errors(where: str, condition: Any) -> list[str]:
+    if not isinstance(condition, dict) or not condition:
+        return [f"{where}: must be an object of operator -> {{key: value(s)}}."]
+    errors = []
+    for operator, clause in condition.items():
+        if not isinstance(clause, dict) or not clause:
+            errors.append(f"{where}.{operator}: must be an object of key -> value(s).")
+            continue
+        for key, values in clause.items():
+            if not all(isinstance(v, str | int | float | bool) for v in _as_list(values)):
+                errors.append(f"{where}.{operator}.{key}: values must be strings or numbers.")
+    return errors
+
+
+def statements_of(document: dict[str, Any]) -> list[Statement]:
+    return [
+        Statement(
+            effect=s["Effect"],
+            actions=tuple(_as_list(s["Action"])),
+            resources=tuple(_as_list(s["Resource"])),
+            has_condition=bool(s.get("Condition")),
+        )
+        for s in document.get("Statement", [])
+    ]
+
+
+@lru_cache(maxsize=1024)
+def _wildcard_regex(pattern: str, ignore_case: bool) -> re.Pattern[str]:
+    body = "".join(".*" if ch == "*" else "." if ch == "?" else re.escape(ch) for ch in pattern)
+    return re.compile(f"^{body}$", re.IGNORECASE | re.DOTALL if ignore_case else re.DOTALL)
+
+
+def wildcard_match(pattern: str, value: str, *, ignore_case: bool) -> bool:
+    return _wildcard_regex(pattern, ignore_case).match(value) is not None
+
+
+def _matches(statement: Statement, action: str, resource: str) -> bool:
+    return any(wildcard_match(p, action, ignore_case=True) for p in statement.actions) and any(
+        wildcard_match(p, resource, ignore_case=False) for p in statement.resources
+    )
+
+
+def evaluate(statements: Iterable[Statement], action: str, resource: str = "*") -> bool:
+    """Explicit Deny beats Allow; no matching Allow means denied.
+
+    The console has no request context to test conditions against, so it fails closed: a
+    conditional Deny is applied as if its condition held, a conditional Allow grants nothing.
+    """
+    allowed = False
+    for statement in statements:
+        if not _matches(statement, action, resource):
+            continue
+        if statement.effect == "Deny":
+            return False
+        if not statement.has_condition:
+            allowed = True
+    return allowed
+
+
+# The system policies every account holds (SPEC 2).
+SYSTEM_POLICIES: dict[str, tuple[str, dict[str, Any]]] = {
+    "AdministratorAccess": (
+        "Provides full access to Alibaba Cloud services and resources.",
+        {"Version": "1", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]},
+    ),
+    "AliyunRAMFullAccess": (
+        "Provides full access to Resource Access Management (RAM).",
+        {"Version": "1", "Statement": [{"Effect": "Allow", "Action": "ram:*", "Resource": "*"}]},
+    ),
+    "AliyunRAMReadOnlyAccess": (
+        "Provides read-only access to Resource Access Management (RAM).",
+        {
+            "Version": "1",
+            "Statement": [
+                {"Effect": "Allow", "Action": ["ram:Get*", "ram:List*"], "Resource": "*"}
+            ],
+        },
+    ),
+}
+
+# The policy the console attaches when a permission request is approved (SPEC 9), and the
+# document the seed's Step 1 pastes into the Script Editor.
+LIST_USERS_DOCUMENT: dict[str, Any] = {
+    "Version": "1",
+    "Statement": [{"Effect": "Allow", "Action": ["ram:ListUsers", "ram:GetUser"], "Resource": "*"}],
+}

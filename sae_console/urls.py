@@ -1,0 +1,16 @@
+from django.contrib import admin
+from django.urls import include, path
+from django.views.generic import RedirectView
+
+from ram_directory import auth_views
+
+urlpatterns = [
+    path("", RedirectView.as_view(pattern_name="contacts:list", permanent=False), name="home"),
+    path("signin/", auth_views.SignInView.as_view(), name="signin"),
+    path("signout/", auth_views.sign_out, name="signout"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("ram/", include("ram_directory.urls")),
+    path("contacts/", include("contacts.urls")),
+    path("arms/", include("arms_sync.urls")),
+    path("admin/", admin.site.urls),
+]
