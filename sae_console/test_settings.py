@@ -28,4 +28,6 @@ AXES_ENABLED = False
 
 # A file database, so the concurrency tests meet SQLite's real locking (memory hides it).
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
-    DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / ".test-db.sqlite3")}  # noqa: F405
+    DATABASES["default"]["TEST"] = {  # noqa: F405
+        "NAME": os.environ.get("SAE_SQLITE_TEST_DB", str(BASE_DIR / ".test-db.sqlite3"))  # noqa: F405
+    }
