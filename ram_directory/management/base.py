@@ -1,0 +1,141 @@
+"""What every operator command shares (SPEC 10).
+
+Bad input ends a command with a non-zero exit and ONE line on stderr (`error: ...`), so a
+script or a person sees exactly what to fix; `--json` prints one JSON document on stdout.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import sys
+from typing import Any
+
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ImproperlyConfigured, ValidationError
+from django.core.management.base import (
+    BaseCommand,
+    CommandError,
+    CommandParser,
+    handle_default_options,
+)
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import connections
+
+from ram_directory.models import Account, Policy, RamUser
+
+UNKNOWN_ACCOUNT = "no account with ID {account_id}"
+UNKNOWN_RAM_USER = "account {account_id} has no RAM user named {user_name!r}"
+UNKNOWN_POLICY = "account {account_id} has no policy named {policy_name!r}"
+PASSWORD_ENV_UNSET = "environment variable {name} is not set or empty (--password-env)"
+
+
+def one_line(text: str) -> str:
+    """Collapse a message onto one line: the command contract is one line on stderr."""
+    return " ".join(str(text).split())
+
+
+def validation_message(exc: ValidationError) -> str:
+    """`field: message; field: message` from a ValidationError, on one line."""
+    if hasattr(exc, "error_dict"):
+        parts = [
+            f"{field}: {' '.join(str(m) for m in messages)}"
+            for field, messages in exc.message_dict.items()
+        ]
+    else:
+        parts = [str(m) for m in exc.messages]
+    return one_line("; ".join(parts))
+
+
+class OperatorCommand(BaseCommand):
+    """A management command whose failures are one `error: ...` line and a non-zero exit."""
+
+    #: Whether the command reports something and so takes `--json`.
+    reports = False
+
+    def create_parser(self, prog_name: str, subcommand: str, **kwargs: Any) -> CommandParser:
+        parser = super().create_parser(prog_name, subcommand, **kwargs)
+        if self.reports:
+            parser.add_argument(
+                "--json",
+                action="store_true",
+                dest="as_json",
+                help="Print the result as one JSON document on stdout.",
+            )
+        # argparse prints the whole usage block before its error; one line is the contract.
+        parser.print_usage = lambda file=None: None  # type: ignore[method-assign]
+        return parser
+
+    def run_from_argv(self, argv: list[str]) -> None:
+        """Django's own, but the failure is `error: <one line>` on stderr."""
+        self._called_from_command_line = True
+        parser = self.create_parser(argv[0], argv[1])
+        options = parser.parse_args(argv[2:])
+        cmd_options = vars(options)
+        args = cmd_options.pop("args", ())
+        handle_default_options(options)
+        try:
+            self.execute(*args, **cmd_options)
+        except CommandError as exc:
+            if options.traceback:
+                raise
+            self.stderr.write(f"error: {one_line(str(exc))}")
+            sys.exit(exc.returncode)
+        finally:
+            with contextlib.suppress(ImproperlyConfigured):
+                connections.close_all()
+
+    def execute(self, *args: Any, **options: Any) -> Any:
+        try:
+            return super().execute(*args, **options)
+        except ValidationError as exc:
+            raise CommandError(validation_message(exc)) from exc
+
+    def print_json(self, data: Any) -> None:
+        self.stdout.write(json.dumps(data, cls=DjangoJSONEncoder, ensure_ascii=False, indent=2))
+
+
+def get_account(account_id: str) -> Account:
+    account = Account.objects.filter(account_id=str(account_id).strip()).first()
+    if account is None:
+        raise CommandError(UNKNOWN_ACCOUNT.format(account_id=one_line(account_id)))
+    return account
+
+
+def get_ram_user(account: Account, user_name: str) -> RamUser:
+    ram_user = RamUser.objects.for_account(account).filter(user_name=user_name).first()
+    if ram_user is None:
+        raise CommandError(
+            UNKNOWN_RAM_USER.format(account_id=account.account_id, user_name=user_name)
+        )
+    return ram_user
+
+
+def get_policy(account: Account, policy_name: str) -> Policy:
+    policy = Policy.objects.for_account(account).filter(name=policy_name).first()
+    if policy is None:
+        raise CommandError(
+            UNKNOWN_POLICY.format(account_id=account.account_id, policy_name=policy_name)
+        )
+    return policy
+
+
+def password_from_env(name: str) -> str:
+    """The password held by environment variable `name`, validated like any console password."""
+    password = os.environ.get(name, "")
+    if not password:
+        raise CommandError(PASSWORD_ENV_UNSET.format(name=name))
+    check_password_strength(password)
+    return password
+
+
+def check_password_strength(password: str) -> None:
+    try:
+        validate_password(password)
+    except ValidationError as exc:
+        raise CommandError("password: " + validation_message(exc)) from None
+
+
+def stdin_is_tty() -> bool:
+    return sys.stdin is not None and sys.stdin.isatty()

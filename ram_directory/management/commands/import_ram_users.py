@@ -1,0 +1,164 @@
+"""`import_ram_users ACCOUNT_ID FILE`: RAM users from a RAM ListUsers / GetUser answer (SPEC 10)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import CommandError, CommandParser
+from django.utils.dateparse import parse_datetime
+
+from ram_directory import services
+from ram_directory.management.base import OperatorCommand, get_account, password_from_env
+
+BAD_SHAPE = (
+    'expected RAM ListUsers JSON {"Users": {"User": [...]}} or a list of GetUser answers '
+    '[{"User": {...}}]'
+)
+TEXT_FIELDS = {
+    "UserName": "user_name",
+    "UserId": "user_id",
+    "DisplayName": "display_name",
+    "MobilePhone": "mobile_phone",
+    "Email": "email",
+    "Comments": "comments",
+}
+DATE_FIELDS = {"CreateDate": "created_at", "UpdateDate": "updated_at"}
+
+
+class ImportFileError(CommandError):
+    pass
+
+
+def load_entries(text: str) -> tuple[list[tuple[str, dict[str, Any]]], bool]:
+    """(path in the file, user object) for every user, whichever of the accepted shapes, and
+    whether the file is one page of a truncated ListUsers answer."""
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ImportFileError(
+            f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}"
+        ) from None
+    if isinstance(data, dict):
+        users = data.get("Users")
+        if not isinstance(users, dict) or not isinstance(users.get("User"), list):
+            raise ImportFileError(f"Users.User: missing or not a list; {BAD_SHAPE}")
+        entries = [(f"Users.User[{i}]", user) for i, user in enumerate(users["User"])]
+    elif isinstance(data, list):
+        entries = []
+        for i, item in enumerate(data):
+            if isinstance(item, dict) and isinstance(item.get("User"), dict):
+                entries.append((f"[{i}].User", item["User"]))
+            else:
+                entries.append((f"[{i}]", item))
+    else:
+        raise ImportFileError(BAD_SHAPE)
+    for where, user in entries:
+        if not isinstance(user, dict):
+            raise ImportFileError(f"{where}: must be a user object")
+    truncated = isinstance(data, dict) and data.get("IsTruncated") is True
+    return entries, truncated
+
+
+def parse_date(where: str, value: Any) -> datetime | None:
+    if value in (None, ""):
+        return None
+    parsed = parse_datetime(value) if isinstance(value, str) else None
+    if parsed is None:
+        raise ImportFileError(f"{where}: {value!r} is not an ISO 8601 date-time")
+    # RAM writes UTC with a trailing Z; a date-time without an offset is taken as UTC too.
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def to_record(where: str, user: dict[str, Any]) -> services.RamUserRecord:
+    values: dict[str, Any] = {}
+    for key, name in TEXT_FIELDS.items():
+        value = user.get(key)
+        if value is None:
+            continue
+        if isinstance(value, int) and not isinstance(value, bool) and key == "UserId":
+            value = str(value)
+        if not isinstance(value, str):
+            raise ImportFileError(f"{where}.{key}: must be a string")
+        values[name] = value.strip()
+    if not values.get("user_name"):
+        raise ImportFileError(f"{where}.UserName: missing")
+    for key, name in DATE_FIELDS.items():
+        values[name] = parse_date(f"{where}.{key}", user.get(key))
+    return services.RamUserRecord(**values)
+
+
+class Command(OperatorCommand):
+    help = (
+        "Create or update the RAM users of an account from a RAM ListUsers answer "
+        '({"Users": {"User": [...]}}, as returned by the API or `aliyun ram ListUsers`) or a '
+        'JSON list of GetUser answers ([{"User": {...}}]). Users are matched by user name; '
+        "importing the same file again changes nothing. The whole file is checked first: one "
+        "bad entry and nothing is imported."
+    )
+    reports = True
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("account_id", metavar="ACCOUNT_ID", help="16-digit account ID.")
+        parser.add_argument("file", metavar="FILE", help="JSON file; '-' reads stdin.")
+        parser.add_argument(
+            "--password-env",
+            metavar="VAR",
+            help="Give every imported user a console password, read from this environment "
+            "variable; they sign in as user_name@<alias>.onaliyun.com.",
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        account = get_account(options["account_id"])
+        password = password_from_env(options["password_env"]) if options["password_env"] else None
+        entries, truncated = load_entries(self._read(options["file"]))
+        records = [to_record(where, user) for where, user in entries]
+        try:
+            report = services.import_ram_users(account=account, records=records, password=password)
+        except services.RamImportError as exc:
+            where = entries[exc.index][0]
+            if exc.field:
+                where = f"{where}.{exc.field}"
+            raise CommandError(f"{where}: {exc.message}") from None
+        counts = {
+            "created": len(report.created),
+            "updated": len(report.updated),
+            "unchanged": len(report.unchanged),
+        }
+        if options["as_json"]:
+            self.print_json(
+                {
+                    "account_id": account.account_id,
+                    **counts,
+                    "passwords_set": report.passwords_set,
+                    "truncated": truncated,
+                    "users": {
+                        "created": report.created,
+                        "updated": report.updated,
+                        "unchanged": report.unchanged,
+                    },
+                }
+            )
+            return
+        if truncated:
+            # Import never deletes, so pages can be imported one by one; say one is missing.
+            self.stderr.write(
+                "note: IsTruncated is true: import the next page (ListUsers with Marker) too."
+            )
+        line = ", ".join(f"{n} {label}" for label, n in counts.items())
+        self.stdout.write(f"Account {account.account_id}: {line}.")
+        if password:
+            self.stdout.write(
+                f"{report.passwords_set} users can sign in as <user name>@{account.upn_domain}."
+            )
+
+    def _read(self, file: str) -> str:
+        if file == "-":
+            return sys.stdin.read()
+        try:
+            return Path(file).read_text(encoding="utf-8-sig")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise CommandError(f"cannot read {file}: {exc}") from None
