@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-ACTION_RE = re.compile(r"^(\*|[A-Za-z0-9*?-]+:[A-Za-z0-9*?]+)$")
+# \Z, not $: `$` also matches before a trailing newline, which would let "ram:X\n" through.
+ACTION_RE = re.compile(r"^(\*|[A-Za-z0-9*?-]+:[A-Za-z0-9*?]+)\Z")
 ALLOWED_STATEMENT_KEYS = {"Effect", "Action", "Resource", "Condition"}
 
 
@@ -136,7 +137,8 @@ def statements_of(document: dict[str, Any]) -> list[Statement]:
 @lru_cache(maxsize=1024)
 def _wildcard_regex(pattern: str, ignore_case: bool) -> re.Pattern[str]:
     body = "".join(".*" if ch == "*" else "." if ch == "?" else re.escape(ch) for ch in pattern)
-    return re.compile(f"^{body}$", re.IGNORECASE | re.DOTALL if ignore_case else re.DOTALL)
+    # \Z, not $: `$` also matches before a final newline ("ram:ListUsers\n" would match).
+    return re.compile(f"^{body}\\Z", re.IGNORECASE | re.DOTALL if ignore_case else re.DOTALL)
 
 
 def wildcard_match(pattern: str, value: str, *, ignore_case: bool) -> bool:

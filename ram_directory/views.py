@@ -1,13 +1,270 @@
-from django.shortcuts import render
+"""The RAM console pages: Users, a user's Permission Management, Policies (SPEC 1, 2).
 
+Thin views: the selectors resolve what the principal may see (404 for another account's ID) and
+may do (403 naming the missing permission); the forms parse; the services write.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import wraps
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from ram_directory import selectors, services
 from ram_directory.access import console_view
+from ram_directory.forms import AddAuthorizationForm, PolicyCreateForm, PolicyEditForm
+from ram_directory.models import Policy, RamUser
+
+ATTACHED = "Authorization added: {names}."
+DETACHED = "Removed {policy} from {user}."
+POLICY_CREATED = "Policy {name} created."
+POLICY_UPDATED = "Policy {name} updated."
+POLICY_DELETED = "Policy {name} deleted."
 
 
+def ram_view(view):
+    """A console page whose 403 is a page that says which permission is missing."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        try:
+            return view(request, *args, **kwargs)
+        except PermissionDenied as exc:
+            missing = exc if isinstance(exc, selectors.RamPermissionDenied) else None
+            return render(
+                request,
+                "ram_directory/forbidden.html",
+                {"message": str(exc), "missing": missing},
+                status=403,
+            )
+
+    return wrapper
+
+
+def _is_htmx(request: HttpRequest) -> bool:
+    return bool(getattr(request, "htmx", False))
+
+
+# --- users ---------------------------------------------------------------------------------
+
+
+@ram_view
 @console_view
-def user_list(request):
-    return render(request, "placeholder.html", {"title": "Users"})
+def user_list(request: HttpRequest) -> HttpResponse:
+    query = request.GET.get("q", "")
+    users = selectors.users_for_list(request.principal, query=query)
+    return render(request, "ram_directory/user_list.html", {"users": users, "query": query})
 
 
+def _user_detail_context(request: HttpRequest, ram_user: RamUser) -> dict:
+    principal = request.principal
+    return {
+        "ram_user": ram_user,
+        "attachments": list(selectors.personal_permissions(ram_user)),
+        "can_attach": selectors.can_attach(principal, ram_user),
+        "can_detach": selectors.can_detach(principal, ram_user),
+    }
+
+
+@ram_view
 @console_view
-def policy_list(request):
-    return render(request, "placeholder.html", {"title": "Policies"})
+def user_detail(request: HttpRequest, user_id: str) -> HttpResponse:
+    ram_user = selectors.user_for_view(request.principal, user_id)
+    context = _user_detail_context(request, ram_user)
+    context["tab"] = "permissions" if request.GET.get("tab") == "permissions" else "basic"
+    return render(request, "ram_directory/user_detail.html", context)
+
+
+def _permissions_changed(request: HttpRequest, ram_user: RamUser, message: str) -> HttpResponse:
+    """After attach/detach: htmx swaps the Personal Permissions list and closes the dialog."""
+    request.principal.forget_permissions()
+    if _is_htmx(request):
+        response = render(
+            request,
+            "ram_directory/user_detail.html#personal_permissions",
+            {**_user_detail_context(request, ram_user), "notice": message},
+        )
+        response["HX-Retarget"] = "#personal-permissions"
+        response["HX-Reswap"] = "outerHTML"
+        response["HX-Trigger"] = "closeModal"
+        return response
+    messages.success(request, message)
+    return redirect(reverse("ram:user_detail", args=[ram_user.user_id]) + "?tab=permissions")
+
+
+@ram_view
+@console_view
+@require_http_methods(["GET", "POST"])
+def user_authorize(request: HttpRequest, user_id: str) -> HttpResponse:
+    """Add Authorization: a panel (htmx, into #modal-host) or a plain page."""
+    ram_user = selectors.user_for_attach(request.principal, user_id)
+    if request.method == "POST":
+        form = AddAuthorizationForm(request.POST, ram_user=ram_user)
+        if form.is_valid():
+            try:
+                services.attach_policies(ram_user=ram_user, policies=form.cleaned_data["policies"])
+            except ValidationError as exc:
+                form.add_error("policies", exc)
+            else:
+                names = ", ".join(p.name for p in form.cleaned_data["policies"])
+                return _permissions_changed(request, ram_user, _(ATTACHED).format(names=names))
+    else:
+        form = AddAuthorizationForm(request.GET or None, ram_user=ram_user)
+    chosen_type = form.chosen_type()
+    context = {
+        "ram_user": ram_user,
+        "form": form,
+        "chosen_type": chosen_type,
+        "choices": selectors.authorizable_policies(
+            request.principal, ram_user, policy_type=chosen_type
+        ),
+        "checked": set(request.POST.getlist("policies")) if request.method == "POST" else set(),
+    }
+    template = "ram_directory/user_authorize.html"
+    status = 422 if request.method == "POST" else 200
+    if _is_htmx(request):
+        # The panel re-renders itself (type filter, form errors); the button opens the dialog.
+        in_panel = request.htmx.target == "authorize-panel"
+        template += "#form" if in_panel else "#dialog"
+        context["in_dialog"] = True
+    return render(request, template, context, status=status)
+
+
+@ram_view
+@console_view
+@require_http_methods(["GET", "POST"])
+def user_detach(request: HttpRequest, user_id: str, policy_name: str) -> HttpResponse:
+    """Remove a policy from Personal Permissions: confirm (dialog or page), then POST."""
+    attachment = selectors.attachment_for_detach(request.principal, user_id, policy_name)
+    ram_user, policy = attachment.ram_user, attachment.policy
+    if request.method == "POST":
+        services.detach_policy(ram_user=ram_user, policy=policy)
+        message = _(DETACHED).format(policy=policy.name, user=ram_user.user_name)
+        return _permissions_changed(request, ram_user, message)
+    template = "ram_directory/user_detach.html"
+    if _is_htmx(request):
+        template += "#dialog"
+    return render(request, template, {"ram_user": ram_user, "policy": policy})
+
+
+# --- policies ------------------------------------------------------------------------------
+
+
+@ram_view
+@console_view
+def policy_list(request: HttpRequest) -> HttpResponse:
+    query = request.GET.get("q", "")
+    policy_type = request.GET.get("type", "")
+    policies = selectors.policies_for_list(request.principal, query=query, policy_type=policy_type)
+    return render(
+        request,
+        "ram_directory/policy_list.html",
+        {
+            "policies": policies,
+            "query": query,
+            "policy_type": policy_type,
+            "type_choices": Policy.PolicyType.choices,
+            "can_create": selectors.can_create_policy(request.principal),
+        },
+    )
+
+
+@ram_view
+@console_view
+def policy_detail(request: HttpRequest, name: str) -> HttpResponse:
+    policy = selectors.policy_for_view(request.principal, name)
+    return render(
+        request,
+        "ram_directory/policy_detail.html",
+        {
+            "policy": policy,
+            "document_text": json.dumps(policy.document, indent=2, ensure_ascii=False),
+            "attachments": list(selectors.policy_users(policy)),
+            **selectors.policy_actions(request.principal, policy),
+        },
+    )
+
+
+@ram_view
+@console_view
+@require_http_methods(["GET", "POST"])
+def policy_create(request: HttpRequest) -> HttpResponse:
+    selectors.ensure_may_create_policy(request.principal)
+    form = PolicyCreateForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            policy = services.create_policy(
+                account=request.principal.account,
+                name=form.cleaned_data["name"],
+                description=form.cleaned_data["description"],
+                document=form.cleaned_data["document"],
+            )
+        except ValidationError as exc:
+            form.add_error(None if hasattr(exc, "error_dict") else "document", exc)
+        else:
+            messages.success(request, _(POLICY_CREATED).format(name=policy.name))
+            return redirect("ram:policy_detail", name=policy.name)
+    status = 422 if request.method == "POST" else 200
+    return render(request, "ram_directory/policy_form.html", {"form": form}, status=status)
+
+
+def _ensure_custom(policy: Policy) -> None:
+    if policy.is_system:
+        raise PermissionDenied(services.SYSTEM_POLICY_READ_ONLY)
+
+
+@ram_view
+@console_view
+@require_http_methods(["GET", "POST"])
+def policy_edit(request: HttpRequest, name: str) -> HttpResponse:
+    policy = selectors.policy_for_change(request.principal, name, selectors.UPDATE_POLICY)
+    _ensure_custom(policy)
+    initial = {"document": policy.document, "description": policy.description}
+    form = PolicyEditForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.update_policy(
+                policy=policy,
+                document=form.cleaned_data["document"],
+                description=form.cleaned_data["description"],
+            )
+        except ValidationError as exc:
+            form.add_error(None if hasattr(exc, "error_dict") else "document", exc)
+        else:
+            messages.success(request, _(POLICY_UPDATED).format(name=policy.name))
+            return redirect("ram:policy_detail", name=policy.name)
+    status = 422 if request.method == "POST" else 200
+    return render(
+        request, "ram_directory/policy_form.html", {"form": form, "policy": policy}, status=status
+    )
+
+
+@ram_view
+@console_view
+@require_http_methods(["GET", "POST"])
+def policy_delete(request: HttpRequest, name: str) -> HttpResponse:
+    policy = selectors.policy_for_change(request.principal, name, selectors.DELETE_POLICY)
+    _ensure_custom(policy)
+    error = None
+    if request.method == "POST":
+        try:
+            services.delete_policy(policy=policy)
+        except ValidationError as exc:
+            error = " ".join(exc.messages)
+        else:
+            messages.success(request, _(POLICY_DELETED).format(name=name))
+            return redirect("ram:policy_list")
+    attached = policy.attachments.count()
+    return render(
+        request,
+        "ram_directory/policy_delete.html",
+        {"policy": policy, "attached": attached, "error": error},
+        status=422 if error else 200,
+    )
