@@ -1,0 +1,239 @@
+"""Writes on the ARMS side that carry rules (SPEC 7): the admin (the ARMS console), the ARMS
+pages and the import command call these, and none of them writes ARMS models directly.
+
+The `sae:` rule: deleting or renaming an `sae:` group or policy, or an ARMS contact linked to
+an SAE contact, breaks SAE notifications, so it is refused unless the caller passes
+`confirm_break=True` (the operator ticked "I understand SAE notifications will break").
+Editing the members of an `sae:` group is allowed but reported back so the caller can warn.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+
+from arms_sync.models import MANAGED_PREFIX, ArmsContact, ContactGroup, NotificationPolicy
+
+CONFIRM_BREAK_LABEL = "I understand SAE notifications will break"
+BREAKS_LINKED_CONTACT = (
+    "This ARMS contact is linked to the SAE contact {username}: deleting or renaming it breaks "
+    "SAE notifications. Tick “I understand SAE notifications will break” to go ahead."
+)
+BREAKS_MANAGED_OBJECT = (
+    "{name} is managed by SAE: deleting or renaming it breaks SAE notifications. Tick "
+    "“I understand SAE notifications will break” to go ahead."
+)
+RESERVED_PREFIX = "Names starting with “sae:” are reserved for the objects SAE manages."
+MEMBERS_OF_MANAGED_GROUP = (
+    "You changed the members of {name}, which SAE manages: SAE notifications go to its "
+    "members, and SAE keeps every linked ARMS contact in it."
+)
+OTHER_ACCOUNT = "{what} must belong to the same account."
+NAME_TAKEN = "A {what} with this name already exists in the account."
+PHONE_TAKEN = "Another ARMS contact of this account already has this phone number."
+EMAIL_TAKEN = "Another ARMS contact of this account already uses this email."
+CONTACT_ID_TAKEN = "Another ARMS contact of this account already has this contact ID."
+
+
+class ManagedObjectProtected(ValidationError):
+    """A change that would break SAE notifications, refused without confirmation."""
+
+
+def breaks_sae(obj: ArmsContact | ContactGroup | NotificationPolicy) -> bool:
+    """Whether deleting or renaming this object breaks SAE notifications (SPEC 7)."""
+    if isinstance(obj, ArmsContact):
+        return obj.sae_contact_id is not None
+    return obj.name.startswith(MANAGED_PREFIX)
+
+
+def protection_message(obj: ArmsContact | ContactGroup | NotificationPolicy) -> str:
+    if isinstance(obj, ArmsContact):
+        return BREAKS_LINKED_CONTACT.format(username=obj.sae_contact.username)
+    return BREAKS_MANAGED_OBJECT.format(name=obj.name)
+
+
+def _refuse_unconfirmed(obj, *, confirm_break: bool, field: str | None = None) -> None:
+    if breaks_sae(obj) and not confirm_break:
+        message = protection_message(obj)
+        raise ManagedObjectProtected({field: message} if field else message, code="breaks_sae")
+
+
+def _original(obj):
+    return type(obj).objects.filter(pk=obj.pk).first() if obj.pk else None
+
+
+def _save(obj, *, what: str) -> None:
+    try:
+        with transaction.atomic():
+            obj.save()
+    except IntegrityError as exc:
+        text = str(exc)
+        if "phone" in text:
+            raise ValidationError({"phone": PHONE_TAKEN}) from None
+        if "email" in text:
+            raise ValidationError({"email": EMAIL_TAKEN}) from None
+        if "contact_id" in text:
+            raise ValidationError({"contact_id": CONTACT_ID_TAKEN}) from None
+        raise ValidationError({"name": NAME_TAKEN.format(what=what)}) from None
+
+
+def _check_name(obj, original, *, confirm_break: bool) -> None:
+    """Renaming a managed object needs confirmation; taking an `sae:` name is refused."""
+    if original is not None and original.name != obj.name:
+        _refuse_unconfirmed(original, confirm_break=confirm_break, field="name")
+    if isinstance(obj, ArmsContact):
+        return
+    renamed_into_prefix = original is None or not original.name.startswith(MANAGED_PREFIX)
+    if obj.name.startswith(MANAGED_PREFIX) and renamed_into_prefix:
+        raise ValidationError({"name": RESERVED_PREFIX}, code="reserved_prefix")
+
+
+# --- ARMS contacts -------------------------------------------------------------------------
+
+
+@transaction.atomic
+def save_arms_contact(*, arms_contact: ArmsContact, confirm_break: bool = False) -> ArmsContact:
+    """Create or change an ARMS contact from the ARMS console. The link to an SAE contact is
+    SAE's to make (creation, merge): this never changes it."""
+    original = _original(arms_contact)
+    if original is not None:
+        arms_contact.sae_contact_id = original.sae_contact_id
+        arms_contact.account_id = original.account_id
+        if original.sae_contact_id:
+            original = ArmsContact.objects.select_related(
+                "sae_contact__ram_user", "sae_contact__account"
+            ).get(pk=original.pk)
+    else:
+        arms_contact.sae_contact = None
+    _check_name(arms_contact, original, confirm_break=confirm_break)
+    _save(arms_contact, what="contact")
+    return arms_contact
+
+
+@transaction.atomic
+def rename_arms_contact(
+    *, arms_contact: ArmsContact, name: str, confirm_break: bool = False
+) -> ArmsContact:
+    arms_contact.name = name.strip()
+    return save_arms_contact(arms_contact=arms_contact, confirm_break=confirm_break)
+
+
+@transaction.atomic
+def delete_arms_contact(*, arms_contact: ArmsContact, confirm_break: bool = False) -> None:
+    """Delete an ARMS contact; a linked SAE contact stays and shows as "Not linked" (SPEC 5)."""
+    _refuse_unconfirmed(arms_contact, confirm_break=confirm_break)
+    arms_contact.delete()
+
+
+# --- contact groups ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class GroupSaved:
+    group: ContactGroup
+    managed_members_changed: bool
+
+    @property
+    def warning(self) -> str:
+        if not self.managed_members_changed:
+            return ""
+        return MEMBERS_OF_MANAGED_GROUP.format(name=self.group.name)
+
+
+def _same_account(items: Iterable, account_id: int, *, what: str, field: str) -> list:
+    items = list(items)
+    if any(item.account_id != account_id for item in items):
+        raise ValidationError({field: OTHER_ACCOUNT.format(what=what)}, code="other_account")
+    return items
+
+
+@transaction.atomic
+def save_group(
+    *,
+    group: ContactGroup,
+    members: Iterable[ArmsContact] | None = None,
+    confirm_break: bool = False,
+) -> GroupSaved:
+    """Create or change a contact group; `members` (when given) replaces its members."""
+    original = _original(group)
+    if original is not None:
+        group.account_id = original.account_id
+    _check_name(group, original, confirm_break=confirm_break)
+    _save(group, what="contact group")
+    changed = False
+    if members is not None:
+        members = _same_account(members, group.account_id, what="Members", field="members")
+        before = set(group.members.values_list("pk", flat=True))
+        after = {m.pk for m in members}
+        group.members.set(members)
+        changed = before != after
+    return GroupSaved(group=group, managed_members_changed=changed and group.is_managed)
+
+
+@transaction.atomic
+def set_group_members(*, group: ContactGroup, members: Iterable[ArmsContact]) -> GroupSaved:
+    return save_group(group=group, members=members, confirm_break=False)
+
+
+@transaction.atomic
+def rename_group(*, group: ContactGroup, name: str, confirm_break: bool = False) -> ContactGroup:
+    group.name = name.strip()
+    return save_group(group=group, confirm_break=confirm_break).group
+
+
+@transaction.atomic
+def delete_group(*, group: ContactGroup, confirm_break: bool = False) -> None:
+    _refuse_unconfirmed(group, confirm_break=confirm_break)
+    group.delete()
+
+
+# --- notification policies -----------------------------------------------------------------
+
+
+@transaction.atomic
+def save_policy(
+    *,
+    policy: NotificationPolicy,
+    groups: Iterable[ContactGroup] | None = None,
+    confirm_break: bool = False,
+) -> NotificationPolicy:
+    original = _original(policy)
+    if original is not None:
+        policy.account_id = original.account_id
+    _check_name(policy, original, confirm_break=confirm_break)
+    _save(policy, what="notification policy")
+    if groups is not None:
+        policy.groups.set(_same_account(groups, policy.account_id, what="Groups", field="groups"))
+    return policy
+
+
+@transaction.atomic
+def rename_policy(
+    *, policy: NotificationPolicy, name: str, confirm_break: bool = False
+) -> NotificationPolicy:
+    policy.name = name.strip()
+    return save_policy(policy=policy, confirm_break=confirm_break)
+
+
+@transaction.atomic
+def delete_policy(*, policy: NotificationPolicy, confirm_break: bool = False) -> None:
+    _refuse_unconfirmed(policy, confirm_break=confirm_break)
+    policy.delete()
+
+
+def delete_objects(objs: Iterable, *, confirm_break: bool = False) -> int:
+    """Bulk delete (the admin's action): all of them or, if one is refused, none."""
+    deleters = {
+        ArmsContact: lambda o: delete_arms_contact(arms_contact=o, confirm_break=confirm_break),
+        ContactGroup: lambda o: delete_group(group=o, confirm_break=confirm_break),
+        NotificationPolicy: lambda o: delete_policy(policy=o, confirm_break=confirm_break),
+    }
+    count = 0
+    with transaction.atomic():
+        for obj in objs:
+            deleters[type(obj)](obj)
+            count += 1
+    return count
