@@ -32,3 +32,14 @@ class ConsoleSignInBackend(ModelBackend):
         except User.DoesNotExist:
             return None
         return user if self.user_can_authenticate(user) else None
+
+
+def axes_username(request, credentials=None) -> str | None:
+    """The name django-axes counts failed sign-ins under (AXES_USERNAME_CALLABLE).
+
+    Normalised exactly as `ConsoleSignInBackend` looks the name up, so typing `OPS@x.com`
+    instead of `ops@x.com` is the same sign-in and cannot dodge the lockout.
+    """
+    data = credentials if credentials else getattr(request, "data", request.POST)
+    username = data.get("username")
+    return username.strip().lower() if isinstance(username, str) else username

@@ -137,6 +137,8 @@ LOGOUT_REDIRECT_URL = "signin"
 AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "5"))
 AXES_COOLOFF_TIME = 0.25  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# Counted under the name as the backend matches it (case-insensitive), not as typed.
+AXES_USERNAME_CALLABLE = "ram_directory.backends.axes_username"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False
