@@ -28,8 +28,28 @@ class AccountAdmin(admin.ModelAdmin):
         return account.ram_user_count
 
 
+POLICY_OF_OTHER_ACCOUNT = "The policy belongs to another account than the RAM user."
+
+
+class PolicyAttachmentForm(forms.ModelForm):
+    """A policy is attached only to a RAM user of its own account (SPEC 1)."""
+
+    class Meta:
+        model = PolicyAttachment
+        fields = ("ram_user", "policy", "attached_at")
+
+    def clean(self):
+        cleaned = super().clean()
+        ram_user = cleaned.get("ram_user") or getattr(self.instance, "ram_user", None)
+        policy = cleaned.get("policy")
+        if ram_user is not None and policy is not None and policy.account_id != ram_user.account_id:
+            raise ValidationError({"policy": POLICY_OF_OTHER_ACCOUNT})
+        return cleaned
+
+
 class PolicyAttachmentInline(admin.TabularInline):
     model = PolicyAttachment
+    form = PolicyAttachmentForm
     extra = 0
     fields = ("policy", "attached_at")
     autocomplete_fields = ("policy",)
@@ -96,6 +116,7 @@ class PolicyAdmin(admin.ModelAdmin):
 
 @admin.register(PolicyAttachment)
 class PolicyAttachmentAdmin(admin.ModelAdmin):
+    form = PolicyAttachmentForm
     list_display = ("ram_user", "policy", "account", "attached_at")
     list_select_related = ("ram_user__account", "policy")
     search_fields = ("ram_user__user_name", "policy__name", "ram_user__account__account_id")
