@@ -1,8 +1,192 @@
-from django.shortcuts import render
+"""The Contact Management page and its dialogs (SPEC 3, 4; seed steps 2 and 3).
 
-from ram_directory.access import console_view
+Every dialog is also a plain page: without JavaScript the links open it, the form POSTs and
+the view redirects back to the list (POST-redirect-GET). With htmx the dialog loads into
+#modal-host; a refused submit answers 422 with the form (errors next to each field, input
+kept); a successful one answers 204 with HX-Trigger closeModal + contactsChanged, and the
+table reloads itself with the current query.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from django.contrib import messages
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods
+
+from contacts import selectors, services
+from contacts.forms import EditContactForm, NewContactForm
+from contacts.models import Contact
+from contacts.validators import mask_robot_url
+from ram_directory.access import console_view, get_for_account
+
+CONTACT_CREATED = "Contact {username} created."
+CONTACT_UPDATED = "Contact {username} updated."
+CONTACT_DELETED = "Contact {username} deleted, with its linked ARMS contact."
+QUERY_MAX_LENGTH = 128
+
+
+@dataclass(frozen=True)
+class Row:
+    contact: Contact
+    may_manage: bool
+    dingtalk: str
+    wecom: str
+    arms_name: str | None  # None: "Not linked"
+
+
+def _arms_name(contact: Contact) -> str | None:
+    # The reverse one-to-one from arms_sync, fetched by select_related: no query here.
+    try:
+        return contact.arms_contact.name
+    except ObjectDoesNotExist:
+        return None
+
+
+def _rows(principal, contacts) -> list[Row]:
+    return [
+        Row(
+            contact=c,
+            may_manage=selectors.can_manage(principal, c),
+            dingtalk=mask_robot_url("dingtalk", c.dingtalk_webhook),
+            wecom=mask_robot_url("wecom", c.wecom_webhook),
+            arms_name=_arms_name(c),
+        )
+        for c in contacts
+    ]
+
+
+def _query(request: HttpRequest) -> tuple[str, str]:
+    field = request.GET.get("field", selectors.DEFAULT_QUERY_FIELD)
+    if field not in selectors.QUERY_FIELDS:
+        field = selectors.DEFAULT_QUERY_FIELD
+    return field, request.GET.get("q", "")[:QUERY_MAX_LENGTH]
 
 
 @console_view
-def contact_list(request):
-    return render(request, "placeholder.html", {"title": "Contact Management"})
+@require_http_methods(["GET"])
+def contact_list(request: HttpRequest) -> HttpResponse:
+    principal = request.principal
+    field, value = _query(request)
+    contacts = selectors.search(selectors.contacts_for_list(principal), field, value)
+    context = {
+        "rows": _rows(principal, contacts),
+        "total": Contact.objects.for_account(principal.account).count(),
+        "limit": services.contact_limit(),
+        "can_merge": selectors.can_merge(principal),
+        "query_fields": selectors.QUERY_FIELDS,
+        "field": field,
+        "q": value,
+    }
+    if request.htmx and request.htmx.target == "contact-rows":
+        return render(request, "contacts/list.html#refresh", context)
+    return render(request, "contacts/list.html", context)
+
+
+def _posted(request: HttpRequest):
+    # Not `request.POST or None`: an empty POST is still a submission (and refused).
+    return request.POST if request.method == "POST" else None
+
+
+def _done(request: HttpRequest) -> HttpResponse:
+    """Success: close the dialog and reload the table (htmx), or back to the list."""
+    if request.htmx:
+        trigger = json.dumps({"closeModal": True, "contactsChanged": True})
+        return HttpResponse(status=204, headers={"HX-Trigger": trigger})
+    return redirect("contacts:list")
+
+
+def _dialog(request: HttpRequest, template: str, context: dict, *, invalid: bool = False):
+    """The dialog as a modal (htmx GET), its form alone (htmx re-render, 422 when refused),
+    or a plain page (no JavaScript)."""
+    context = {**context, "in_modal": bool(request.htmx)}
+    if request.htmx:
+        part = "form" if request.method == "POST" else "modal"
+        return render(request, f"{template}#{part}", context, status=422 if invalid else 200)
+    return render(request, template, context, status=422 if invalid else 200)
+
+
+@console_view
+@require_http_methods(["GET", "POST"])
+def contact_new(request: HttpRequest) -> HttpResponse:
+    principal = request.principal
+    limit = services.contact_limit()
+    form = NewContactForm(_posted(request), principal=principal, limit=limit)
+    if request.method == "POST" and form.is_valid():
+        try:
+            contact = services.create_contact(principal=principal, **form.service_kwargs())
+        except ValidationError as exc:
+            form.add_service_errors(exc)
+        else:
+            messages.success(request, CONTACT_CREATED.format(username=contact.username))
+            return _done(request)
+    total = Contact.objects.for_account(principal.account).count()
+    context = {
+        "form": form,
+        "title": "New Contact",
+        "action": reverse("contacts:new"),
+        "limit": limit,
+        "full": total >= limit,
+        "only_itself": form.choices.only_itself,
+    }
+    return _dialog(request, "contacts/contact_form.html", context, invalid=form.is_bound)
+
+
+def _managed_contact(request: HttpRequest, pk: int) -> Contact:
+    """404 for another account's contact and for one the principal may not see (SPEC 1, 3);
+    403 for one it sees but may not manage."""
+    principal = request.principal
+    contact = get_for_account(
+        selectors.visible_contacts(principal).select_related("account", "ram_user"),
+        principal,
+        pk=pk,
+    )
+    if not selectors.can_manage(principal, contact):
+        raise PermissionDenied(services.NOT_ALLOWED_TO_MANAGE)
+    return contact
+
+
+@console_view
+@require_http_methods(["GET", "POST"])
+def contact_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    principal = request.principal
+    contact = _managed_contact(request, pk)
+    form = EditContactForm(_posted(request), contact=contact)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.update_contact(principal=principal, contact=contact, **form.service_kwargs())
+        except ValidationError as exc:
+            form.add_service_errors(exc)
+        else:
+            messages.success(request, CONTACT_UPDATED.format(username=contact.username))
+            return _done(request)
+    context = {
+        "form": form,
+        "contact": contact,
+        "title": "Edit Contact",
+        "action": reverse("contacts:edit", args=[contact.pk]),
+    }
+    return _dialog(request, "contacts/contact_form.html", context, invalid=form.is_bound)
+
+
+@console_view
+@require_http_methods(["GET", "POST"])
+def contact_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    principal = request.principal
+    contact = _managed_contact(request, pk)
+    if request.method == "POST":
+        username = contact.username
+        services.delete_contact(principal=principal, contact=contact)
+        messages.success(request, CONTACT_DELETED.format(username=username))
+        return _done(request)
+    context = {
+        "contact": contact,
+        "title": "Delete Contact",
+        "action": reverse("contacts:delete", args=[contact.pk]),
+    }
+    return _dialog(request, "contacts/contact_delete.html", context)

@@ -1,0 +1,266 @@
+"""The New Contact panel and the Edit Contact dialog (SPEC 4): parsing and field rules only.
+The views hand the cleaned values to contacts.services, which saves (and re-checks)."""
+
+from __future__ import annotations
+
+from django import forms
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from contacts.models import Contact
+from contacts.selectors import UsernameChoices, username_choices
+from contacts.services import SECRET_WITHOUT_ROBOT
+from contacts.validators import (
+    check_robot_url,
+    mask_dingtalk_secret,
+    normalize_mainland_mobile,
+    validate_dingtalk_secret,
+    validate_mailbox,
+)
+from ram_directory.principal import Principal
+
+KIND_ACCOUNT = "account"
+KIND_RAM_USER = "ram_user"
+KIND_LABELS = {
+    KIND_ACCOUNT: _("Alibaba Cloud account: enter manually"),
+    KIND_RAM_USER: _("RAM user: select from the drop-down list"),
+}
+ACCOUNT_NAME_MISMATCH = (
+    "Enter this Alibaba Cloud account's login name or account ID (the account you are signed "
+    "in to)."
+)
+ACCOUNT_NAME_REQUIRED = "Enter the Alibaba Cloud account's login name."
+RAM_USER_REQUIRED = "Select a RAM user from the drop-down list."
+RAM_USER_NOT_ALLOWED = "Select a RAM user from the drop-down list; you cannot add that user."
+
+USERNAME_HELP = _("Supports creating up to %(limit)s contacts.")
+PHONE_HELP = _(
+    "Each phone number can only be used for one contact. Enter a valid phone number from the "
+    "Chinese mainland (excluding Hong Kong, Macao, and Taiwan), such as 1381111****."
+)
+MAILBOX_HELP = _(
+    "Enter the email address used to receive message notifications. Enter a valid email "
+    "format, such as username@example.com."
+)
+DINGTALK_HELP = _(
+    "Enter the webhook URL of the DingTalk Robot: "
+    "https://oapi.dingtalk.com/robot/send?access_token=…"
+)
+DINGTALK_SECRET_HELP = _(
+    "Optional. If the robot uses Additional Signature security, its secret (SEC…)."
+)
+WECOM_HELP = _(
+    "Enter the webhook URL of the WeCom Robot: "
+    "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=…"
+)
+
+
+def _text(label, *, required=False, max_length=512, help_text="", placeholder=""):
+    return forms.CharField(
+        label=label,
+        required=required,
+        max_length=max_length,
+        help_text=help_text,
+        strip=True,
+        widget=forms.TextInput(
+            attrs={"class": "form-control", "autocomplete": "off", "placeholder": placeholder}
+        ),
+    )
+
+
+class ChannelsMixin:
+    """Phone Number, Mailbox and the robots: the same rules in both forms."""
+
+    def clean_phone(self):
+        return normalize_mainland_mobile(self.cleaned_data["phone"])
+
+    def clean_mailbox(self):
+        return validate_mailbox(self.cleaned_data.get("mailbox", ""))
+
+    def clean_dingtalk_webhook(self):
+        url = self.cleaned_data.get("dingtalk_webhook", "")
+        return check_robot_url("dingtalk", url) if url else ""
+
+    def clean_wecom_webhook(self):
+        url = self.cleaned_data.get("wecom_webhook", "")
+        return check_robot_url("wecom", url) if url else ""
+
+    def clean_dingtalk_secret(self):
+        secret = self.cleaned_data.get("dingtalk_secret", "")
+        return validate_dingtalk_secret(secret) if secret else ""
+
+    def add_service_errors(self, exc: ValidationError) -> None:
+        """Show a service's refusal next to the field it names (non-field otherwise)."""
+        if not hasattr(exc, "error_dict"):
+            self.add_error(None, exc)
+            return
+        for field, errors in exc.error_dict.items():
+            target = self.service_field(field)
+            self.add_error(target, errors)
+
+    def service_field(self, field: str) -> str | None:
+        return field if field in self.fields and field != NON_FIELD_ERRORS else None
+
+
+class NewContactForm(ChannelsMixin, forms.Form):
+    username_kind = forms.ChoiceField(
+        label=_("Username (Alibaba Cloud Login Account)"), widget=forms.RadioSelect
+    )
+    username = _text(_("Alibaba Cloud account"), max_length=128, placeholder=_("Enter manually"))
+    ram_user = forms.ModelChoiceField(
+        label=_("RAM user"),
+        queryset=None,
+        required=False,
+        empty_label=_("Select from the drop-down list"),
+        widget=forms.Select(attrs={"class": "form-select"}),
+    )
+    phone = _text(
+        _("Phone Number"),
+        required=True,
+        max_length=64,
+        help_text=PHONE_HELP,
+        placeholder="1381111****",
+    )
+    mailbox = _text(
+        _("Mailbox"), max_length=254, help_text=MAILBOX_HELP, placeholder="username@example.com"
+    )
+    dingtalk_webhook = _text(_("Dingtalk Robot"), help_text=DINGTALK_HELP)
+    dingtalk_secret = _text(
+        _("Dingtalk signing secret"),
+        max_length=128,
+        help_text=DINGTALK_SECRET_HELP,
+        placeholder="SEC…",
+    )
+    wecom_webhook = _text(_("Wecom Robot"), help_text=WECOM_HELP)
+
+    def __init__(self, *args, principal: Principal, limit: int = 100, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.principal = principal
+        self.choices: UsernameChoices = username_choices(principal)
+        kinds = [KIND_ACCOUNT, KIND_RAM_USER] if self.choices.account_itself else [KIND_RAM_USER]
+        kind_field = self.fields["username_kind"]
+        kind_field.choices = [(k, KIND_LABELS[k]) for k in kinds]
+        kind_field.help_text = USERNAME_HELP % {"limit": limit}
+        kind_field.widget.attrs["data-username-kind"] = ""
+        self.fields["ram_user"].queryset = self.choices.ram_users
+        self.fields["ram_user"].error_messages["invalid_choice"] = RAM_USER_NOT_ALLOWED
+        if not self.choices.account_itself:
+            del self.fields["username"]
+        if self.choices.only_itself:
+            self.fields["ram_user"].empty_label = None
+            self.initial.setdefault("ram_user", principal.ram_user.pk)
+        self.initial.setdefault("username_kind", KIND_RAM_USER)
+
+    def clean(self):
+        cleaned = super().clean()
+        kind = cleaned.get("username_kind")
+        if kind == KIND_ACCOUNT:
+            typed = (cleaned.get("username") or "").strip()
+            account = self.principal.account
+            if not typed:
+                self.add_error("username", ACCOUNT_NAME_REQUIRED)
+            elif typed.casefold() not in {account.login_name.casefold(), account.account_id}:
+                self.add_error("username", ACCOUNT_NAME_MISMATCH)
+            else:
+                cleaned["target"] = None
+        elif kind == KIND_RAM_USER:
+            if cleaned.get("ram_user") is None:
+                if "ram_user" not in self.errors:
+                    self.add_error("ram_user", RAM_USER_REQUIRED)
+            else:
+                cleaned["target"] = cleaned["ram_user"]
+        if (
+            cleaned.get("dingtalk_secret")
+            and not cleaned.get("dingtalk_webhook")
+            and "dingtalk_webhook" not in self.errors
+        ):
+            self.add_error("dingtalk_secret", SECRET_WITHOUT_ROBOT)
+        return cleaned
+
+    def service_field(self, field: str) -> str | None:
+        if field == "username":
+            kind = self.cleaned_data.get("username_kind")
+            return "username" if kind == KIND_ACCOUNT and "username" in self.fields else "ram_user"
+        return super().service_field(field)
+
+    def service_kwargs(self) -> dict:
+        data = self.cleaned_data
+        return {
+            "ram_user": data["target"],
+            "phone": data["phone"],
+            "mailbox": data["mailbox"],
+            "dingtalk_webhook": data["dingtalk_webhook"],
+            "dingtalk_secret": data["dingtalk_secret"],
+            "wecom_webhook": data["wecom_webhook"],
+        }
+
+    def username_group_fields(self):
+        return [
+            self[name] for name in ("username_kind", "username", "ram_user") if name in self.fields
+        ]
+
+
+class EditContactForm(ChannelsMixin, forms.Form):
+    phone = _text(_("Phone Number"), required=True, max_length=64, help_text=PHONE_HELP)
+    mailbox = _text(_("Mailbox"), max_length=254, help_text=MAILBOX_HELP)
+    dingtalk_webhook = _text(_("Dingtalk Robot"), help_text=DINGTALK_HELP)
+    dingtalk_secret = _text(
+        _("Dingtalk signing secret"), max_length=128, help_text=DINGTALK_SECRET_HELP
+    )
+    clear_dingtalk_secret = forms.BooleanField(
+        label=_("Remove the signing secret"),
+        required=False,
+        widget=forms.CheckboxInput(attrs={"class": "form-check-input"}),
+    )
+    wecom_webhook = _text(_("Wecom Robot"), help_text=WECOM_HELP)
+
+    def __init__(self, *args, contact: Contact, **kwargs):
+        kwargs.setdefault(
+            "initial",
+            {
+                "phone": contact.phone.as_e164 if contact.phone else "",
+                "mailbox": contact.mailbox,
+                "dingtalk_webhook": contact.dingtalk_webhook,
+                "wecom_webhook": contact.wecom_webhook,
+            },
+        )
+        super().__init__(*args, **kwargs)
+        self.contact = contact
+        secret_field = self.fields["dingtalk_secret"]
+        if contact.dingtalk_secret:
+            # The stored secret is never sent back: a mask, and blank means "keep it".
+            secret_field.widget.attrs["placeholder"] = mask_dingtalk_secret(contact.dingtalk_secret)
+            secret_field.help_text = _(
+                "A secret is saved (%(mask)s). Leave blank to keep it, or enter a new one."
+            ) % {"mask": mask_dingtalk_secret(contact.dingtalk_secret)}
+        else:
+            del self.fields["clear_dingtalk_secret"]
+            secret_field.widget.attrs["placeholder"] = "SEC…"
+
+    def clean(self):
+        cleaned = super().clean()
+        if (
+            cleaned.get("dingtalk_secret")
+            and not cleaned.get("dingtalk_webhook")
+            and "dingtalk_webhook" not in self.errors
+        ):
+            self.add_error("dingtalk_secret", SECRET_WITHOUT_ROBOT)
+        return cleaned
+
+    def secret_value(self) -> str | None:
+        """A new secret, "" to remove it, None to keep the stored one."""
+        if self.cleaned_data.get("dingtalk_secret"):
+            return self.cleaned_data["dingtalk_secret"]
+        if self.cleaned_data.get("clear_dingtalk_secret"):
+            return ""
+        return None
+
+    def service_kwargs(self) -> dict:
+        data = self.cleaned_data
+        return {
+            "phone": data["phone"],
+            "mailbox": data["mailbox"],
+            "dingtalk_webhook": data["dingtalk_webhook"],
+            "dingtalk_secret": self.secret_value(),
+            "wecom_webhook": data["wecom_webhook"],
+        }

@@ -1,0 +1,230 @@
+"""Every write of an SAE contact (SPEC 3, 4, 5). Views, the admin and merge call these; nothing
+else saves a Contact, so the rules below and the ARMS receivers (post_save / pre_delete, see
+arms_sync.receivers) always run.
+
+Each function is one transaction: a refusal anywhere, including a ValidationError raised by an
+ARMS receiver (SPEC 5 case 3, a mailbox another ARMS contact holds), rolls back all of it.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+
+from contacts import selectors
+from contacts.models import Contact
+from contacts.validators import (
+    check_robot_url,
+    normalize_mainland_mobile,
+    validate_dingtalk_secret,
+    validate_mailbox,
+)
+from ram_directory.models import Account, RamUser
+from ram_directory.principal import Principal
+
+CONTACT_LIMIT_REACHED = (
+    "This account already has {limit} contacts, the most it can hold. Delete a contact before "
+    "you create another."
+)
+USERNAME_TAKEN = "{username} already has a contact. Each username can have only one contact."
+USERNAME_NOT_ALLOWED = "You cannot add {username} as a contact."
+ACCOUNT_ITSELF_NOT_ALLOWED = (
+    "Only the Alibaba Cloud account itself can add the Alibaba Cloud account as a contact."
+)
+OTHER_USER_NOT_ALLOWED = (
+    "Without the ram:ListUsers permission you can only add yourself as a contact."
+)
+PHONE_TAKEN = (
+    "This phone number is already used by another contact. Each phone number can only be used "
+    "for one contact."
+)
+SECRET_WITHOUT_ROBOT = "A signing secret goes with a Dingtalk Robot URL: enter the URL too."
+NOT_ALLOWED_TO_MANAGE = "You can only edit or delete the contacts you created and your own."
+
+# Passed as dingtalk_secret to update_contact: keep the stored secret (the edit form never
+# shows it, so a blank field means "unchanged").
+KEEP_SECRET = None
+
+
+def contact_limit() -> int:
+    return settings.SAE_MAX_CONTACTS
+
+
+def _clean_channels(
+    *, phone, mailbox: str, dingtalk_webhook: str, dingtalk_secret: str, wecom_webhook: str
+) -> dict:
+    """Validate every field, collecting all errors at once (the form shows each next to its
+    field). The forms ran the same validators; this is the last word for other callers."""
+    errors: dict[str, list] = {}
+    cleaned: dict = {}
+
+    def run(field, func, value):
+        try:
+            cleaned[field] = func(value)
+        except ValidationError as exc:
+            errors.setdefault(field, []).extend(exc.error_list)
+
+    run("phone", normalize_mainland_mobile, phone)
+    mailbox = (mailbox or "").strip()
+    run("mailbox", validate_mailbox, mailbox)
+    dingtalk_webhook = (dingtalk_webhook or "").strip()
+    run("dingtalk_webhook", lambda v: check_robot_url("dingtalk", v) if v else "", dingtalk_webhook)
+    wecom_webhook = (wecom_webhook or "").strip()
+    run("wecom_webhook", lambda v: check_robot_url("wecom", v) if v else "", wecom_webhook)
+    if dingtalk_secret is not None:
+        secret = dingtalk_secret.strip()
+        if secret and not dingtalk_webhook:
+            errors.setdefault("dingtalk_secret", []).append(
+                ValidationError(SECRET_WITHOUT_ROBOT, code="secret_without_robot")
+            )
+        else:
+            run("dingtalk_secret", lambda v: validate_dingtalk_secret(v) if v else "", secret)
+    if errors:
+        raise ValidationError(errors)
+    return cleaned
+
+
+def _check_username_choice(principal: Principal, ram_user: RamUser | None) -> None:
+    """SPEC 3's first column, on the server: a forged choice is a form error on Username."""
+    choices = selectors.username_choices(principal)
+    if ram_user is None:
+        if not choices.account_itself:
+            raise ValidationError({"username": ACCOUNT_ITSELF_NOT_ALLOWED}, code="not_allowed")
+        return
+    if ram_user.account_id != principal.account.pk:
+        # Another account's user: word it as for any name it may not pick (no hint it exists).
+        raise ValidationError(
+            {"username": USERNAME_NOT_ALLOWED.format(username=ram_user.user_name)},
+            code="not_allowed",
+        )
+    if choices.only_itself and ram_user.pk != principal.ram_user.pk:
+        raise ValidationError({"username": OTHER_USER_NOT_ALLOWED}, code="not_allowed")
+
+
+def _integrity_to_validation(exc: IntegrityError, username: str) -> ValidationError:
+    """Two requests raced past the friendly checks; the constraint picked the winner."""
+    if "phone" in str(exc):
+        return ValidationError({"phone": PHONE_TAKEN}, code="phone_taken")
+    return ValidationError(
+        {"username": USERNAME_TAKEN.format(username=username)}, code="username_taken"
+    )
+
+
+def create_contact(
+    *,
+    principal: Principal,
+    ram_user: RamUser | None,
+    phone,
+    mailbox: str = "",
+    dingtalk_webhook: str = "",
+    dingtalk_secret: str = "",
+    wecom_webhook: str = "",
+) -> Contact:
+    """Create a contact for `ram_user` (None: the Alibaba Cloud account itself).
+
+    Refuses, as a ValidationError naming the field: a username the principal may not choose,
+    the 101st contact (non-field), a username or phone that already has a contact, and
+    whatever the ARMS link refuses (SPEC 5).
+    """
+    _check_username_choice(principal, ram_user)
+    cleaned = _clean_channels(
+        phone=phone,
+        mailbox=mailbox,
+        dingtalk_webhook=dingtalk_webhook,
+        dingtalk_secret=dingtalk_secret or "",
+        wecom_webhook=wecom_webhook,
+    )
+    account = principal.account
+    username = ram_user.user_name if ram_user is not None else account.login_name
+    with transaction.atomic():
+        # Serialise the account's contact creations (PostgreSQL row lock; on SQLite the
+        # IMMEDIATE transaction already holds the write lock), so the count below is exact
+        # even when many requests race for the last place.
+        Account.objects.select_for_update().get(pk=account.pk)
+        existing = Contact.objects.filter(account_id=account.pk)
+        if existing.count() >= contact_limit():
+            raise ValidationError(
+                CONTACT_LIMIT_REACHED.format(limit=contact_limit()), code="limit_reached"
+            )
+        if existing.filter(ram_user=ram_user).exists():
+            raise ValidationError(
+                {"username": USERNAME_TAKEN.format(username=username)}, code="username_taken"
+            )
+        if existing.filter(phone=cleaned["phone"]).exists():
+            raise ValidationError({"phone": PHONE_TAKEN}, code="phone_taken")
+        contact = Contact(
+            account=account,
+            ram_user=ram_user,
+            phone=cleaned["phone"],
+            mailbox=cleaned["mailbox"],
+            dingtalk_webhook=cleaned["dingtalk_webhook"],
+            dingtalk_secret=cleaned.get("dingtalk_secret", ""),
+            wecom_webhook=cleaned["wecom_webhook"],
+            created_by=principal.ram_user,
+        )
+        try:
+            with transaction.atomic():
+                # post_save links the contact on the ARMS side (arms_sync.receivers).
+                contact.save()
+        except IntegrityError as exc:
+            raise _integrity_to_validation(exc, username) from None
+    return contact
+
+
+def _ensure_may_manage(principal: Principal, contact: Contact) -> None:
+    if not selectors.can_manage(principal, contact):
+        raise PermissionDenied(NOT_ALLOWED_TO_MANAGE)
+
+
+def update_contact(
+    *,
+    principal: Principal,
+    contact: Contact,
+    phone,
+    mailbox: str,
+    dingtalk_webhook: str,
+    dingtalk_secret: str | None,
+    wecom_webhook: str,
+) -> Contact:
+    """Edit a contact's channels (the username is not editable). `dingtalk_secret`: a new
+    secret, "" to remove it, or KEEP_SECRET (None) to keep the stored one. The linked ARMS
+    contact follows (SPEC 5); a conflict there is refused on its field and nothing changes."""
+    _ensure_may_manage(principal, contact)
+    cleaned = _clean_channels(
+        phone=phone,
+        mailbox=mailbox,
+        dingtalk_webhook=dingtalk_webhook,
+        dingtalk_secret=dingtalk_secret,
+        wecom_webhook=wecom_webhook,
+    )
+    with transaction.atomic():
+        locked = Contact.objects.select_for_update().select_related("account", "ram_user")
+        contact_now = locked.get(pk=contact.pk)
+        others = Contact.objects.filter(account_id=contact_now.account_id).exclude(pk=contact.pk)
+        if others.filter(phone=cleaned["phone"]).exists():
+            raise ValidationError({"phone": PHONE_TAKEN}, code="phone_taken")
+        contact_now.phone = cleaned["phone"]
+        contact_now.mailbox = cleaned["mailbox"]
+        contact_now.dingtalk_webhook = cleaned["dingtalk_webhook"]
+        contact_now.wecom_webhook = cleaned["wecom_webhook"]
+        if not contact_now.dingtalk_webhook:
+            # A signing secret without its robot means nothing: it goes with the URL.
+            contact_now.dingtalk_secret = ""
+        elif dingtalk_secret is not KEEP_SECRET:
+            contact_now.dingtalk_secret = cleaned["dingtalk_secret"]
+        try:
+            with transaction.atomic():
+                # post_save propagates the edit to the linked ARMS contact.
+                contact_now.save()
+        except IntegrityError as exc:
+            raise _integrity_to_validation(exc, contact_now.username) from None
+    return contact_now
+
+
+def delete_contact(*, principal: Principal, contact: Contact) -> None:
+    """Delete a contact; pre_delete removes its linked ARMS contact and group memberships."""
+    _ensure_may_manage(principal, contact)
+    with transaction.atomic():
+        Contact.objects.filter(pk=contact.pk).select_for_update().first()
+        contact.delete()

@@ -1,0 +1,196 @@
+"""Input rules of the New Contact panel (SPEC 4): mainland mobiles, robot webhooks, secrets.
+
+Used by the forms, the services (the last word: a caller that skips the form still meets the
+rules), merge (RAM profiles' mobile phones) and the send-time guard of the notifier, which calls
+`check_robot_url` again right before it connects.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from urllib.parse import parse_qsl, urlsplit
+
+import phonenumbers
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from phonenumber_field.phonenumber import PhoneNumber
+
+# The seed's own words under Phone Number.
+INVALID_MAINLAND_MOBILE = (
+    "Enter a valid phone number from the Chinese mainland (excluding Hong Kong, Macao, and "
+    "Taiwan), such as 1381111****."
+)
+INVALID_MAILBOX = "Enter a valid email format, such as username@example.com."
+INVALID_ROBOT_URL = {
+    "dingtalk": (
+        "Enter the webhook URL of the DingTalk Robot, such as "
+        "https://oapi.dingtalk.com/robot/send?access_token=<token>."
+    ),
+    "wecom": (
+        "Enter the webhook URL of the WeCom Robot, such as "
+        "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=<key>."
+    ),
+}
+ROBOT_URL_NOT_HTTPS = "A robot webhook URL must start with https://."
+ROBOT_URL_BAD_PORT = "A robot webhook URL may only use the standard HTTPS port 443."
+ROBOT_URL_USERINFO = "A robot webhook URL must not contain a user name or password."
+ROBOT_URL_FRAGMENT = "A robot webhook URL must not contain a #fragment."
+ROBOT_URL_BAD_HOST = "The {robot} webhook must be on {hosts}."
+ROBOT_URL_BAD_PATH = "The {robot} webhook path must be {path}."
+ROBOT_URL_BAD_TOKEN = (
+    "The {robot} webhook URL must carry exactly one {param}=<value> made of letters, digits, "
+    "'-' and '_', and nothing else."
+)
+INVALID_DINGTALK_SECRET = (
+    "A DingTalk signing secret starts with SEC followed by 40-80 letters and digits "
+    "(copy it from the robot's Security Settings > Additional Signature)."
+)
+
+ROBOT_NAMES = {"dingtalk": "DingTalk Robot", "wecom": "WeCom Robot"}
+ROBOT_PATHS = {"dingtalk": "/robot/send", "wecom": "/cgi-bin/webhook/send"}
+ROBOT_TOKEN_PARAMS = {"dingtalk": "access_token", "wecom": "key"}
+ROBOT_URL_MAX_LENGTH = 512
+
+# What a person may type around the digits of a phone number: anything else (letters, which
+# libphonenumber would read as a vanity number, or an extension marker) is refused outright.
+_PHONE_CHARS = re.compile(r"^[0-9+\-().\s]{1,40}$")
+_MOBILE_TYPES = {
+    phonenumbers.PhoneNumberType.MOBILE,
+    phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,
+}
+_TOKEN = re.compile(r"^[A-Za-z0-9_-]{8,256}$")
+_DINGTALK_SECRET = re.compile(r"^SEC[A-Za-z0-9]{40,80}$")
+
+
+def normalize_mainland_mobile(text: str | PhoneNumber) -> PhoneNumber:
+    """Parse a mainland-China mobile however it is typed and return it (E.164 `+86…`).
+
+    `PhoneNumberField(region="CN")` alone only sets the default region, so a Hong Kong number
+    passes it; the number must also be of region CN, of a mobile type and carry no extension
+    (STACK.md). Full-width digits and RAM's `86-138…` form are accepted.
+    """
+    if isinstance(text, phonenumbers.PhoneNumber):
+        text = phonenumbers.format_number(text, phonenumbers.PhoneNumberFormat.E164)
+    cleaned = unicodedata.normalize("NFKC", str(text or "")).strip()
+    if not _PHONE_CHARS.match(cleaned):
+        raise ValidationError(INVALID_MAINLAND_MOBILE, code="invalid_phone")
+    try:
+        number = PhoneNumber.from_string(cleaned, region="CN")
+    except (phonenumbers.NumberParseException, ValueError):
+        raise ValidationError(INVALID_MAINLAND_MOBILE, code="invalid_phone") from None
+    if (
+        not phonenumbers.is_valid_number(number)
+        or phonenumbers.region_code_for_number(number) != "CN"
+        or phonenumbers.number_type(number) not in _MOBILE_TYPES
+        or number.extension
+    ):
+        raise ValidationError(INVALID_MAINLAND_MOBILE, code="invalid_phone")
+    return number
+
+
+def validate_mailbox(value: str) -> str:
+    """Mailbox (optional): a valid email address, at most 254 characters."""
+    value = (value or "").strip()
+    if not value:
+        return ""
+    if len(value) > 254:
+        raise ValidationError(INVALID_MAILBOX, code="invalid_mailbox")
+    try:
+        validate_email(value)
+    except ValidationError:
+        raise ValidationError(INVALID_MAILBOX, code="invalid_mailbox") from None
+    return value
+
+
+def _robot_error(kind: str, message: str, code: str) -> ValidationError:
+    return ValidationError(message, code=code, params={"kind": kind})
+
+
+def check_robot_url(kind: str, url: str) -> str:
+    """The one guard for robot webhook URLs (save time and send time): https on port 443, an
+    allowed host for this robot (`settings.ROBOT_WEBHOOK_HOSTS[kind]`), the robot's exact path,
+    exactly one token parameter of sane characters, no user info, no fragment.
+
+    Returns the URL, stripped; raises ValidationError with a message saying what is wrong.
+    """
+    if kind not in ROBOT_PATHS:
+        raise ValueError(f"unknown robot kind {kind!r}")
+    robot, path, param = ROBOT_NAMES[kind], ROBOT_PATHS[kind], ROBOT_TOKEN_PARAMS[kind]
+    url = (url or "").strip()
+    generic = INVALID_ROBOT_URL[kind]
+    if (
+        not url
+        or len(url) > ROBOT_URL_MAX_LENGTH
+        or any(ch.isspace() or unicodedata.category(ch)[0] == "C" for ch in url)
+        or not url.isascii()
+    ):
+        raise _robot_error(kind, generic, "invalid_robot_url")
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        raise _robot_error(kind, ROBOT_URL_BAD_PORT, "robot_url_port") from None
+    if parts.scheme.lower() != "https":
+        raise _robot_error(kind, ROBOT_URL_NOT_HTTPS, "robot_url_scheme")
+    if "@" in parts.netloc or parts.username is not None or parts.password is not None:
+        raise _robot_error(kind, ROBOT_URL_USERINFO, "robot_url_userinfo")
+    if port is not None and port != 443:
+        raise _robot_error(kind, ROBOT_URL_BAD_PORT, "robot_url_port")
+    if parts.fragment or url.endswith("#"):
+        raise _robot_error(kind, ROBOT_URL_FRAGMENT, "robot_url_fragment")
+    hosts = [h.lower() for h in settings.ROBOT_WEBHOOK_HOSTS.get(kind, [])]
+    if (parts.hostname or "").lower().rstrip(".") not in hosts:
+        raise _robot_error(
+            kind, ROBOT_URL_BAD_HOST.format(robot=robot, hosts=" or ".join(hosts)), "robot_host"
+        )
+    if parts.path != path or ";" in parts.path:
+        raise _robot_error(kind, ROBOT_URL_BAD_PATH.format(robot=robot, path=path), "robot_path")
+    try:
+        query = parse_qsl(parts.query, keep_blank_values=True, strict_parsing=True)
+    except ValueError:
+        query = []
+    if len(query) != 1 or query[0][0] != param or not _TOKEN.match(query[0][1]):
+        raise _robot_error(
+            kind, ROBOT_URL_BAD_TOKEN.format(robot=robot, param=param), "robot_token"
+        )
+    return url
+
+
+def validate_dingtalk_secret(secret: str) -> str:
+    secret = (secret or "").strip()
+    if not _DINGTALK_SECRET.match(secret):
+        raise ValidationError(INVALID_DINGTALK_SECRET, code="invalid_secret")
+    return secret
+
+
+def robot_token(kind: str, url: str) -> str:
+    """The token (DingTalk access_token, WeCom key) of a stored webhook URL, or ''."""
+    if not url:
+        return ""
+    for name, value in parse_qsl(urlsplit(url).query, keep_blank_values=True):
+        if name == ROBOT_TOKEN_PARAMS[kind]:
+            return value
+    return ""
+
+
+def mask_secret_text(value: str, *, keep: int = 4) -> str:
+    """`3f2a…9c1d`: enough to tell two apart, too little to use."""
+    if len(value) <= keep * 2:
+        return "…"
+    return f"{value[:keep]}…{value[-keep:]}"
+
+
+def mask_robot_url(kind: str, url: str) -> str:
+    """The webhook URL with its token masked, for lists, logs and delivery records (SPEC 8)."""
+    if not url:
+        return ""
+    token = robot_token(kind, url)
+    if not token:
+        return url
+    return url.replace(token, mask_secret_text(token), 1)
+
+
+def mask_dingtalk_secret(secret: str) -> str:
+    return f"SEC…{secret[-4:]}" if len(secret) > 8 else ("SEC…" if secret else "")

@@ -1,0 +1,60 @@
+"""Shared set-up for the contacts tests: principals per row of SPEC 3's table, valid inputs."""
+
+from __future__ import annotations
+
+from arms_sync.models import ArmsContact
+from contacts.models import Contact
+from ram_directory import services as ram_services
+from ram_directory.models import Account, RamUser
+from ram_directory.principal import Principal
+from tests.factories import PolicyFactory, RamUserFactory
+
+DINGTALK_TOKEN = "3f2a" + "0" * 56 + "9c1d"
+WECOM_KEY = "693a91f6-7aaa-4bc4-97a0-0ec2fafa5aaa"
+DINGTALK_URL = f"https://oapi.dingtalk.com/robot/send?access_token={DINGTALK_TOKEN}"
+WECOM_URL = f"https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key={WECOM_KEY}"
+DINGTALK_SECRET = "SEC" + "a1b2c3d4" * 8
+
+
+def mobile(n: int) -> str:
+    """A valid mainland mobile in E.164, distinct from the factories' 137/138/139 ranges."""
+    return f"+86136{n:08d}"
+
+
+def grant_list_users(ram_user: RamUser) -> RamUser:
+    """Attach a custom policy allowing ram:ListUsers and ram:GetUser (seed step 1)."""
+    policy = PolicyFactory(account=ram_user.account)
+    ram_services.attach_policy(ram_user=ram_user, policy=policy)
+    return ram_user
+
+
+def ram_user_named(account: Account, name: str, *, list_users: bool = False) -> RamUser:
+    user = RamUserFactory(account=account, user_name=name)
+    return grant_list_users(user) if list_users else user
+
+
+def principal_of(account: Account, ram_user: RamUser | None = None) -> Principal:
+    return Principal(account, ram_user)
+
+
+def counts(account: Account) -> tuple[int, int]:
+    """(SAE contacts, ARMS contacts) of the account: "nothing saved" compares these."""
+    return (
+        Contact.objects.filter(account=account).count(),
+        ArmsContact.objects.filter(account=account).count(),
+    )
+
+
+def new_contact_post(**overrides) -> dict[str, str]:
+    data = {
+        "username_kind": "ram_user",
+        "username": "",
+        "ram_user": "",
+        "phone": "",
+        "mailbox": "",
+        "dingtalk_webhook": "",
+        "dingtalk_secret": "",
+        "wecom_webhook": "",
+    }
+    data.update({k: str(v) for k, v in overrides.items()})
+    return data

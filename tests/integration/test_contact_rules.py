@@ -1,0 +1,337 @@
+"""SPEC 4: the 100-contact limit, one contact per username and per phone (however typed),
+the channels' rules through the service, and the query bar."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.test import override_settings
+from django.urls import reverse
+
+from contacts import selectors, services
+from contacts.models import Contact
+from contacts.validators import INVALID_MAILBOX, INVALID_MAINLAND_MOBILE
+from tests.integration.contacts_support import (
+    DINGTALK_SECRET,
+    DINGTALK_URL,
+    WECOM_URL,
+    counts,
+    mobile,
+    new_contact_post,
+    principal_of,
+    ram_user_named,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def fill(account, how_many: int, *, start: int = 0) -> list:
+    owner = principal_of(account)
+    return [
+        services.create_contact(
+            principal=owner,
+            ram_user=ram_user_named(account, f"filler{start + i:03d}"),
+            phone=mobile(start + i),
+        )
+        for i in range(how_many)
+    ]
+
+
+def test_contact_stores_phone_as_e164_and_every_channel(account):
+    alice = ram_user_named(account, "alice")
+    contact = services.create_contact(
+        principal=principal_of(account),
+        ram_user=alice,
+        phone="86-13811112222",
+        mailbox="alice@example.com",
+        dingtalk_webhook=DINGTALK_URL,
+        dingtalk_secret=DINGTALK_SECRET,
+        wecom_webhook=WECOM_URL,
+    )
+    contact.refresh_from_db()
+    assert contact.phone.as_e164 == "+8613811112222"
+    assert (contact.mailbox, contact.dingtalk_webhook, contact.wecom_webhook) == (
+        "alice@example.com",
+        DINGTALK_URL,
+        WECOM_URL,
+    )
+    assert contact.dingtalk_secret == DINGTALK_SECRET
+    assert contact.created_by is None  # created by the owner
+
+
+@override_settings(SAE_MAX_CONTACTS=5)
+def test_the_contact_after_the_limit_is_refused_and_nothing_is_half_saved(account):
+    """SPEC 4: an account holds at most SAE_MAX_CONTACTS; the next is refused with a clear
+    error and neither an SAE nor an ARMS contact is saved."""
+    fill(account, 5)
+    before = counts(account)
+    with pytest.raises(ValidationError) as exc:
+        services.create_contact(
+            principal=principal_of(account),
+            ram_user=ram_user_named(account, "one-too-many"),
+            phone=mobile(99),
+        )
+    assert exc.value.messages == [services.CONTACT_LIMIT_REACHED.format(limit=5)]
+    assert not hasattr(exc.value, "error_dict")  # non-field: the whole form
+    assert counts(account) == before
+
+
+def test_the_101st_contact_is_refused_at_the_default_limit_of_100(owner_client, account):
+    """SPEC 4: 100 is the default limit; the page says so and the form shows the error."""
+    fill(account, 100)
+    assert counts(account) == (100, 100)
+    late = ram_user_named(account, "late")
+    response = owner_client.post(
+        reverse("contacts:new"), new_contact_post(ram_user=late.pk, phone=mobile(500))
+    )
+    assert response.status_code == 422  # refused, the form shown again
+    assert services.CONTACT_LIMIT_REACHED.format(limit=100) in response.text
+    assert counts(account) == (100, 100)
+    assert "100 / 100 contacts" in owner_client.get(reverse("contacts:list")).text
+
+
+def test_deleting_a_contact_frees_a_place_under_the_limit(account):
+    with override_settings(SAE_MAX_CONTACTS=2):
+        first, _ = fill(account, 2)
+        services.delete_contact(principal=principal_of(account), contact=first)
+        fill(account, 1, start=10)
+        assert Contact.objects.filter(account=account).count() == 2
+
+
+def test_a_second_contact_for_one_username_is_refused(account):
+    """SPEC 4: one contact per username per account (RAM user and the account itself)."""
+    owner = principal_of(account)
+    alice = ram_user_named(account, "alice")
+    services.create_contact(principal=owner, ram_user=alice, phone=mobile(1))
+    services.create_contact(principal=owner, ram_user=None, phone=mobile(2))
+    before = counts(account)
+    with pytest.raises(ValidationError) as exc:
+        services.create_contact(principal=owner, ram_user=alice, phone=mobile(3))
+    assert exc.value.message_dict == {
+        "username": [services.USERNAME_TAKEN.format(username="alice")]
+    }
+    with pytest.raises(ValidationError) as exc:
+        services.create_contact(principal=owner, ram_user=None, phone=mobile(4))
+    assert list(exc.value.message_dict) == ["username"]
+    assert counts(account) == before
+
+
+@pytest.mark.parametrize(
+    "typed_again", ["13811112222", "+86 138 1111 2222", "86-13811112222", "008613811112222"]
+)
+def test_one_phone_number_belongs_to_one_contact_however_typed(account, typed_again):
+    """SPEC 4: uniqueness is on the E.164 form."""
+    owner = principal_of(account)
+    services.create_contact(
+        principal=owner, ram_user=ram_user_named(account, "alice"), phone="+8613811112222"
+    )
+    before = counts(account)
+    with pytest.raises(ValidationError) as exc:
+        services.create_contact(
+            principal=owner, ram_user=ram_user_named(account, "bob"), phone=typed_again
+        )
+    assert exc.value.message_dict == {"phone": [services.PHONE_TAKEN]}
+    assert counts(account) == before
+
+
+def test_the_same_phone_may_serve_two_accounts(account, other_account):
+    services.create_contact(principal=principal_of(account), ram_user=None, phone="13811112222")
+    services.create_contact(
+        principal=principal_of(other_account), ram_user=None, phone="13811112222"
+    )
+    assert Contact.objects.filter(phone="+8613811112222").count() == 2
+
+
+def test_editing_to_another_contacts_phone_is_refused(account):
+    owner = principal_of(account)
+    alice = services.create_contact(
+        principal=owner, ram_user=ram_user_named(account, "alice"), phone=mobile(1)
+    )
+    services.create_contact(
+        principal=owner, ram_user=ram_user_named(account, "bob"), phone=mobile(2)
+    )
+    with pytest.raises(ValidationError) as exc:
+        services.update_contact(
+            principal=owner,
+            contact=alice,
+            phone=mobile(2),
+            mailbox="",
+            dingtalk_webhook="",
+            dingtalk_secret=None,
+            wecom_webhook="",
+        )
+    assert exc.value.message_dict == {"phone": [services.PHONE_TAKEN]}
+    alice.refresh_from_db()
+    assert alice.phone.as_e164 == mobile(1)
+
+
+def test_the_service_refuses_bad_channels_with_an_error_per_field(account):
+    """SPEC 4: bad input of any kind gets a message next to the field; nothing is saved."""
+    with pytest.raises(ValidationError) as exc:
+        services.create_contact(
+            principal=principal_of(account),
+            ram_user=None,
+            phone="+852 5123 4567",
+            mailbox="not-an-email",
+            dingtalk_webhook="http://oapi.dingtalk.com/robot/send?access_token=abcdefgh",
+            dingtalk_secret="nope",
+            wecom_webhook="https://evil.example/cgi-bin/webhook/send?key=abcdefgh",
+        )
+    errors = exc.value.message_dict
+    assert errors["phone"] == [INVALID_MAINLAND_MOBILE]
+    assert errors["mailbox"] == [INVALID_MAILBOX]
+    assert set(errors) == {
+        "phone",
+        "mailbox",
+        "dingtalk_webhook",
+        "dingtalk_secret",
+        "wecom_webhook",
+    }
+    assert counts(account) == (0, 0)
+
+
+def test_a_signing_secret_needs_its_dingtalk_robot(account):
+    with pytest.raises(ValidationError) as exc:
+        services.create_contact(
+            principal=principal_of(account),
+            ram_user=None,
+            phone=mobile(1),
+            dingtalk_secret=DINGTALK_SECRET,
+        )
+    assert exc.value.message_dict == {"dingtalk_secret": [services.SECRET_WITHOUT_ROBOT]}
+
+
+def test_the_signing_secret_is_kept_replaced_or_cleared_on_edit(owner_client, account):
+    """SPEC 8: the secret is never echoed back; blank keeps it, the checkbox removes it."""
+    owner = principal_of(account)
+    contact = services.create_contact(
+        principal=owner,
+        ram_user=None,
+        phone=mobile(1),
+        dingtalk_webhook=DINGTALK_URL,
+        dingtalk_secret=DINGTALK_SECRET,
+    )
+    edit = reverse("contacts:edit", args=[contact.pk])
+    page = owner_client.get(edit).text
+    assert DINGTALK_SECRET not in page
+    assert "SEC…" + DINGTALK_SECRET[-4:] in page
+    data = {"phone": mobile(1), "dingtalk_webhook": DINGTALK_URL, "dingtalk_secret": ""}
+    assert owner_client.post(edit, data).status_code == 302
+    contact.refresh_from_db()
+    assert contact.dingtalk_secret == DINGTALK_SECRET
+    new_secret = "SEC" + "f" * 64
+    owner_client.post(edit, {**data, "dingtalk_secret": new_secret})
+    contact.refresh_from_db()
+    assert contact.dingtalk_secret == new_secret
+    owner_client.post(edit, {**data, "clear_dingtalk_secret": "on"})
+    contact.refresh_from_db()
+    assert contact.dingtalk_secret == ""
+
+
+def test_robot_tokens_are_masked_in_the_list(owner_client, account):
+    services.create_contact(
+        principal=principal_of(account),
+        ram_user=None,
+        phone=mobile(1),
+        dingtalk_webhook=DINGTALK_URL,
+        dingtalk_secret=DINGTALK_SECRET,
+        wecom_webhook=WECOM_URL,
+    )
+    page = owner_client.get(reverse("contacts:list")).text
+    assert "access_token=3f2a…9c1d" in page
+    assert DINGTALK_URL not in page and WECOM_URL not in page and DINGTALK_SECRET not in page
+
+
+# --- the query bar --------------------------------------------------------------------------
+
+
+@pytest.fixture
+def three_contacts(account):
+    owner = principal_of(account)
+    alice = services.create_contact(
+        principal=owner,
+        ram_user=ram_user_named(account, "Alice.Wang"),
+        phone="13811112222",
+        mailbox="alice@Example.com",
+    )
+    bob = services.create_contact(
+        principal=owner,
+        ram_user=ram_user_named(account, "bob"),
+        phone="13922223333",
+        mailbox="bob@ops.example.cn",
+    )
+    itself = services.create_contact(
+        principal=owner, ram_user=None, phone="15011114444", mailbox="root@corp.example"
+    )
+    return alice, bob, itself
+
+
+def found(account, field, value):
+    qs = selectors.search(selectors.contacts_for_list(principal_of(account)), field, value)
+    return sorted(c.username for c in qs)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("alice", ["Alice.Wang"]), ("WANG", ["Alice.Wang"]), ("o", ["bob", "{login}"]), ("", None)],
+)
+def test_query_by_username_is_a_case_insensitive_substring(
+    account, three_contacts, value, expected
+):
+    """SPEC 4: Username is the default field; the account itself matches its login name."""
+    expected = (
+        sorted(e.replace("{login}", account.login_name) for e in expected)
+        if expected is not None
+        else sorted(c.username for c in three_contacts)
+    )
+    assert found(account, "username", value) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("138 1111", ["Alice.Wang"]),
+        ("+86138", ["Alice.Wang"]),
+        ("+86 139-2222", ["bob"]),
+        ("0086 150", ["{login}"]),
+        ("86-13811112222", ["Alice.Wang"]),
+        ("(139) 2222 3333", ["bob"]),
+        ("1111", ["Alice.Wang", "{login}"]),
+        ("abc", []),
+        ("999999", []),
+    ],
+)
+def test_query_by_phone_matches_however_the_number_is_typed(
+    account, three_contacts, value, expected
+):
+    expected = sorted(e.replace("{login}", account.login_name) for e in expected)
+    assert found(account, "phone", value) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("EXAMPLE.COM", ["Alice.Wang"]),
+        ("ops", ["bob"]),
+        ("example", ["Alice.Wang", "bob", "{login}"]),
+    ],
+)
+def test_query_by_mailbox_is_a_case_insensitive_substring(account, three_contacts, value, expected):
+    expected = sorted(e.replace("{login}", account.login_name) for e in expected)
+    assert found(account, "mailbox", value) == expected
+
+
+def test_the_query_bar_filters_the_page_and_its_htmx_rows(owner_client, account, three_contacts):
+    url = reverse("contacts:list")
+    page = owner_client.get(url, {"field": "phone", "q": "+86 139"}).text
+    assert "bob" in page and "Alice.Wang" not in page
+    rows = owner_client.get(
+        url,
+        {"field": "mailbox", "q": "alice"},
+        headers={"HX-Request": "true", "HX-Target": "contact-rows"},
+    )
+    assert rows.status_code == 200
+    assert "Alice.Wang" in rows.text and "bob@ops" not in rows.text
+    assert "<html" not in rows.text  # the fragment only
+    # An unknown field falls back to Username.
+    assert "bob" in owner_client.get(url, {"field": "nope", "q": "bob"}).text
