@@ -129,6 +129,6 @@ class AddAuthorizationForm(forms.Form):
 
     def chosen_type(self) -> str:
         """The type the choices are filtered by (bound or not)."""
-        value = self.data.get("type") if self.is_bound else None
-        valid = {value for value, _ in self.fields["type"].choices}
+        value = self.data.get("type") if self.is_bound else self.initial.get("type")
+        valid = {choice for choice, _label in self.fields["type"].choices}
         return value if value in valid else self.fields["type"].initial

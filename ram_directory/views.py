@@ -116,7 +116,8 @@ def user_authorize(request: HttpRequest, user_id: str) -> HttpResponse:
                 names = ", ".join(p.name for p in form.cleaned_data["policies"])
                 return _permissions_changed(request, ram_user, _(ATTACHED).format(names=names))
     else:
-        form = AddAuthorizationForm(request.GET or None, ram_user=ram_user)
+        # Unbound: the type filter alone is not a submission (no "check a policy" error).
+        form = AddAuthorizationForm(ram_user=ram_user, initial={"type": request.GET.get("type")})
     chosen_type = form.chosen_type()
     context = {
         "ram_user": ram_user,

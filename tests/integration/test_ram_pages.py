@@ -245,6 +245,8 @@ def test_authorize_panel_filters_by_type_and_disables_attached(owner_client, acc
     assert "disabled" in admin_input
     custom = owner_client.get(url, {"type": "Custom"}).text
     assert "SeeUsers" in custom and "AliyunRAMFullAccess" not in custom
+    # Choosing a type is not a submission: no "check a policy" error yet.
+    assert NOTHING_CHOSEN not in system and NOTHING_CHOSEN not in custom
 
 
 def test_authorize_panel_htmx_opens_dialog_and_filter_swaps_panel(owner_client, account):
@@ -259,6 +261,7 @@ def test_authorize_panel_htmx_opens_dialog_and_filter_swaps_panel(owner_client, 
     )
     assert 'id="authorize-panel"' in panel.text and 'class="modal' not in panel.text
     assert "SeeUsers" in panel.text
+    assert NOTHING_CHOSEN not in panel.text
 
 
 def test_attach_plain_post_attaches_several_and_redirects(owner_client, account):

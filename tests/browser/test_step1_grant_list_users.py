@@ -1,0 +1,118 @@
+"""The seed's Step 1 in a real browser: grant ListUsers to a RAM user (SPEC 2, seed Step 1).
+
+The account owner signs in, creates the custom policy in the Script Editor, attaches it to the
+RAM user from the Permission Management tab (Add Authorization panel, loaded by htmx), signs
+out; the RAM user signs in with its UPN and the Users list, refused before, now opens.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from ram_directory.models import Policy
+from ram_directory.principal import Principal
+from tests.factories import PASSWORD, AccountFactory, RamUserFactory
+
+SEED_POLICY = """{
+  "Version": "1",
+  "Statement": [
+    {
+      "Effect": "Allow",
+      "Action": [
+        "ram:ListUsers",
+        "ram:GetUser"
+      ],
+      "Resource": "*"
+    }
+  ]
+}"""
+
+
+def nav(page, name: str):
+    return page.locator("nav.console-nav").get_by_role("link", name=name, exact=True)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_step1_owner_grants_list_users_and_ram_user_then_sees_users(
+    page, live_server, signin_page, shot
+):
+    """SPEC 2 / seed Step 1: create the policy, Add Authorization, the RAM user lists users."""
+    account = AccountFactory(alias="corp")
+    ram_user = RamUserFactory(account=account, user_name="dev1", display_name="Developer One")
+
+    # The RAM user cannot list users yet (checked in the browser at the end, too).
+    signin_page(ram_user.upn, PASSWORD)
+    page.goto(f"{live_server.url}/ram/users/")
+    expect(page.get_by_test_id("forbidden")).to_contain_text("ram:ListUsers")
+    shot("ram-user-refused-before")
+    page.get_by_role("button", name="Sign out").click()
+
+    # 1. Create a custom permission policy, as the Alibaba Cloud account.
+    signin_page(account.login_name, PASSWORD)
+    expect(page.get_by_test_id("principal")).to_contain_text(account.login_name)
+    shot("owner-signed-in")
+    nav(page, "Policies").click()
+    expect(page.get_by_role("heading", name="Policies")).to_be_visible()
+    shot("policies")
+    page.get_by_role("link", name="Create Policy").click()
+    expect(page.get_by_text("Script Editor").first).to_be_visible()
+    shot("create-policy")
+    editor = page.get_by_label("Script Editor")
+    editor.fill(SEED_POLICY)
+    page.get_by_label(re.compile(r"^Name")).fill("ListUsersForContacts")
+    page.get_by_label("Description", exact=True).fill("Lets RAM users pick contacts")
+    shot("create-policy-filled")
+    page.get_by_role("button", name="Confirm").click()
+    expect(page.get_by_role("heading", name="ListUsersForContacts")).to_be_visible()
+    expect(page.get_by_test_id("policy-document")).to_contain_text('"ram:ListUsers"')
+    shot("policy-created")
+    assert Policy.objects.filter(account=account, name="ListUsersForContacts").exists()
+
+    # 2. Grant authorization to the RAM user.
+    nav(page, "Users").click()
+    expect(page.get_by_test_id("user-table")).to_contain_text(ram_user.upn)
+    shot("users")
+    page.get_by_role("link", name=ram_user.upn).click()
+    expect(page.get_by_role("heading", name="dev1")).to_be_visible()
+    shot("user-detail")
+    page.get_by_role("link", name="Permission Management").click()
+    expect(page.get_by_text("Personal Permissions")).to_be_visible()
+    shot("permission-management")
+    detail_url = page.url
+
+    page.get_by_role("link", name="Add Authorization").click()
+    dialog = page.locator("#modal-host .modal.show")
+    expect(dialog).to_be_visible()  # the panel came by htmx: no page load
+    assert page.url == detail_url
+    shot("add-authorization-panel")
+    dialog.get_by_label("Permission type").select_option(label="Custom Policy")
+    choice = dialog.get_by_label(re.compile("ListUsersForContacts"))
+    expect(choice).to_be_visible()
+    expect(dialog.get_by_label(re.compile("AdministratorAccess"))).to_have_count(0)
+    choice.check()
+    shot("add-authorization-checked")
+    dialog.get_by_role("button", name="Confirm Add Authorization").click()
+    expect(page.locator("#modal-host .modal")).to_be_hidden()  # closed by HX-Trigger
+    expect(page.locator(".modal-backdrop")).to_have_count(0)
+    permissions = page.get_by_test_id("personal-permissions")
+    expect(permissions).to_contain_text("ListUsersForContacts")
+    expect(permissions).to_contain_text("Lets RAM users pick contacts")
+    assert page.url == detail_url
+    shot("personal-permissions")
+    assert Principal(account, ram_user).can("ram:ListUsers")
+
+    page.reload()  # the list is the server's, not only the swapped fragment
+    expect(page.get_by_test_id("personal-permissions")).to_contain_text("ListUsersForContacts")
+    page.get_by_role("button", name="Sign out").click()
+    expect(page.get_by_label("Login name")).to_be_visible()
+
+    # 3. The RAM user signs in with its UPN and now may open the Users list.
+    signin_page(f"dev1@{account.alias}.onaliyun.com", PASSWORD)
+    expect(page.get_by_test_id("principal")).to_contain_text("dev1@corp.onaliyun.com")
+    nav(page, "Users").click()
+    expect(page.get_by_test_id("user-table")).to_contain_text("Developer One")
+    expect(page.get_by_test_id("forbidden")).to_have_count(0)
+    shot("ram-user-lists-users")
