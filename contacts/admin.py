@@ -1,0 +1,88 @@
+"""SAE contacts in the Django admin (the platform operator's view, SPEC 10).
+
+Read-only: a Contact is written only by contacts.services, whose rules (SPEC 3, 4) and whose
+ARMS propagation (SPEC 5, through the arms_sync receivers) an admin form would bypass. Deleting
+is allowed and goes through `delete_contact`, one contact at a time, acting as the owner of the
+contact's account, so the linked ARMS contact goes too.
+"""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.db import transaction
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+from contacts import services
+from contacts.models import Contact
+from contacts.validators import mask_dingtalk_secret, mask_robot_url
+from ram_directory.principal import Principal
+
+
+@admin.register(Contact)
+class ContactAdmin(admin.ModelAdmin):
+    list_display = ("username_shown", "account", "phone", "mailbox", "robots", "created_at")
+    list_select_related = ("account", "ram_user", "created_by")
+    search_fields = (
+        "ram_user__user_name",
+        "account__login_name",
+        "account__account_id",
+        "phone",
+        "mailbox",
+    )
+    list_filter = ("account",)
+    # The secret itself is never shown; the webhooks only masked.
+    fields = (
+        "account",
+        "ram_user",
+        "phone",
+        "mailbox",
+        "dingtalk_masked",
+        "dingtalk_secret_masked",
+        "wecom_masked",
+        "created_by",
+        "created_at",
+        "updated_at",
+    )
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Contact | None = None) -> bool:
+        return False
+
+    @admin.display(description="Username", ordering="ram_user__user_name")
+    def username_shown(self, contact: Contact) -> str:
+        return contact.username
+
+    @admin.display(description="Robots")
+    def robots(self, contact: Contact) -> str:
+        kinds = [
+            k
+            for k, url in (("DingTalk", contact.dingtalk_webhook), ("WeCom", contact.wecom_webhook))
+            if url
+        ]
+        return ", ".join(kinds) or "—"
+
+    @admin.display(description="Dingtalk Robot")
+    def dingtalk_masked(self, contact: Contact) -> str:
+        return mask_robot_url("dingtalk", contact.dingtalk_webhook) or "—"
+
+    @admin.display(description="Dingtalk signing secret")
+    def dingtalk_secret_masked(self, contact: Contact) -> str:
+        return mask_dingtalk_secret(contact.dingtalk_secret) or "—"
+
+    @admin.display(description="Wecom Robot")
+    def wecom_masked(self, contact: Contact) -> str:
+        return mask_robot_url("wecom", contact.wecom_webhook) or "—"
+
+    def delete_model(self, request: HttpRequest, obj: Contact) -> None:
+        services.delete_contact(principal=Principal(obj.account), contact=obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Contact]) -> None:
+        # One service call per contact (never QuerySet.delete(), which would still send
+        # pre_delete, but skip the service's rules); all or nothing.
+        with transaction.atomic():
+            for contact in queryset.select_related("account"):
+                services.delete_contact(principal=Principal(contact.account), contact=contact)
