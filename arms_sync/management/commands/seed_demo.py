@@ -11,7 +11,6 @@ import os
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.core.management.base import CommandParser
 from django.db import transaction
 
 from ram_directory import services as ram_services
@@ -201,9 +200,6 @@ class Command(OperatorCommand):
         f"the demo password, {DEFAULT_DEMO_PASSWORD!r} unless ${PASSWORD_ENV} is set."
     )
     reports = True
-
-    def add_arguments(self, parser: CommandParser) -> None:
-        pass  # --json comes from OperatorCommand.
 
     @transaction.atomic
     def seed(self, password: str) -> dict[str, Any]:
