@@ -189,6 +189,19 @@ def test_import_accepts_a_list_of_get_user_answers(account, tmp_path, shape):
     ]
 
 
+def test_import_of_one_page_of_a_truncated_answer_says_so(account, tmp_path):
+    page = {**LIST_USERS_ANSWER, "IsTruncated": True, "Marker": "EXAMPLE-MARKER"}
+    path = write_json(tmp_path, page)
+    report = run_json("import_ram_users", account.account_id, path)
+    assert report["truncated"] is True
+    assert report["created"] == 3
+    err = io.StringIO()
+    call_command(
+        "import_ram_users", account.account_id, str(path), stdout=io.StringIO(), stderr=err
+    )
+    assert "IsTruncated is true" in err.getvalue()
+
+
 def test_import_touches_only_the_named_account(account, other_account, tmp_path):
     RamUserFactory(account=other_account, user_name="zhangq", display_name="Not this one")
     before = ram_rows(other_account)
@@ -504,6 +517,18 @@ def test_create_cloud_account_refuses_two_different_prompted_passwords(db, monke
     with pytest.raises(CommandError, match=create_cloud_account.PASSWORDS_DIFFER):
         run("create_cloud_account", "1111222233334444", "--login-name", "ops@example.com")
     assert not Account.objects.exists()
+
+
+def test_create_cloud_account_reports_a_taken_id_before_asking_for_a_password(db, monkeypatch):
+    services.create_account(account_id="1111222233334444", login_name="taken@example.com")
+    monkeypatch.setattr(create_cloud_account, "stdin_is_tty", lambda: True)
+
+    def no_prompt(prompt):
+        raise AssertionError("prompted for a password for an account that cannot be created")
+
+    monkeypatch.setattr(create_cloud_account.getpass, "getpass", no_prompt)
+    with pytest.raises(CommandError, match=r"^account_id: Account with this Account ID already"):
+        run("create_cloud_account", "1111222233334444", "--login-name", "new@example.com")
 
 
 @pytest.mark.parametrize(
