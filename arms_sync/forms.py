@@ -4,9 +4,10 @@ save: the views and the admin call arms_sync.services."""
 from __future__ import annotations
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from arms_sync import selectors
+from arms_sync import selectors, services
 from arms_sync.models import ArmsContact, ContactGroup, NotificationPolicy
 from arms_sync.services import CONFIRM_BREAK_LABEL
 
@@ -42,6 +43,32 @@ class ConfirmBreakMixin(forms.ModelForm):
         ),
     )
 
+    def _account_id(self):
+        account = self.cleaned_data.get("account")
+        return account.pk if account is not None else self.instance.account_id
+
+    def clean(self):
+        cleaned = super().clean()
+        # In clean() the instance still holds the stored values: the original to compare with.
+        original = self.instance if self.instance.pk else None
+        if "name" in cleaned:
+            try:
+                services.check_name_change(
+                    original,
+                    model=self._meta.model,
+                    name=cleaned["name"],
+                    confirm_break=cleaned.get("confirm_break", False),
+                )
+            except ValidationError as exc:
+                self.add_error(None, exc)
+        return cleaned
+
+    def _check_same_account(self, field: str, what: str) -> None:
+        account_id = self._account_id()
+        chosen = self.cleaned_data.get(field) or []
+        if account_id and any(item.account_id != account_id for item in chosen):
+            self.add_error(field, services.OTHER_ACCOUNT.format(what=what))
+
 
 class ArmsContactAdminForm(ConfirmBreakMixin):
     class Meta:
@@ -57,14 +84,36 @@ class ArmsContactAdminForm(ConfirmBreakMixin):
             "wecom_robot_url",
         ]
 
+    def clean(self):
+        cleaned = super().clean()
+        # The account is read-only once saved, so Django's constraint check skips these.
+        others = ArmsContact.objects.filter(account_id=self._account_id())
+        if self.instance.pk:
+            others = others.exclude(pk=self.instance.pk)
+        if cleaned.get("phone") and others.filter(phone=cleaned["phone"]).exists():
+            self.add_error("phone", services.PHONE_TAKEN)
+        if cleaned.get("email") and others.filter(email__iexact=cleaned["email"]).exists():
+            self.add_error("email", services.EMAIL_TAKEN)
+        return cleaned
+
 
 class ContactGroupAdminForm(ConfirmBreakMixin):
     class Meta:
         model = ContactGroup
         fields = ["account", "name", "description", "members"]
 
+    def clean(self):
+        cleaned = super().clean()
+        self._check_same_account("members", "Members")
+        return cleaned
+
 
 class NotificationPolicyAdminForm(ConfirmBreakMixin):
     class Meta:
         model = NotificationPolicy
         fields = ["account", "name", "match_labels", "groups", "enabled"]
+
+    def clean(self):
+        cleaned = super().clean()
+        self._check_same_account("groups", "Groups")
+        return cleaned

@@ -80,15 +80,20 @@ def _save(obj, *, what: str) -> None:
         raise ValidationError({"name": NAME_TAKEN.format(what=what)}) from None
 
 
-def _check_name(obj, original, *, confirm_break: bool) -> None:
-    """Renaming a managed object needs confirmation; taking an `sae:` name is refused."""
-    if original is not None and original.name != obj.name:
+def check_name_change(original, *, model: type, name: str, confirm_break: bool) -> None:
+    """The naming rules of SPEC 7 (shared by the services and the admin's form): renaming an
+    object SAE manages needs confirmation; a new `sae:` name is reserved for SAE."""
+    if original is not None and original.name != name:
         _refuse_unconfirmed(original, confirm_break=confirm_break, field="name")
-    if isinstance(obj, ArmsContact):
+    if model is ArmsContact:
         return
-    renamed_into_prefix = original is None or not original.name.startswith(MANAGED_PREFIX)
-    if obj.name.startswith(MANAGED_PREFIX) and renamed_into_prefix:
+    into_prefix = original is None or not original.name.startswith(MANAGED_PREFIX)
+    if name.startswith(MANAGED_PREFIX) and into_prefix:
         raise ValidationError({"name": RESERVED_PREFIX}, code="reserved_prefix")
+
+
+def _check_name(obj, original, *, confirm_break: bool) -> None:
+    check_name_change(original, model=type(obj), name=obj.name, confirm_break=confirm_break)
 
 
 # --- ARMS contacts -------------------------------------------------------------------------
