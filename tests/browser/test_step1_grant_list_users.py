@@ -116,3 +116,43 @@ def test_step1_owner_grants_list_users_and_ram_user_then_sees_users(
     expect(page.get_by_test_id("user-table")).to_contain_text("Developer One")
     expect(page.get_by_test_id("forbidden")).to_have_count(0)
     shot("ram-user-lists-users")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_script_editor_error_and_remove_dialog_in_the_browser(page, live_server, signin_page, shot):
+    """SPEC 2: an invalid document shows what and where, keeps the text; Remove asks first."""
+    account = AccountFactory(alias="corp2")
+    ram_user = RamUserFactory(account=account, user_name="dev2")
+    signin_page(account.login_name, PASSWORD)
+
+    page.goto(f"{live_server.url}/ram/policies/create/")
+    broken = SEED_POLICY.replace('"Allow"', '"Permit"')
+    page.get_by_label("Script Editor").fill(broken)
+    page.get_by_label(re.compile(r"^Name")).fill("Broken")
+    page.get_by_role("button", name="Confirm").click()
+    expect(page.get_by_test_id("document-errors")).to_contain_text(
+        'Statement[0].Effect: must be "Allow" or "Deny" (got "Permit").'
+    )
+    expect(page.get_by_label("Script Editor")).to_have_value(broken)
+    shot("script-editor-error")
+    assert not Policy.objects.filter(account=account, name="Broken").exists()
+
+    # Attach through the panel, then Remove through its confirmation dialog.
+    page.goto(f"{live_server.url}/ram/users/{ram_user.user_id}/?tab=permissions")
+    page.get_by_role("link", name="Add Authorization").click()
+    dialog = page.locator("#modal-host .modal.show")
+    dialog.get_by_label(re.compile("AliyunRAMReadOnlyAccess")).check()
+    dialog.get_by_role("button", name="Confirm Add Authorization").click()
+    permissions = page.get_by_test_id("personal-permissions")
+    expect(permissions).to_contain_text("AliyunRAMReadOnlyAccess")
+    expect(page.locator(".modal-backdrop")).to_have_count(0)
+
+    permissions.get_by_role("link", name="Remove").click()
+    confirm = page.locator("#modal-host .modal.show")
+    expect(confirm).to_contain_text("Remove the policy AliyunRAMReadOnlyAccess from dev2?")
+    shot("remove-confirm")
+    confirm.get_by_role("button", name="Confirm").click()
+    expect(permissions).to_contain_text("No policies are attached to this user.")
+    expect(page.locator(".modal-backdrop")).to_have_count(0)
+    shot("removed")
+    assert not ram_user.policies.exists()
