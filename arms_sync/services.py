@@ -242,3 +242,110 @@ def delete_objects(objs: Iterable, *, confirm_break: bool = False) -> int:
             deleters[type(obj)](obj)
             count += 1
     return count
+
+
+# --- import (the import_arms_contacts command) ---------------------------------------------
+
+LINKED_KEPT = "linked to the SAE contact {username}: SAE's values kept"
+
+
+@dataclass(frozen=True)
+class ArmsContactRecord:
+    """One ARMS contact of an import file, already parsed (phone in E.164 or "")."""
+
+    name: str
+    contact_id: int | None = None
+    phone: str = ""
+    email: str = ""
+    ding_robot_url: str = ""
+    wecom_robot_url: str = ""
+
+
+@dataclass
+class ArmsImportReport:
+    created: list[str]
+    updated: list[str]
+    unchanged: list[str]
+    kept: list[str]  # linked to an SAE contact: SAE owns their fields (SPEC 5)
+
+
+class ArmsImportError(Exception):
+    """Entry `index` of the file is refused (field: the file's key); nothing was imported."""
+
+    def __init__(self, index: int, field: str, message: str):
+        super().__init__(message)
+        self.index, self.field, self.message = index, field, message
+
+
+_IMPORTED_FIELDS = ("name", "phone", "email", "ding_robot_url", "wecom_robot_url")
+
+
+def import_arms_contacts(*, account, records: list[ArmsContactRecord]) -> ArmsImportReport:
+    """Upsert ARMS contacts by contact ID, then by phone, all or nothing. Importing does not
+    link (SAE links on contact creation and by Merge Contacts); an ARMS contact already linked
+    to an SAE contact keeps SAE's values. Importing the same file again changes nothing."""
+    from ram_directory.models import Account
+
+    seen: dict[tuple[str, object], int] = {}
+    for index, record in enumerate(records):
+        for key, value in (("ContactId", record.contact_id), ("Phone", record.phone)):
+            if value:
+                if (key, value) in seen:
+                    raise ArmsImportError(
+                        index, key, f"the same as entry {seen[(key, value)]} of the file"
+                    )
+                seen[(key, value)] = index
+        if record.email:
+            if ("Email", record.email.lower()) in seen:
+                other = seen[("Email", record.email.lower())]
+                raise ArmsImportError(index, "Email", f"the same as entry {other} of the file")
+            seen[("Email", record.email.lower())] = index
+
+    report = ArmsImportReport(created=[], updated=[], unchanged=[], kept=[])
+    with transaction.atomic():
+        Account.objects.select_for_update().get(pk=account.pk)
+        existing = list(
+            ArmsContact.objects.for_account(account).select_related(
+                "sae_contact__ram_user", "sae_contact__account"
+            )
+        )
+        by_id = {a.contact_id: a for a in existing}
+        by_phone = {a.phone.as_e164: a for a in existing if a.phone}
+        by_email = {a.email.lower(): a for a in existing if a.email}
+        plan: list[tuple[ArmsContactRecord, ArmsContact | None]] = []
+        for index, record in enumerate(records):
+            match = by_id.get(record.contact_id) if record.contact_id else None
+            match = match or (by_phone.get(record.phone) if record.phone else None)
+            holders = (
+                ("Phone", by_phone.get(record.phone) if record.phone else None),
+                ("Email", by_email.get(record.email.lower()) if record.email else None),
+                ("ContactId", by_id.get(record.contact_id) if record.contact_id else None),
+            )
+            if match is None or match.sae_contact_id is None:
+                for key, holder in holders:
+                    if holder is not None and holder is not match:
+                        raise ArmsImportError(
+                            index, key, f"already belongs to the ARMS contact {holder.name}"
+                        )
+            plan.append((record, match))
+        for record, match in plan:
+            if match is not None and match.sae_contact_id is not None:
+                report.kept.append(
+                    f"{record.name} ({LINKED_KEPT.format(username=match.sae_contact.username)})"
+                )
+                continue
+            arms = match or ArmsContact(account=account)
+            if record.contact_id:
+                arms.contact_id = record.contact_id
+            before = {f: str(getattr(arms, f) or "") for f in _IMPORTED_FIELDS}
+            before["contact_id"] = str(arms.contact_id)
+            for name in _IMPORTED_FIELDS:
+                setattr(arms, name, getattr(record, name))
+            after = {f: str(getattr(arms, f) or "") for f in _IMPORTED_FIELDS}
+            after["contact_id"] = str(arms.contact_id)
+            if match is not None and before == after:
+                report.unchanged.append(record.name)
+                continue
+            _save(arms, what="contact")
+            (report.updated if match is not None else report.created).append(record.name)
+    return report

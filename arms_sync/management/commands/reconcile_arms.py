@@ -1,0 +1,60 @@
+"""`reconcile_arms ACCOUNT_ID [--fix] [--json]`: report (and repair) ARMS drift (SPEC 7)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management.base import CommandError, CommandParser
+
+from arms_sync.reconcile import FixReport, find_drift, fix_drift
+from ram_directory.management.base import OperatorCommand, get_account
+
+DRIFT_REMAINS = "{count} drift item(s) remain{hint}"
+
+
+class Command(OperatorCommand):
+    help = (
+        "Report drift between SAE and the ARMS side of an account: missing sae: groups or "
+        "policy, sae:default not routing to sae:contacts, linked ARMS contacts missing from "
+        "sae:contacts or whose fields differ from their SAE contact, and SAE contacts that are "
+        "not linked. --fix repairs what is safe. Exit status: 0 when there is no drift (or "
+        "--fix repaired all of it), 1 when drift remains or the input is bad."
+    )
+    reports = True
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("account_id", metavar="ACCOUNT_ID", help="16-digit account ID.")
+        parser.add_argument("--fix", action="store_true", help="Repair what is safe to repair.")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        account = get_account(options["account_id"])
+        if options["fix"]:
+            report = fix_drift(account)
+        else:
+            drifts = tuple(find_drift(account))
+            report = FixReport(found=drifts, remaining=drifts)
+        if options["as_json"]:
+            data = {"account_id": account.account_id, "fix": options["fix"], **report.as_dict()}
+            if not options["fix"]:
+                data = {"account_id": account.account_id, "fix": False, "drift": data["found"]}
+            data["clean"] = report.clean
+            self.print_json(data)
+        else:
+            self._print(report, fix=options["fix"])
+        if not report.clean:
+            hint = "" if options["fix"] else " (run with --fix to repair what is safe)"
+            raise CommandError(DRIFT_REMAINS.format(count=len(report.remaining), hint=hint))
+
+    def _print(self, report: FixReport, *, fix: bool) -> None:
+        if not report.found:
+            self.stdout.write("no drift")
+            return
+        if fix:
+            for drift in report.fixed:
+                self.stdout.write(f"fixed      {drift.kind:<18} {drift.subject}: {drift.detail}")
+        for drift in report.remaining:
+            why = report.refused.get(drift.subject)
+            suffix = f" (not fixed: {why})" if why else ""
+            self.stdout.write(
+                f"drift      {drift.kind:<18} {drift.subject}: {drift.detail}{suffix}"
+            )
