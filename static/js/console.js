@@ -22,4 +22,39 @@
   document.body.addEventListener("htmx:beforeSwap", function (event) {
     if (event.detail.xhr.status === 422) { event.detail.shouldSwap = true; event.detail.isError = false; }
   });
+  // New Contact (contacts app): typing the Alibaba Cloud account or picking a RAM user selects
+  // that kind of username, so the radio never contradicts what was filled in.
+  function pickUsernameKind(event) {
+    var el = event.target;
+    if (!el.form || !el.closest || !el.closest("[data-username-group]")) { return; }
+    var kind = el.name === "username" ? "account" : (el.name === "ram_user" ? "ram_user" : null);
+    var radio = kind && el.form.querySelector('input[name="username_kind"][value="' + kind + '"]');
+    if (radio && el.value) { radio.checked = true; }
+  }
+  document.addEventListener("input", pickUsernameKind);
+  document.addEventListener("change", pickUsernameKind);
+  // A refused htmx request (403, 404, 5xx) would otherwise show nothing: say so in #messages.
+  var REFUSALS = {
+    403: "You do not have permission to do this.",
+    404: "Not found: it may have been deleted, or it is not in your account.",
+    429: "Too many requests; wait a moment and try again.",
+  };
+  document.body.addEventListener("htmx:responseError", function (event) {
+    var status = event.detail.xhr.status;
+    if (status === 422) { return; }
+    var text = REFUSALS[status] || "The server could not complete the request (" + status + "). Nothing was changed.";
+    var host = document.getElementById("messages");
+    if (!host) { return; }
+    var alert = document.createElement("div");
+    alert.className = "alert alert-danger alert-dismissible fade show";
+    alert.setAttribute("role", "alert");
+    alert.textContent = text;
+    var close = document.createElement("button");
+    close.type = "button"; close.className = "btn-close";
+    close.setAttribute("data-bs-dismiss", "alert"); close.setAttribute("aria-label", "Close");
+    alert.appendChild(close);
+    host.appendChild(alert);
+    var modalEl = document.querySelector("#modal-host .modal");
+    if (modalEl) { bootstrap.Modal.getOrCreateInstance(modalEl).hide(); }
+  });
 })();
