@@ -403,6 +403,19 @@ def test_malformed_file_from_the_shell_exits_non_zero_with_one_stderr_line(tmp_p
     assert "1 created, 1 updated, 0 unchanged" in good.stdout
 
 
+def test_shell_usage_errors_are_one_line_and_help_exits_zero():
+    missing = manage("attach_policy", "1234567890123456")
+    assert missing.returncode == 2
+    assert missing.stderr.splitlines() == [
+        "manage.py attach_policy: error: the following arguments are required: USER_NAME, "
+        "POLICY_NAME"
+    ]
+    help_ = manage("import_ram_users", "--help")
+    assert help_.returncode == 0
+    assert "--password-env VAR" in help_.stdout
+    assert "--json" in help_.stdout
+
+
 # --- attach_policy / detach_policy ------------------------------------------------------------
 
 
