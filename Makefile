@@ -40,6 +40,11 @@ check-deploy: setup
 	DJANGO_DEBUG=0 DJANGO_SECRET_KEY=$$(head -c 48 /dev/urandom | base64) \
 	  DJANGO_ALLOWED_HOSTS=console.example.com $(PY) manage.py check --deploy --fail-level WARNING
 
+# Figures for the growing paths, in production settings (debug off, collected static files).
+bench: setup
+	DJANGO_DEBUG=0 DJANGO_SECRET_KEY=benchmark-only DJANGO_ALLOWED_HOSTS=localhost \
+	  sh -c '$(PY) manage.py migrate --no-input -v0 && $(PY) manage.py collectstatic --no-input -v0 && $(PY) manage.py benchmark'
+
 worker: setup
 	$(PY) manage.py db_worker
 
