@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 from django.core.exceptions import PermissionDenied
+from django.db import connection
 from django.test import override_settings
 
 from arms_sync import merge
@@ -13,7 +16,7 @@ from contacts.models import Contact
 from contacts.services import create_contact
 from ram_directory.models import PolicyAttachment
 from ram_directory.principal import Principal
-from tests.factories import ArmsContactFactory, PolicyFactory, RamUserFactory
+from tests.factories import AccountFactory, ArmsContactFactory, PolicyFactory, RamUserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -308,3 +311,34 @@ def test_ram_user_allowed_list_users_may_merge(account, scene):
     principal = Principal(account, scene["bob"])
     report = apply_merge(principal=principal)
     assert report.counts[merge.CREATED] == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_merges_racing_apply_once_and_the_later_one_changes_nothing():
+    """SPEC 6: Confirm recomputes the plan with the account row locked, so two merges at
+    once neither duplicate nor half-apply: one does the work, the other finds it done."""
+    account = AccountFactory()
+    for n in range(5):
+        RamUserFactory(account=account, user_name=f"r{n}", mobile_phone=f"86-1380000090{n}")
+    principal = Principal(account)
+    barrier = threading.Barrier(2)
+    results: list = [None, None]
+
+    def run(i):
+        try:
+            barrier.wait(timeout=30)
+            results[i] = apply_merge(principal=principal)
+        except Exception as exc:  # any error is a failure of the rule under test
+            results[i] = exc
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert all(isinstance(r, merge.MergeReport) for r in results), results
+    assert sorted(r.counts[merge.CREATED] for r in results) == [0, 5]
+    assert Contact.objects.filter(account=account).count() == 5
+    assert ArmsContact.objects.filter(account=account, sae_contact__isnull=False).count() == 5
