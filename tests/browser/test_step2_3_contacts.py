@@ -1,0 +1,226 @@
+"""Seed steps 2 and 3 in a browser (SPEC 3, 4, 5): create a contact through the New Contact
+panel, the choices of a RAM user without ram:ListUsers, a refused phone number, the query bar,
+and the Edit and Delete dialogs, each checked on the ARMS contacts page afterwards."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from arms_sync.linking import LINKED_PHONE_TAKEN
+from arms_sync.models import ArmsContact
+from contacts import services
+from contacts.models import Contact
+from tests.factories import PASSWORD, AccountFactory
+from tests.integration.contacts_support import principal_of, ram_user_named
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def tenant():
+    account = AccountFactory(login_name="ops@example.com")
+    users = {name: ram_user_named(account, name) for name in ("alice", "bob", "carol")}
+    return account, users
+
+
+def open_contacts(page: Page, live_server) -> None:
+    page.goto(f"{live_server.url}/contacts/")
+    expect(page.get_by_role("heading", name="Contact Management")).to_be_visible()
+
+
+def open_panel(page: Page, button: str = "Create Contact"):
+    page.get_by_role("link", name=button).click()
+    dialog = page.locator("#modal-host .modal.show")
+    expect(dialog).to_be_visible()
+    return dialog
+
+
+def rows(page: Page):
+    return page.locator("#contact-rows tbody tr[data-contact-id]")
+
+
+def arms_row(page: Page, live_server, name: str):
+    page.goto(f"{live_server.url}/arms/contacts/")
+    return page.locator("[data-testid=arms-contact-row]", has_text=name)
+
+
+def test_owner_creates_a_contact_for_a_ram_user_in_the_new_contact_panel(
+    page, live_server, signin_page, shot, tenant
+):
+    account, _ = tenant
+    signin_page(account.login_name, PASSWORD)
+    open_contacts(page, live_server)
+    expect(page.get_by_test_id("contact-count")).to_have_text("0 / 100 contacts")
+    shot("contact-management-empty")
+    dialog = open_panel(page)
+    expect(dialog.get_by_text("Supports creating up to 100 contacts.")).to_be_visible()
+    shot("new-contact-panel")
+    dialog.get_by_label("RAM user", exact=True).select_option(label="alice")
+    expect(dialog.get_by_label("RAM user: select from the drop-down list")).to_be_checked()
+    dialog.get_by_label("Phone Number").fill("+86 138 1111 2222")
+    dialog.get_by_label("Mailbox").fill("alice@example.com")
+    dialog.get_by_label("Dingtalk Robot").fill(
+        "https://oapi.dingtalk.com/robot/send?access_token=" + "3f2a" + "0" * 56 + "9c1d"
+    )
+    shot("new-contact-filled")
+    dialog.get_by_role("button", name="Confirm").click()
+    expect(page.locator("#modal-host .modal.show")).to_have_count(0)
+    row = rows(page).filter(has_text="alice")
+    expect(row).to_have_count(1)
+    expect(row).to_contain_text("+8613811112222")
+    expect(row).to_contain_text("RAM user")
+    expect(row).to_contain_text("access_token=3f2a…9c1d")
+    expect(page.get_by_text("Contact alice created.")).to_be_visible()
+    expect(page.get_by_test_id("contact-count")).to_have_text("1 / 100 contacts")
+    shot("contact-created")
+    # The ARMS side: a linked ARMS contact named after the RAM user.
+    arms = arms_row(page, live_server, "alice")
+    expect(arms).to_contain_text("+8613811112222")
+    expect(arms).to_contain_text("alice@example.com")
+    shot("arms-contact-created")
+
+
+def test_the_account_itself_is_entered_by_hand(page, live_server, signin_page, shot, tenant):
+    account, _ = tenant
+    signin_page(account.login_name, PASSWORD)
+    open_contacts(page, live_server)
+    dialog = open_panel(page)
+    dialog.get_by_label("Alibaba Cloud account", exact=True).fill("someone@else.com")
+    expect(dialog.get_by_label("Alibaba Cloud account: enter manually")).to_be_checked()
+    dialog.get_by_label("Phone Number").fill("13911112222")
+    dialog.get_by_role("button", name="Confirm").click()
+    expect(dialog.get_by_text("Enter this Alibaba Cloud account's login name")).to_be_visible()
+    shot("wrong-account-name")
+    dialog.get_by_label("Alibaba Cloud account", exact=True).fill("ops@example.com")
+    dialog.get_by_role("button", name="Confirm").click()
+    expect(page.locator("#modal-host .modal.show")).to_have_count(0)
+    expect(rows(page).filter(has_text="ops@example.com")).to_contain_text("Alibaba Cloud account")
+    shot("account-itself-created")
+
+
+def test_a_ram_user_without_list_users_sees_only_itself(
+    page, live_server, signin_page, shot, tenant
+):
+    account, users = tenant
+    signin_page(users["bob"].upn, PASSWORD)
+    open_contacts(page, live_server)
+    expect(page.get_by_role("link", name="Merge Contacts")).to_have_count(0)
+    dialog = open_panel(page)
+    select = dialog.get_by_label("RAM user", exact=True)
+    expect(select.locator("option")).to_have_text(["bob"])
+    expect(dialog.get_by_text("Alibaba Cloud account: enter manually")).to_have_count(0)
+    expect(dialog.get_by_test_id("only-itself-note")).to_contain_text("only add yourself")
+    expect(dialog.get_by_role("button", name="Request permission")).to_be_disabled()
+    shot("only-itself")
+    dialog.get_by_label("Phone Number").fill("13622223333")
+    dialog.get_by_role("button", name="Confirm").click()
+    expect(rows(page).filter(has_text="bob")).to_have_count(1)
+    assert Contact.objects.get(account=account).created_by == users["bob"]
+    shot("created-itself")
+
+
+def test_a_phone_number_linked_to_another_contact_is_refused_next_to_phone_number(
+    page, live_server, signin_page, shot, tenant
+):
+    account, users = tenant
+    owner = principal_of(account)
+    alice = services.create_contact(principal=owner, ram_user=users["alice"], phone="13811112222")
+    signin_page(account.login_name, PASSWORD)
+    open_contacts(page, live_server)
+    before = (Contact.objects.count(), ArmsContact.objects.count())
+    # Typed differently, the same number: one phone number, one contact (SPEC 4).
+    dialog = open_panel(page)
+    dialog.get_by_label("RAM user", exact=True).select_option(label="bob")
+    dialog.get_by_label("Phone Number").fill("86-13811112222")
+    dialog.get_by_role("button", name="Confirm").click()
+    phone = dialog.get_by_label("Phone Number")
+    expect(phone).to_have_class(re.compile(r"is-invalid"))
+    expect(phone).to_have_value("86-13811112222")  # what was typed is kept
+    expect(dialog.locator("#id_phone_error")).to_contain_text("already used by another contact")
+    shot("phone-taken")
+    # SPEC 5 case 3: the ARMS contact holding the number is linked to another SAE contact.
+    ArmsContact.objects.filter(sae_contact=alice).update(phone="+8613899990000")
+    phone.fill("138 9999 0000")
+    dialog.get_by_role("button", name="Confirm").click()
+    expect(dialog.get_by_text(LINKED_PHONE_TAKEN)).to_be_visible()
+    expect(dialog.get_by_label("Phone Number")).to_have_class(re.compile(r"is-invalid"))
+    shot("linked-phone-taken")
+    assert (Contact.objects.count(), ArmsContact.objects.count()) == before
+
+
+def test_the_query_bar_finds_by_each_field(page, live_server, signin_page, shot, tenant):
+    account, users = tenant
+    owner = principal_of(account)
+    services.create_contact(
+        principal=owner, ram_user=users["alice"], phone="13811112222", mailbox="alice@corp.example"
+    )
+    services.create_contact(
+        principal=owner, ram_user=users["bob"], phone="13922223333", mailbox="bob@ops.example"
+    )
+    services.create_contact(
+        principal=owner, ram_user=users["carol"], phone="15033334444", mailbox="carol@corp.example"
+    )
+    signin_page(account.login_name, PASSWORD)
+    open_contacts(page, live_server)
+    expect(rows(page)).to_have_count(3)
+    bar = page.locator("#contact-query")
+    expect(bar.get_by_label("Query by")).to_have_value("username")  # the default
+    for field, typed, expected in [
+        ("username", "ALI", ["alice"]),
+        ("phone", "138 1111", ["alice"]),
+        ("phone", "+86139", ["bob"]),
+        ("mailbox", "corp.example", ["alice", "carol"]),
+    ]:
+        bar.get_by_label("Query by").select_option(field)
+        bar.get_by_label("Query value").fill(typed)
+        bar.get_by_role("button", name="Search").click()
+        expect(rows(page)).to_have_count(len(expected))
+        for name in expected:
+            expect(rows(page).filter(has_text=name)).to_have_count(1)
+        shot(f"query-{field}-{re.sub(r'[^a-z0-9]+', '', typed.lower())}")
+    assert "field=mailbox" in page.url  # the query is in the address (bookmarkable)
+
+
+def test_edit_and_delete_through_their_dialogs_follow_on_the_arms_side(
+    page, live_server, signin_page, shot, tenant
+):
+    account, users = tenant
+    contact = services.create_contact(
+        principal=principal_of(account), ram_user=users["alice"], phone="13811112222"
+    )
+    arms_pk = ArmsContact.objects.get(sae_contact=contact).pk
+    signin_page(account.login_name, PASSWORD)
+    open_contacts(page, live_server)
+    row = rows(page).filter(has_text="alice")
+    row.get_by_role("link", name="Edit").click()
+    dialog = page.locator("#modal-host .modal.show")
+    expect(dialog.get_by_role("heading", name="Edit Contact")).to_be_visible()
+    dialog.get_by_label("Phone Number").fill("139 0000 1111")
+    dialog.get_by_label("Mailbox").fill("alice.new@example.com")
+    shot("edit-dialog")
+    dialog.get_by_role("button", name="Confirm").click()
+    expect(page.locator("#modal-host .modal.show")).to_have_count(0)
+    expect(rows(page).filter(has_text="alice")).to_contain_text("+8613900001111")
+    shot("edited")
+    arms = arms_row(page, live_server, "alice")
+    expect(arms).to_contain_text("+8613900001111")
+    expect(arms).to_contain_text("alice.new@example.com")
+    assert ArmsContact.objects.get(sae_contact=contact).pk == arms_pk  # same link
+    shot("arms-after-edit")
+
+    open_contacts(page, live_server)
+    rows(page).filter(has_text="alice").get_by_role("link", name="Delete").click()
+    dialog = page.locator("#modal-host .modal.show")
+    expect(dialog).to_contain_text("the corresponding ARMS contact will also be removed")
+    shot("delete-dialog")
+    dialog.get_by_role("button", name="Confirm").click()
+    expect(page.locator("#modal-host .modal.show")).to_have_count(0)
+    expect(rows(page)).to_have_count(0)
+    expect(page.get_by_text("Contact alice deleted")).to_be_visible()
+    shot("deleted")
+    expect(arms_row(page, live_server, "alice")).to_have_count(0)
+    assert not ArmsContact.objects.filter(pk=arms_pk).exists()
+    shot("arms-after-delete")
