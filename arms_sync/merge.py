@@ -27,6 +27,9 @@ from arms_sync import linking
 from arms_sync.managed import ensure_managed
 from arms_sync.models import ArmsContact
 from contacts.models import Contact
+from contacts.selectors import can_merge
+from contacts.services import create_contact
+from contacts.validators import normalize_mainland_mobile, validate_mailbox
 from ram_directory.models import Account, RamUser
 from ram_directory.principal import Principal
 
@@ -55,13 +58,14 @@ CONTACT_LIMIT_REACHED = "the account already has {limit} contacts (the limit)"
 PHONE_HELD_BY_CONTACT = "the phone number belongs to another contact ({username})"
 ARMS_LINKED_ELSEWHERE = "ARMS contact {name} is linked to another contact ({username})"
 MAILBOX_HELD_BY_ARMS = "the mailbox {mailbox} belongs to another ARMS contact ({name})"
-CONTACT_REFUSED = "the contact could not be created: {message}"
+BAD_RAM_EMAIL = "the RAM profile's email {email} is not a valid mailbox"
 
 SKIP_NO_MOBILE = "no_mainland_mobile"
 SKIP_LIMIT = "limit_reached"
 SKIP_PHONE_TAKEN = "phone_taken"
 SKIP_ARMS_LINKED = "arms_linked_elsewhere"
 SKIP_MAILBOX_TAKEN = "mailbox_taken"
+SKIP_BAD_MAILBOX = "bad_ram_email"
 # Skips a later row may lift (by unlinking an ARMS contact or freeing a mailbox): the plan
 # tries them again after the rows that follow, so one merge reaches what a second would.
 _RETRYABLE = {SKIP_ARMS_LINKED, SKIP_MAILBOX_TAKEN}
@@ -166,8 +170,6 @@ class MergeReport(MergePlan):
 
 def may_merge(principal: Principal) -> bool:
     """SPEC 3: the owner, or a RAM user allowed ram:ListUsers (the rule lives in contacts)."""
-    from contacts.selectors import can_merge
-
     return can_merge(principal)
 
 
@@ -220,14 +222,16 @@ def _e164(number) -> str:
 
 
 def _mainland(value) -> str | None:
-    from contacts.validators import normalize_mainland_mobile
-
     if not value:
         return None
     try:
         return normalize_mainland_mobile(value).as_e164
     except ValidationError:
         return None
+
+
+def _valid_mailbox(value: str) -> str:
+    return validate_mailbox(value)
 
 
 def _subjects(account: Account) -> list[tuple[RamUser | None, Contact | None]]:
@@ -304,7 +308,10 @@ def _plan_row(
         if target is not None and target.sae_contact_pk is not None:
             reason = ARMS_LINKED_ELSEWHERE.format(name=target.name, username=target.sae_username)
             return _skip(base, reason, SKIP_ARMS_LINKED)
-        mailbox = ram_user.email if ram_user else ""
+        try:
+            mailbox = _valid_mailbox(ram_user.email if ram_user else "")
+        except ValidationError:
+            return _skip(base, BAD_RAM_EMAIL.format(email=ram_user.email), SKIP_BAD_MAILBOX)
         holder = _mailbox_conflict(world, mailbox, allowed=(target,))
         if holder is not None:
             reason = MAILBOX_HELD_BY_ARMS.format(mailbox=mailbox, name=holder.name)
@@ -427,8 +434,6 @@ def _release(previous: ArmsContact, contact: Contact) -> None:
 def _apply_row(row: MergeRow, principal: Principal) -> None:
     account = principal.account
     if row.action == CREATED:
-        from contacts.services import create_contact
-
         ram_user = RamUser.objects.get(pk=row.ram_user_pk, account=account)
         create_contact(principal=principal, ram_user=ram_user, phone=row.phone, mailbox=row.mailbox)
         return

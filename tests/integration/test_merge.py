@@ -211,6 +211,23 @@ def test_two_users_with_one_phone_only_the_first_in_order_gets_it(account, owner
     assert apply_merge(principal=owner_principal).rows == plan.rows
 
 
+def test_skipped_when_the_ram_email_belongs_to_another_arms_contact(account, owner_principal):
+    """SPEC 5: a mailbox another ARMS contact holds is refused, so merge skips (with why)
+    instead of failing the whole merge."""
+    RamUserFactory(
+        account=account,
+        user_name="olga",
+        mobile_phone="86-13800000091",
+        email="noc@example.com",
+    )
+    ArmsContactFactory(account=account, name="NOC", phone="+8613900000091", email="noc@example.com")
+    report = apply_merge(principal=owner_principal)
+    row = _row(report, "olga")
+    assert row.action == merge.SKIPPED
+    assert row.reason == merge.MAILBOX_HELD_BY_ARMS.format(mailbox="noc@example.com", name="NOC")
+    assert not Contact.objects.filter(account=account).exists()
+
+
 @override_settings(SAE_MAX_CONTACTS=2)
 def test_skipped_when_the_contact_limit_is_reached(account, owner_principal):
     """SPEC 6 / SPEC 4: new contacts only within the account's contact limit."""
