@@ -335,3 +335,78 @@ def test_the_query_bar_filters_the_page_and_its_htmx_rows(owner_client, account,
     assert "<html" not in rows.text  # the fragment only
     # An unknown field falls back to Username.
     assert "bob" in owner_client.get(url, {"field": "nope", "q": "bob"}).text
+
+
+# --- the panels: htmx and plain pages --------------------------------------------------------
+
+
+def test_new_contact_panel_is_a_modal_for_htmx_and_a_page_without_javascript(owner_client):
+    url = reverse("contacts:new")
+    modal = owner_client.get(url, headers={"HX-Request": "true"})
+    assert modal.status_code == 200
+    assert 'class="modal' in modal.text and "<html" not in modal.text
+    page = owner_client.get(url)
+    assert page.status_code == 200
+    assert "<html" in page.text and 'class="modal' not in page.text
+    assert "Supports creating up to 100 contacts." in page.text
+    assert "Alibaba Cloud account: enter manually" in page.text
+    assert "RAM user: select from the drop-down list" in page.text
+
+
+def test_refused_htmx_submit_answers_422_with_errors_by_each_field_and_the_input_kept(
+    owner_client, account
+):
+    """SPEC 4: bad input gets a message next to the field; the panel keeps what was typed."""
+    alice = ram_user_named(account, "alice")
+    response = owner_client.post(
+        reverse("contacts:new"),
+        new_contact_post(
+            ram_user=alice.pk,
+            phone="+852 5123 4567",
+            mailbox="alice-at-example",
+            wecom_webhook="http://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=abcdefgh",
+        ),
+        headers={"HX-Request": "true"},
+    )
+    assert response.status_code == 422
+    text = response.text
+    assert "<html" not in text and 'class="modal ' not in text  # the form only
+    assert 'id="id_phone_error"' in text and 'id="id_mailbox_error"' in text
+    assert 'id="id_wecom_webhook_error"' in text
+    assert INVALID_MAINLAND_MOBILE in text
+    assert 'value="+852 5123 4567"' in text and 'value="alice-at-example"' in text
+    assert counts(account) == (0, 0)
+
+
+def test_successful_htmx_submit_closes_the_modal_and_refreshes_the_rows(owner_client, account):
+    alice = ram_user_named(account, "alice")
+    response = owner_client.post(
+        reverse("contacts:new"),
+        new_contact_post(ram_user=alice.pk, phone="13811112222"),
+        headers={"HX-Request": "true"},
+    )
+    assert response.status_code == 204
+    trigger = response.headers["HX-Trigger"]
+    assert "closeModal" in trigger and "contactsChanged" in trigger
+    rows = owner_client.get(
+        reverse("contacts:list"), headers={"HX-Request": "true", "HX-Target": "contact-rows"}
+    )
+    assert "alice" in rows.text
+    assert 'hx-swap-oob="true"' in rows.text and "Contact alice created." in rows.text
+
+
+def test_plain_ram_user_with_a_contact_is_told_its_username_is_taken(sign_in, account):
+    me = ram_user_named(account, "me")
+    client = sign_in(me)
+    url = reverse("contacts:new")
+    assert client.post(url, new_contact_post(ram_user=me.pk, phone=mobile(1))).status_code == 302
+    again = client.post(url, new_contact_post(ram_user=me.pk, phone=mobile(2)))
+    assert again.status_code == 422
+    assert services.USERNAME_TAKEN.format(username="me") in again.text
+
+
+def test_an_empty_post_is_refused_not_mistaken_for_a_get(owner_client, account):
+    response = owner_client.post(reverse("contacts:new"), {})
+    assert response.status_code == 422
+    assert "This field is required." in response.text
+    assert counts(account) == (0, 0)
