@@ -14,13 +14,19 @@ from typing import Any
 
 import pytest
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
 
+from arms_sync.linking import LINKED_PHONE_TAKEN
+from arms_sync.management.commands import seed_demo
+from arms_sync.merge import CREATED, plan_merge
 from arms_sync.models import ArmsContact, ContactGroup
 from contacts.models import Contact
 from contacts.services import create_contact
+from ram_directory.models import Account, RamUser
+from ram_directory.principal import Principal
 from tests.factories import AccountFactory, RamUserFactory
 
 pytestmark = pytest.mark.django_db
@@ -343,3 +349,33 @@ def test_shell_exit_codes_and_one_stderr_line(tmp_path):
     fixed = manage("reconcile_arms", account.account_id, "--fix")
     assert fixed.returncode == 0, fixed.stderr
     assert manage("reconcile_arms", account.account_id).returncode == 0
+
+
+# --- seed_demo's SAE and ARMS contacts -----------------------------------------------------
+
+
+def test_seed_demo_shows_each_linking_case_a_not_linked_contact_and_a_merge_candidate(db):
+    """SPEC 5 (cases 1-3, Not linked) and SPEC 6 (a merge candidate) in the demo data; a
+    second run changes nothing on the ARMS side."""
+    run("seed_demo")
+    demo = Account.objects.get(account_id=seed_demo.DEMO.account_id)
+    snapshot = arms_snapshot(demo)
+    run("seed_demo")
+    assert arms_snapshot(demo) == snapshot
+
+    linked = {
+        a.sae_contact.username: a
+        for a in ArmsContact.objects.filter(account=demo, sae_contact__isnull=False)
+    }
+    assert linked["alice"].name == "alice"  # case 1: a new ARMS contact
+    assert linked["bob"].contact_id == 900001 and linked["bob"].name == "bob"  # case 2
+    owner = Principal(demo)
+    carol = RamUser.objects.get(account=demo, user_name="carol")
+    with pytest.raises(ValidationError) as refused:  # case 3
+        create_contact(principal=owner, ram_user=carol, phone="13600002222")
+    assert refused.value.message_dict["phone"] == [LINKED_PHONE_TAKEN]
+    dave = Contact.objects.get(account=demo, ram_user__user_name="dave")
+    assert not ArmsContact.objects.filter(sae_contact=dave).exists()  # Not linked
+    plan = plan_merge(principal=owner)
+    carol_row = next(r for r in plan.rows if r.username == "carol")
+    assert (carol_row.action, carol_row.arms_name_before) == (CREATED, "Carol Z (ARMS)")

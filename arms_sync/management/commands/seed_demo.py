@@ -13,10 +13,17 @@ from typing import Any
 
 from django.db import transaction
 
+from arms_sync import services as arms_services
+from arms_sync.managed import ensure_managed
+from arms_sync.models import ArmsContact, ContactGroup, NotificationPolicy
+from arms_sync.services import ArmsContactRecord
+from contacts.models import Contact
+from contacts.services import create_contact
 from ram_directory import services as ram_services
 from ram_directory.management.base import OperatorCommand
 from ram_directory.models import Account, Policy, RamUser
 from ram_directory.policy import LIST_USERS_DOCUMENT
+from ram_directory.principal import Principal
 
 DEFAULT_DEMO_PASSWORD = "Demo-Console-2026"
 PASSWORD_ENV = "SAE_DEMO_PASSWORD"
@@ -186,17 +193,124 @@ def seed_admin(*, password: str) -> SignIn:
 
 
 # --- SAE contacts and ARMS contacts --------------------------------------------------------
-# Seeding of the contacts and arms_sync apps goes here, as functions like seed_ram above
-# (e.g. `seed_contacts(account) -> dict` through contacts.services, and ARMS contacts through
-# arms_sync's services), called from Command.seed() below, after seed_ram, with their summary
-# added to the report.
+# Each SAE contact is created once, through contacts.services, so SPEC 5's linking runs as in
+# the console; the ARMS side goes through arms_sync.services (the import upserts by ContactId).
+# A step that breaks a link on purpose (the "Not linked" contact, the ARMS-side phone change)
+# runs only right after that contact's creation, so running seed_demo again removes nothing.
+
+DEMO_ARMS_CONTACTS = (
+    # SPEC 5 case 2: bob's contact links to this one, and it is renamed "bob".
+    ArmsContactRecord(name="Bob (on-call pager)", contact_id=900001, phone="+8613922223333"),
+    # The merge candidate: carol has no contact yet; Merge Contacts creates hers and links it.
+    ArmsContactRecord(name="Carol Z (ARMS)", contact_id=900002, phone="+8613733334444"),
+    # An ARMS-only contact, in an ordinary group routed by an ordinary policy.
+    ArmsContactRecord(
+        name="NOC duty phone",
+        contact_id=900003,
+        phone="+8613600009999",
+        email="noc@demo.example.com",
+    ),
+)
+NIGHT_SHIFT_GROUP = "night-shift"
+DB_ALERTS_POLICY = "db-alerts"
+# The owner's ARMS contact gets this phone "on the ARMS side", for SPEC 5 case 3.
+OWNER_ARMS_SIDE_PHONE = "+8613600002222"
+
+DEMO_CONTACT_NOTES = [
+    {
+        "case": "SPEC 5 case 1: no ARMS contact had the phone",
+        "contact": "alice 13811112222",
+        "arms": "a new ARMS contact 'alice' was created and linked",
+    },
+    {
+        "case": "SPEC 5 case 2: a free ARMS contact had the phone",
+        "contact": "bob 13922223333",
+        "arms": "'Bob (on-call pager)' was linked and renamed 'bob'",
+    },
+    {
+        "case": "SPEC 5 case 3: an ARMS contact linked to another contact has the phone",
+        "contact": "owner@demo.example.com 13600001111",
+        "arms": "its ARMS contact's phone was changed on the ARMS side to 13600002222: "
+        "creating a contact with 13600002222 is refused (reconcile_arms reports the drift)",
+    },
+    {
+        "case": "Not linked",
+        "contact": "dave 13500006666",
+        "arms": "its ARMS contact was deleted on the ARMS side; Merge Contacts repairs it",
+    },
+    {
+        "case": "Merge candidate",
+        "contact": "carol (no contact yet; RAM phone 86-13733334444)",
+        "arms": "Merge Contacts creates her contact and links 'Carol Z (ARMS)'",
+    },
+    {
+        "case": "Skipped by Merge Contacts",
+        "contact": "erin (Hong Kong mobile), dave's RAM profile has no phone",
+        "arms": "no mainland mobile phone",
+    },
+]
+
+
+def _ensure_contact(principal: Principal, ram_user: RamUser | None, **fields: str):
+    """The contact of `ram_user` (None: the account itself), created if missing; and whether
+    it was created now."""
+    existing = Contact.objects.for_account(principal.account).filter(ram_user=ram_user).first()
+    if existing is not None:
+        return existing, False
+    return create_contact(principal=principal, ram_user=ram_user, **fields), True
+
+
+def seed_arms_side(account: Account) -> None:
+    """ARMS contacts, the `sae:` objects and an ordinary group and policy."""
+    ensure_managed(account)
+    arms_services.import_arms_contacts(account=account, records=list(DEMO_ARMS_CONTACTS))
+    noc = ArmsContact.objects.get(account=account, contact_id=900003)
+    group = ContactGroup.objects.for_account(account).filter(name=NIGHT_SHIFT_GROUP).first()
+    if group is None:
+        group = ContactGroup(
+            account=account, name=NIGHT_SHIFT_GROUP, description="Night on-call rotation."
+        )
+        arms_services.save_group(group=group, members=[noc])
+    policy = NotificationPolicy.objects.for_account(account).filter(name=DB_ALERTS_POLICY).first()
+    if policy is None:
+        policy = NotificationPolicy(account=account, name=DB_ALERTS_POLICY)
+        policy.match_labels = {"team": "db"}
+        arms_services.save_policy(policy=policy, groups=[group])
+
+
+def seed_contacts(account: Account) -> None:
+    """SAE contacts showing SPEC 5's three linking cases, a Not-linked contact and a merge
+    candidate (see DEMO_CONTACT_NOTES)."""
+    owner = Principal(account)
+    users = {u.user_name: u for u in RamUser.objects.for_account(account).select_related("account")}
+    _ensure_contact(owner, users["alice"], phone="13811112222", mailbox="alice@demo.example.com")
+    _ensure_contact(owner, users["bob"], phone="13922223333", mailbox="bob@demo.example.com")
+    itself, created = _ensure_contact(owner, None, phone="13600001111")
+    if created:
+        arms = ArmsContact.objects.get(sae_contact=itself)
+        arms.phone = OWNER_ARMS_SIDE_PHONE
+        arms_services.save_arms_contact(arms_contact=arms)
+    dave, created = _ensure_contact(
+        owner, users["dave"], phone="13500006666", mailbox="dave@demo.example.com"
+    )
+    if created:
+        arms_services.delete_arms_contact(
+            arms_contact=ArmsContact.objects.get(sae_contact=dave), confirm_break=True
+        )
+
+
+def seed_other_contacts(account: Account) -> None:
+    users = {u.user_name: u for u in RamUser.objects.for_account(account)}
+    _ensure_contact(Principal(account), users["alice"], phone="13544445555")
 
 
 class Command(OperatorCommand):
     help = (
         "Load demo data: account 1234567890123456 (owner@demo.example.com, alias demo) with "
-        "five RAM users, the seed's SAEContactListUsers policy, a second account to show "
-        "isolation, and a platform superuser 'admin'. Safe to run again. Every sign-in uses "
+        "five RAM users, the seed's SAEContactListUsers policy, SAE contacts and ARMS contacts "
+        "showing each linking case (plus a Not-linked contact and a merge candidate), a "
+        "second account to show isolation, and a platform superuser 'admin'. Safe to run "
+        "again. Every sign-in uses "
         f"the demo password, {DEFAULT_DEMO_PASSWORD!r} unless ${PASSWORD_ENV} is set."
     )
     reports = True
@@ -206,13 +320,16 @@ class Command(OperatorCommand):
         demo, demo_sign_ins = seed_ram(DEMO, password=password)
         other, other_sign_ins = seed_ram(OTHER, password=password)
         admin = seed_admin(password=password)
-        # seed_contacts(demo) and the ARMS side are called here (see the marked section above).
+        seed_arms_side(demo)
+        seed_contacts(demo)
+        seed_other_contacts(other)
         return {
             "accounts": [
                 {"account_id": a.account_id, "login_name": a.login_name, "alias": a.alias}
                 for a in (demo, other)
             ],
             "sign_ins": [vars(s) for s in (*demo_sign_ins, *other_sign_ins, admin)],
+            "demo_contacts": DEMO_CONTACT_NOTES,
         }
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -228,3 +345,6 @@ class Command(OperatorCommand):
         self.stdout.write(
             "RAM users sign in as user_name@<alias>.onaliyun.com; the admin site is /admin/."
         )
+        self.stdout.write("Demo contacts (account 1234567890123456):")
+        for note in report["demo_contacts"]:
+            self.stdout.write(f"  {note['case']}: {note['contact']} -> {note['arms']}")
