@@ -18,8 +18,10 @@ def plan_table(plan: merge.MergePlan) -> list[str]:
             detail = row.reason
         elif row.arms_name_before and row.arms_name_before != row.arms_name_after:
             detail = f"{row.arms_name_before} -> {row.arms_name_after}"
+        elif row.arms_name_before:
+            detail = row.arms_name_after
         else:
-            detail = row.arms_name_after or "(new)"
+            detail = f"new: {row.arms_name_after}"
         if row.previous_arms_name:
             detail += f" (left unlinked: {row.previous_arms_name})"
         rows.append((row.username, row.phone or "-", row.action, detail))

@@ -245,7 +245,7 @@ DEMO_CONTACT_NOTES = [
     },
     {
         "case": "Skipped by Merge Contacts",
-        "contact": "erin (Hong Kong mobile), dave's RAM profile has no phone",
+        "contact": "erin (no contact; Hong Kong mobile 852-51234567 in RAM)",
         "arms": "no mainland mobile phone",
     },
 ]
