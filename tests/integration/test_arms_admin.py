@@ -280,3 +280,42 @@ def test_services_refuse_unconfirmed_changes_directly(managed, linked):
     assert ContactGroup.objects.filter(pk=managed.contacts_group.pk).exists()
     services.rename_arms_contact(arms_contact=linked.arms_contact, name="x", confirm_break=True)
     assert ArmsContact.objects.get(pk=linked.arms_contact.pk).name == "x"
+
+
+@pytest.mark.parametrize("which", ["group", "policy", "contact"])
+def test_change_and_add_forms_offer_the_confirmation_tick(admin_client, managed, linked, which):
+    """SPEC 7: the change form carries "I understand SAE notifications will break"."""
+    obj = {
+        "group": managed.contacts_group,
+        "policy": managed.default_policy,
+        "contact": linked.arms_contact,
+    }[which]
+    page = admin_client.get(_change_url(obj))
+    assert page.status_code == 200
+    assert services.CONFIRM_BREAK_LABEL in page.text
+    add = reverse(f"admin:arms_sync_{obj._meta.model_name}_add")
+    assert admin_client.get(add).status_code == 200
+
+
+def test_the_linked_contact_change_form_shows_the_sae_contact(admin_client, linked):
+    page = admin_client.get(_change_url(linked.arms_contact))
+    assert "alice" in page.text
+    assert 'name="sae_contact"' not in page.text  # the link is SAE's, read-only here
+
+
+def test_admin_adds_an_arms_contact_through_the_service(admin_client, account):
+    response = admin_client.post(
+        reverse("admin:arms_sync_armscontact_add"),
+        {
+            "account": account.pk,
+            "contact_id": 4242,
+            "name": "Pager",
+            "phone": "+8613900004242",
+            "email": "",
+            "ding_robot_url": "",
+            "ding_robot_secret": "",
+            "wecom_robot_url": "",
+        },
+    )
+    assert response.status_code == 302
+    assert ArmsContact.objects.get(account=account, contact_id=4242).sae_contact is None
