@@ -270,3 +270,20 @@ def test_ram_user_with_list_users_may_merge(sign_in, account, mergeable):
     response = sign_in(user).post(reverse("arms:merge_contacts"))
     assert response.status_code == 302
     assert Contact.objects.filter(account=account).count() == 2
+
+
+@pytest.mark.parametrize("rows", [1, 60])
+def test_group_detail_query_count_does_not_grow_with_members(
+    owner_client, account, owner_principal, django_assert_num_queries, rows
+):
+    for n in range(rows):
+        user = RamUserFactory(account=account)
+        create_contact(principal=owner_principal, ram_user=user, phone=f"1370001{n:04d}")
+    group = ensure_managed(account).contacts_group
+    url = reverse("arms:group_detail", args=[group.pk])
+    owner_client.get(url)
+    # session + user, the group with its count, its members with their SAE contacts, its
+    # policies.
+    with django_assert_num_queries(5):
+        response = owner_client.get(url)
+    assert response.context["group"].member_count == rows
