@@ -199,7 +199,10 @@ def update_contact(
         wecom_webhook=wecom_webhook,
     )
     with transaction.atomic():
-        locked = Contact.objects.select_for_update().select_related("account", "ram_user")
+        # of=self: PostgreSQL cannot lock the nullable side (ram_user) of an outer join.
+        locked = Contact.objects.select_for_update(of=("self",)).select_related(
+            "account", "ram_user"
+        )
         contact_now = locked.get(pk=contact.pk)
         others = Contact.objects.filter(account_id=contact_now.account_id).exclude(pk=contact.pk)
         if others.filter(phone=cleaned["phone"]).exists():
