@@ -287,3 +287,9 @@ def test_group_detail_query_count_does_not_grow_with_members(
     with django_assert_num_queries(5):
         response = owner_client.get(url)
     assert response.context["group"].member_count == rows
+
+
+def test_arms_contacts_page_highlights_its_own_navigation_link_only(owner_client):
+    text = owner_client.get(reverse("arms:contact_list")).text
+    assert f'console-nav-link active" href="{reverse("arms:contact_list")}"' in text
+    assert f'console-nav-link active" href="{reverse("contacts:list")}"' not in text
