@@ -410,3 +410,20 @@ def test_an_empty_post_is_refused_not_mistaken_for_a_get(owner_client, account):
     assert response.status_code == 422
     assert "This field is required." in response.text
     assert counts(account) == (0, 0)
+
+
+def test_edit_and_delete_dialogs_are_plain_pages_without_javascript(owner_client, account):
+    contact = services.create_contact(
+        principal=principal_of(account), ram_user=None, phone=mobile(1)
+    )
+    for name in ("contacts:edit", "contacts:delete"):
+        page = owner_client.get(reverse(name, args=[contact.pk]))
+        assert page.status_code == 200
+        assert "<html" in page.text and 'class="modal' not in page.text
+        assert f'action="{reverse(name, args=[contact.pk])}"' in page.text
+
+
+def test_create_and_merge_buttons_work_with_and_without_javascript(owner_client):
+    page = owner_client.get(reverse("contacts:list")).text
+    for url in (reverse("contacts:new"), reverse("arms:merge_contacts")):
+        assert f'href="{url}" hx-get="{url}" hx-target="#modal-host"' in page
