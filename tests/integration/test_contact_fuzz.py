@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 from django.urls import reverse
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from contacts import services
@@ -99,6 +99,7 @@ def test_new_contact_posts_never_answer_500(
     before = Contact.objects.filter(account=account).count()
     headers = {"HX-Request": "true"} if htmx else {}
     response = owner_client.post(reverse("contacts:new"), data, headers=headers)
+    event(f"new contact: {response.status_code}")  # --hypothesis-show-statistics
     assert response.status_code in (204, 302, 422), response.status_code
     after = Contact.objects.filter(account=account).count()
     if response.status_code == 422:
@@ -135,4 +136,60 @@ def test_edit_contact_posts_never_answer_500(
     }
     data = {k: v.replace("\x00", "") for k, v in data.items()}
     response = owner_client.post(reverse("contacts:edit", args=[contact.pk]), data)
+    event(f"edit: {response.status_code}")
     assert response.status_code in (302, 422), response.status_code
+
+
+VALID_PHONES = [
+    "13811112222",
+    "+86 138 1111 2222",
+    "86-13811112222",
+    "008613811112222",
+    "(+86)13811112222",
+    "\uff11\uff13\uff18\uff11\uff11\uff11\uff11\uff12\uff12\uff12\uff12",  # full-width
+]
+
+
+@FUZZ
+@given(
+    kind=st.sampled_from(["account", "ram_user"]),
+    account_name=st.sampled_from(["LOGIN", "ID", "login-upper"]),
+    phone=st.sampled_from(VALID_PHONES),
+    mailbox=st.sampled_from(["", "a@example.com", "Li.Lei+x@sub.example.cn"]),
+    dingtalk=st.sampled_from(["", DINGTALK_URL]),
+    secret=st.sampled_from(["", "SEC" + "ab" * 32]),
+    wecom=st.sampled_from(["", WECOM_URL]),
+    htmx=st.booleans(),
+)
+def test_valid_variants_of_every_field_are_saved_as_one_contact(
+    owner_client, account, kind, account_name, phone, mailbox, dingtalk, secret, wecom, htmx
+):
+    """The other side of the fuzz: well-formed input in any accepted spelling is saved."""
+    alice = account.ram_users.first() or ram_user_named(account, "alice")
+    typed = {
+        "LOGIN": account.login_name,
+        "ID": account.account_id,
+        "login-upper": account.login_name.upper(),
+    }[account_name]
+    data = {
+        "username_kind": kind,
+        "username": typed,
+        "ram_user": str(alice.pk),
+        "phone": phone,
+        "mailbox": mailbox,
+        "dingtalk_webhook": dingtalk,
+        "dingtalk_secret": secret if dingtalk else "",
+        "wecom_webhook": wecom,
+    }
+    headers = {"HX-Request": "true"} if htmx else {}
+    response = owner_client.post(reverse("contacts:new"), data, headers=headers)
+    assert response.status_code == (204 if htmx else 302)
+    contact = Contact.objects.get(account=account)
+    assert contact.phone.as_e164 == "+8613811112222"
+    assert contact.ram_user == (alice if kind == "ram_user" else None)
+    assert (contact.mailbox, contact.dingtalk_webhook, contact.wecom_webhook) == (
+        mailbox,
+        dingtalk,
+        wecom,
+    )
+    contact.delete()  # next example starts clean (pre_delete removes the ARMS contact)
