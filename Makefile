@@ -15,10 +15,12 @@ $(VENV)/.installed: requirements.lock pyproject.toml
 
 setup: $(VENV)/.installed
 
+# The demo server runs in debug mode (no secret key or TLS needed on a laptop).
+run: export DJANGO_DEBUG = 1
 run: setup
 	$(PY) manage.py migrate --no-input
 	$(PY) manage.py seed_demo
-	DJANGO_DEBUG=1 $(PY) manage.py runserver $(HOST)
+	$(PY) manage.py runserver $(HOST)
 
 test: setup
 	@scripts/ensure-chromium.sh
