@@ -10,7 +10,7 @@ PG_URL ?= postgres://postgres@127.0.0.1:5432/sae_console
 
 $(VENV)/.installed: requirements.lock pyproject.toml
 	@test -x $(PY) || "$$(scripts/find-python.sh)" -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	$(PY) -m pip install -qq --disable-pip-version-check -r requirements.lock
 	@touch $@
 
 setup: $(VENV)/.installed
