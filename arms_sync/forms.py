@@ -17,7 +17,7 @@ class ArmsContactQueryForm(forms.Form):
 
     field = forms.ChoiceField(
         label=_("Query by"),
-        choices=list(selectors.QUERY_FIELDS.items()),
+        choices=[(key, _(label)) for key, label in selectors.QUERY_FIELDS.items()],
         required=False,
     )
     q = forms.CharField(label=_("Query"), max_length=128, required=False)

@@ -10,17 +10,21 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from arms_sync.managed import ensure_managed
 from arms_sync.models import ArmsContact
 from contacts.models import Contact
 
-LINKED_PHONE_TAKEN = (
+LINKED_PHONE_TAKEN = gettext_noop(
     "This phone number belongs to an ARMS contact that another SAE contact is already linked "
     "to. Enter another phone number."
 )
-ARMS_PHONE_TAKEN = "Another ARMS contact of this account already has this phone number."
-ARMS_MAILBOX_TAKEN = "Another ARMS contact of this account already uses this mailbox."
+ARMS_PHONE_TAKEN = gettext_noop(
+    "Another ARMS contact of this account already has this phone number."
+)
+ARMS_MAILBOX_TAKEN = gettext_noop("Another ARMS contact of this account already uses this mailbox.")
 
 
 def copy_contact_fields(arms: ArmsContact, contact: Contact) -> None:
@@ -42,9 +46,9 @@ def check_conflicts(contact: Contact, arms: ArmsContact | None) -> None:
     """Refuse a phone or mailbox that another ARMS contact of the account holds."""
     errors = {}
     if _others(contact, arms).filter(phone=contact.phone).exists():
-        errors["phone"] = ARMS_PHONE_TAKEN
+        errors["phone"] = _(ARMS_PHONE_TAKEN)
     if contact.mailbox and _others(contact, arms).filter(email__iexact=contact.mailbox).exists():
-        errors["mailbox"] = ARMS_MAILBOX_TAKEN
+        errors["mailbox"] = _(ARMS_MAILBOX_TAKEN)
     if errors:
         raise ValidationError(errors)
 
@@ -56,7 +60,7 @@ def _save(arms: ArmsContact) -> None:
             arms.save()
     except IntegrityError as exc:
         field = "mailbox" if "email" in str(exc) else "phone"
-        message = ARMS_MAILBOX_TAKEN if field == "mailbox" else ARMS_PHONE_TAKEN
+        message = _(ARMS_MAILBOX_TAKEN) if field == "mailbox" else _(ARMS_PHONE_TAKEN)
         raise ValidationError({field: message}) from None
 
 
@@ -85,7 +89,7 @@ def link_new_contact(contact: Contact) -> ArmsContact:
     if arms is None:
         arms = ArmsContact(account_id=contact.account_id)
     elif arms.sae_contact_id is not None and arms.sae_contact_id != contact.pk:
-        raise ValidationError({"phone": LINKED_PHONE_TAKEN}, code="linked_phone")
+        raise ValidationError({"phone": _(LINKED_PHONE_TAKEN)}, code="linked_phone")
     return link(contact, arms)
 
 

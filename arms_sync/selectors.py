@@ -15,39 +15,42 @@ import unicodedata
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Prefetch, Q, QuerySet
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from arms_sync.models import ArmsContact, ContactGroup, NotificationPolicy
 from ram_directory.access import get_for_account
 from ram_directory.principal import Principal
 
-LIST_USERS = "ram:ListUsers"
 SEARCH_CONTACTS = "arms:SearchAlertContact"
 SEARCH_GROUPS = "arms:SearchAlertContactGroup"
 LIST_POLICIES = "arms:ListNotificationPolicies"
 DELETE_CONTACT = "arms:DeleteAlertContact"
 
-NOT_ALLOWED_TO_VIEW = (
+NOT_ALLOWED_TO_VIEW = gettext_noop(
     "You need the RAM permission ram:ListUsers or {action} to view the ARMS side. Ask the "
     "Alibaba Cloud account owner to attach a policy that allows it."
 )
-NOT_ALLOWED_TO_DELETE = "You need the permission arms:DeleteAlertContact to delete ARMS contacts."
+NOT_ALLOWED_TO_DELETE = gettext_noop(
+    "You need the permission arms:DeleteAlertContact to delete ARMS contacts."
+)
 
-QUERY_FIELDS = {"name": "Name", "phone": "Phone Number", "email": "Email"}
+QUERY_FIELDS = {
+    "name": gettext_noop("Name"),
+    "phone": gettext_noop("Phone Number"),
+    "email": gettext_noop("Email"),
+}
 DEFAULT_QUERY_FIELD = "name"
 _PHONE_NOISE = re.compile(r"[\s\-().+]")
 
 
 def can_view(principal: Principal, action: str) -> bool:
-    return (
-        principal.is_owner
-        or principal.can(LIST_USERS, principal.resource_arn("user", "*"))
-        or principal.can(action)
-    )
+    return principal.can_list_users() or principal.can(action)
 
 
 def ensure_may_view(principal: Principal, action: str) -> None:
     if not can_view(principal, action):
-        raise PermissionDenied(NOT_ALLOWED_TO_VIEW.format(action=action))
+        raise PermissionDenied(_(NOT_ALLOWED_TO_VIEW).format(action=action))
 
 
 def can_delete_contact(principal: Principal) -> bool:
@@ -89,7 +92,7 @@ def arms_contact_for_delete(principal: Principal, pk: int) -> ArmsContact:
         pk=pk,
     )
     if not can_delete_contact(principal):
-        raise PermissionDenied(NOT_ALLOWED_TO_DELETE)
+        raise PermissionDenied(_(NOT_ALLOWED_TO_DELETE))
     return arms
 
 

@@ -10,15 +10,16 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from django.views.decorators.http import require_http_methods
 
 from arms_sync import merge, selectors, services
 from arms_sync.forms import ArmsContactQueryForm
 from ram_directory.access import console_view
 
-MERGED = "Merge Contacts finished: {summary}."
-ARMS_CONTACT_DELETED = "The ARMS contact {name} was deleted."
-LINKED_CONTACT_NOT_DELETABLE = (
+MERGED = gettext_noop("Merge Contacts finished: {summary}.")
+ARMS_CONTACT_DELETED = gettext_noop("The ARMS contact {name} was deleted.")
+LINKED_CONTACT_NOT_DELETABLE = gettext_noop(
     "This ARMS contact is linked to an SAE contact: delete the SAE contact on the Contact "
     "Management page instead, or use the ARMS console (admin) with confirmation."
 )
@@ -55,10 +56,10 @@ def contact_delete(request, pk: int):
     arms = selectors.arms_contact_for_delete(request.principal, pk)
     if arms.sae_contact_id is not None:
         # Visible but not deletable here: the SAE side owns linked ARMS contacts (SPEC 7).
-        raise PermissionDenied(LINKED_CONTACT_NOT_DELETABLE)
+        raise PermissionDenied(_(LINKED_CONTACT_NOT_DELETABLE))
     if request.method == "POST":
         services.delete_arms_contact(arms_contact=arms)
-        messages.success(request, ARMS_CONTACT_DELETED.format(name=arms.name))
+        messages.success(request, _(ARMS_CONTACT_DELETED).format(name=arms.name))
         return _htmx_redirect(request, reverse("arms:contact_list"))
     template = "arms_sync/contact_delete.html#dialog" if request.htmx else None
     return render(request, template or "arms_sync/contact_delete.html", {"arms": arms})
@@ -110,5 +111,5 @@ def merge_contacts(request):
     except merge.MergeFailed as exc:
         plan = merge.plan_merge(principal=principal)
         return _merge_preview(request, plan, status=422, error=str(exc))
-    messages.success(request, MERGED.format(summary=report.summary()))
+    messages.success(request, _(MERGED).format(summary=report.summary()))
     return _htmx_redirect(request, reverse("contacts:list"))

@@ -6,6 +6,7 @@ from __future__ import annotations
 from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
 from contacts.models import Contact
 from contacts.selectors import UsernameChoices, username_choices
@@ -25,13 +26,15 @@ KIND_LABELS = {
     KIND_ACCOUNT: _("Alibaba Cloud account: enter manually"),
     KIND_RAM_USER: _("RAM user: select from the drop-down list"),
 }
-ACCOUNT_NAME_MISMATCH = (
+ACCOUNT_NAME_MISMATCH = gettext_noop(
     "Enter this Alibaba Cloud account's login name or account ID (the account you are signed "
     "in to)."
 )
-ACCOUNT_NAME_REQUIRED = "Enter the Alibaba Cloud account's login name."
-RAM_USER_REQUIRED = "Select a RAM user from the drop-down list."
-RAM_USER_NOT_ALLOWED = "Select a RAM user from the drop-down list; you cannot add that user."
+ACCOUNT_NAME_REQUIRED = gettext_noop("Enter the Alibaba Cloud account's login name.")
+RAM_USER_REQUIRED = gettext_noop("Select a RAM user from the drop-down list.")
+RAM_USER_NOT_ALLOWED = gettext_noop(
+    "Select a RAM user from the drop-down list; you cannot add that user."
+)
 
 USERNAME_HELP = _("Supports creating up to %(limit)s contacts.")
 PHONE_HELP = _(
@@ -143,7 +146,7 @@ class NewContactForm(ChannelsMixin, forms.Form):
         kind_field.help_text = USERNAME_HELP % {"limit": limit}
         kind_field.widget.attrs["data-username-kind"] = ""
         self.fields["ram_user"].queryset = self.choices.ram_users
-        self.fields["ram_user"].error_messages["invalid_choice"] = RAM_USER_NOT_ALLOWED
+        self.fields["ram_user"].error_messages["invalid_choice"] = _(RAM_USER_NOT_ALLOWED)
         if not self.choices.account_itself:
             del self.fields["username"]
         if self.choices.only_itself:
@@ -158,15 +161,15 @@ class NewContactForm(ChannelsMixin, forms.Form):
             typed = (cleaned.get("username") or "").strip()
             account = self.principal.account
             if not typed:
-                self.add_error("username", ACCOUNT_NAME_REQUIRED)
+                self.add_error("username", _(ACCOUNT_NAME_REQUIRED))
             elif typed.casefold() not in {account.login_name.casefold(), account.account_id}:
-                self.add_error("username", ACCOUNT_NAME_MISMATCH)
+                self.add_error("username", _(ACCOUNT_NAME_MISMATCH))
             else:
                 cleaned["target"] = None
         elif kind == KIND_RAM_USER:
             if cleaned.get("ram_user") is None:
                 if "ram_user" not in self.errors:
-                    self.add_error("ram_user", RAM_USER_REQUIRED)
+                    self.add_error("ram_user", _(RAM_USER_REQUIRED))
             else:
                 cleaned["target"] = cleaned["ram_user"]
         if (
@@ -174,7 +177,7 @@ class NewContactForm(ChannelsMixin, forms.Form):
             and not cleaned.get("dingtalk_webhook")
             and "dingtalk_webhook" not in self.errors
         ):
-            self.add_error("dingtalk_secret", SECRET_WITHOUT_ROBOT)
+            self.add_error("dingtalk_secret", _(SECRET_WITHOUT_ROBOT))
         return cleaned
 
     def service_field(self, field: str) -> str | None:
@@ -244,7 +247,7 @@ class EditContactForm(ChannelsMixin, forms.Form):
             and not cleaned.get("dingtalk_webhook")
             and "dingtalk_webhook" not in self.errors
         ):
-            self.add_error("dingtalk_secret", SECRET_WITHOUT_ROBOT)
+            self.add_error("dingtalk_secret", _(SECRET_WITHOUT_ROBOT))
         return cleaned
 
     def secret_value(self) -> str | None:

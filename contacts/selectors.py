@@ -8,35 +8,34 @@ import unicodedata
 from dataclasses import dataclass
 
 from django.db.models import Q, QuerySet
+from django.utils.translation import gettext_noop
 
 from contacts.models import Contact
 from ram_directory.models import RamUser
 from ram_directory.principal import Principal
 
-# The RAM API action that lets a RAM user see (and pick) every RAM user of the account.
-LIST_USERS = "ram:ListUsers"
-
 # The query bar's drop-down (SPEC 4): Username is the default.
-QUERY_FIELDS = {"username": "Username", "phone": "Phone Number", "mailbox": "Mailbox"}
+# Labels translated by the template ({% translate label %}); marked here for makemessages.
+QUERY_FIELDS = {
+    "username": gettext_noop("Username"),
+    "phone": gettext_noop("Phone Number"),
+    "mailbox": gettext_noop("Mailbox"),
+}
 DEFAULT_QUERY_FIELD = "username"
 
 _PHONE_QUERY_NOISE = re.compile(r"[\s\-().]")
 
 
-def can_list_users(principal: Principal) -> bool:
-    return principal.is_owner or principal.can(LIST_USERS, principal.resource_arn("user", "*"))
-
-
 def can_merge(principal: Principal) -> bool:
     """SPEC 3: the owner and RAM users allowed ram:ListUsers may Merge Contacts."""
-    return can_list_users(principal)
+    return principal.can_list_users()
 
 
 def visible_contacts(principal: Principal) -> QuerySet[Contact]:
     """SPEC 3 "sees in the list": the owner and ListUsers holders see every contact of the
     account; other RAM users the contacts they created and their own."""
     contacts = Contact.objects.for_account(principal.account)
-    if not can_list_users(principal):
+    if not principal.can_list_users():
         me = principal.ram_user
         contacts = contacts.filter(Q(created_by=me) | Q(ram_user=me))
     return contacts
@@ -52,7 +51,7 @@ def contacts_for_list(principal: Principal) -> QuerySet[Contact]:
 def can_see(principal: Principal, contact: Contact) -> bool:
     if contact.account_id != principal.account.pk:
         return False
-    return can_list_users(principal) or can_manage(principal, contact)
+    return principal.can_list_users() or can_manage(principal, contact)
 
 
 def can_manage(principal: Principal, contact: Contact) -> bool:
@@ -79,7 +78,7 @@ def username_choices(principal: Principal) -> UsernameChoices:
     users = RamUser.objects.for_account(principal.account).order_by("user_name")
     if principal.is_owner:
         return UsernameChoices(account_itself=True, ram_users=users, only_itself=False)
-    if can_list_users(principal):
+    if principal.can_list_users():
         return UsernameChoices(account_itself=False, ram_users=users, only_itself=False)
     return UsernameChoices(
         account_itself=False, ram_users=users.filter(pk=principal.ram_user.pk), only_itself=True

@@ -11,6 +11,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from contacts import selectors
 from contacts.models import Contact
@@ -23,24 +25,30 @@ from contacts.validators import (
 from ram_directory.models import Account, RamUser
 from ram_directory.principal import Principal
 
-CONTACT_LIMIT_REACHED = (
+CONTACT_LIMIT_REACHED = gettext_noop(
     "This account already has {limit} contacts, the most it can hold. Delete a contact before "
     "you create another."
 )
-USERNAME_TAKEN = "{username} already has a contact. Each username can have only one contact."
-USERNAME_NOT_ALLOWED = "You cannot add {username} as a contact."
-ACCOUNT_ITSELF_NOT_ALLOWED = (
+USERNAME_TAKEN = gettext_noop(
+    "{username} already has a contact. Each username can have only one contact."
+)
+USERNAME_NOT_ALLOWED = gettext_noop("You cannot add {username} as a contact.")
+ACCOUNT_ITSELF_NOT_ALLOWED = gettext_noop(
     "Only the Alibaba Cloud account itself can add the Alibaba Cloud account as a contact."
 )
-OTHER_USER_NOT_ALLOWED = (
+OTHER_USER_NOT_ALLOWED = gettext_noop(
     "Without the ram:ListUsers permission you can only add yourself as a contact."
 )
-PHONE_TAKEN = (
+PHONE_TAKEN = gettext_noop(
     "This phone number is already used by another contact. Each phone number can only be used "
     "for one contact."
 )
-SECRET_WITHOUT_ROBOT = "A signing secret goes with a Dingtalk Robot URL: enter the URL too."
-NOT_ALLOWED_TO_MANAGE = "You can only edit or delete the contacts you created and your own."
+SECRET_WITHOUT_ROBOT = gettext_noop(
+    "A signing secret goes with a Dingtalk Robot URL: enter the URL too."
+)
+NOT_ALLOWED_TO_MANAGE = gettext_noop(
+    "You can only edit or delete the contacts you created and your own."
+)
 
 # Passed as dingtalk_secret to update_contact: keep the stored secret (the edit form never
 # shows it, so a blank field means "unchanged").
@@ -76,7 +84,7 @@ def _clean_channels(
         secret = dingtalk_secret.strip()
         if secret and not dingtalk_webhook:
             errors.setdefault("dingtalk_secret", []).append(
-                ValidationError(SECRET_WITHOUT_ROBOT, code="secret_without_robot")
+                ValidationError(_(SECRET_WITHOUT_ROBOT), code="secret_without_robot")
             )
         else:
             run("dingtalk_secret", lambda v: validate_dingtalk_secret(v) if v else "", secret)
@@ -90,24 +98,24 @@ def _check_username_choice(principal: Principal, ram_user: RamUser | None) -> No
     choices = selectors.username_choices(principal)
     if ram_user is None:
         if not choices.account_itself:
-            raise ValidationError({"username": ACCOUNT_ITSELF_NOT_ALLOWED}, code="not_allowed")
+            raise ValidationError({"username": _(ACCOUNT_ITSELF_NOT_ALLOWED)}, code="not_allowed")
         return
     if ram_user.account_id != principal.account.pk:
         # Another account's user: word it as for any name it may not pick (no hint it exists).
         raise ValidationError(
-            {"username": USERNAME_NOT_ALLOWED.format(username=ram_user.user_name)},
+            {"username": _(USERNAME_NOT_ALLOWED).format(username=ram_user.user_name)},
             code="not_allowed",
         )
     if choices.only_itself and ram_user.pk != principal.ram_user.pk:
-        raise ValidationError({"username": OTHER_USER_NOT_ALLOWED}, code="not_allowed")
+        raise ValidationError({"username": _(OTHER_USER_NOT_ALLOWED)}, code="not_allowed")
 
 
 def _integrity_to_validation(exc: IntegrityError, username: str) -> ValidationError:
     """Two requests raced past the friendly checks; the constraint picked the winner."""
     if "phone" in str(exc):
-        return ValidationError({"phone": PHONE_TAKEN}, code="phone_taken")
+        return ValidationError({"phone": _(PHONE_TAKEN)}, code="phone_taken")
     return ValidationError(
-        {"username": USERNAME_TAKEN.format(username=username)}, code="username_taken"
+        {"username": _(USERNAME_TAKEN).format(username=username)}, code="username_taken"
     )
 
 
@@ -145,14 +153,14 @@ def create_contact(
         existing = Contact.objects.filter(account_id=account.pk)
         if existing.count() >= contact_limit():
             raise ValidationError(
-                CONTACT_LIMIT_REACHED.format(limit=contact_limit()), code="limit_reached"
+                _(CONTACT_LIMIT_REACHED).format(limit=contact_limit()), code="limit_reached"
             )
         if existing.filter(ram_user=ram_user).exists():
             raise ValidationError(
-                {"username": USERNAME_TAKEN.format(username=username)}, code="username_taken"
+                {"username": _(USERNAME_TAKEN).format(username=username)}, code="username_taken"
             )
         if existing.filter(phone=cleaned["phone"]).exists():
-            raise ValidationError({"phone": PHONE_TAKEN}, code="phone_taken")
+            raise ValidationError({"phone": _(PHONE_TAKEN)}, code="phone_taken")
         contact = Contact(
             account=account,
             ram_user=ram_user,
@@ -174,7 +182,7 @@ def create_contact(
 
 def _ensure_may_manage(principal: Principal, contact: Contact) -> None:
     if not selectors.can_manage(principal, contact):
-        raise PermissionDenied(NOT_ALLOWED_TO_MANAGE)
+        raise PermissionDenied(_(NOT_ALLOWED_TO_MANAGE))
 
 
 def update_contact(
@@ -206,7 +214,7 @@ def update_contact(
         contact_now = locked.get(pk=contact.pk)
         others = Contact.objects.filter(account_id=contact_now.account_id).exclude(pk=contact.pk)
         if others.filter(phone=cleaned["phone"]).exists():
-            raise ValidationError({"phone": PHONE_TAKEN}, code="phone_taken")
+            raise ValidationError({"phone": _(PHONE_TAKEN)}, code="phone_taken")
         contact_now.phone = cleaned["phone"]
         contact_now.mailbox = cleaned["mailbox"]
         contact_now.dingtalk_webhook = cleaned["dingtalk_webhook"]

@@ -15,40 +15,42 @@ import phonenumbers
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from phonenumber_field.phonenumber import PhoneNumber
 
 # The seed's own words under Phone Number.
-INVALID_MAINLAND_MOBILE = (
+INVALID_MAINLAND_MOBILE = gettext_noop(
     "Enter a valid phone number from the Chinese mainland (excluding Hong Kong, Macao, and "
     "Taiwan), such as 1381111****."
 )
-INVALID_MAILBOX = "Enter a valid email format, such as username@example.com."
+INVALID_MAILBOX = gettext_noop("Enter a valid email format, such as username@example.com.")
 INVALID_ROBOT_URL = {
-    "dingtalk": (
+    "dingtalk": gettext_noop(
         "Enter the webhook URL of the DingTalk Robot, such as "
         "https://oapi.dingtalk.com/robot/send?access_token=<token>."
     ),
-    "wecom": (
+    "wecom": gettext_noop(
         "Enter the webhook URL of the WeCom Robot, such as "
         "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=<key>."
     ),
 }
-ROBOT_URL_NOT_HTTPS = "A robot webhook URL must start with https://."
-ROBOT_URL_BAD_PORT = "A robot webhook URL may only use the standard HTTPS port 443."
-ROBOT_URL_USERINFO = "A robot webhook URL must not contain a user name or password."
-ROBOT_URL_FRAGMENT = "A robot webhook URL must not contain a #fragment."
-ROBOT_URL_BAD_HOST = "The {robot} webhook must be on {hosts}."
-ROBOT_URL_BAD_PATH = "The {robot} webhook path must be {path}."
-ROBOT_URL_BAD_TOKEN = (
+ROBOT_URL_NOT_HTTPS = gettext_noop("A robot webhook URL must start with https://.")
+ROBOT_URL_BAD_PORT = gettext_noop("A robot webhook URL may only use the standard HTTPS port 443.")
+ROBOT_URL_USERINFO = gettext_noop("A robot webhook URL must not contain a user name or password.")
+ROBOT_URL_FRAGMENT = gettext_noop("A robot webhook URL must not contain a #fragment.")
+ROBOT_URL_BAD_HOST = gettext_noop("The {robot} webhook must be on {hosts}.")
+ROBOT_URL_BAD_PATH = gettext_noop("The {robot} webhook path must be {path}.")
+ROBOT_URL_BAD_TOKEN = gettext_noop(
     "The {robot} webhook URL must carry exactly one {param}=<value> made of letters, digits, "
     "'-' and '_', and nothing else."
 )
-INVALID_DINGTALK_SECRET = (
+INVALID_DINGTALK_SECRET = gettext_noop(
     "A DingTalk signing secret starts with SEC followed by 40-80 letters and digits "
     "(copy it from the robot's Security Settings > Additional Signature)."
 )
 
-ROBOT_NAMES = {"dingtalk": "DingTalk Robot", "wecom": "WeCom Robot"}
+ROBOT_NAMES = {"dingtalk": gettext_noop("DingTalk Robot"), "wecom": gettext_noop("WeCom Robot")}
 ROBOT_PATHS = {"dingtalk": "/robot/send", "wecom": "/cgi-bin/webhook/send"}
 ROBOT_TOKEN_PARAMS = {"dingtalk": "access_token", "wecom": "key"}
 ROBOT_URL_MAX_LENGTH = 512
@@ -75,18 +77,18 @@ def normalize_mainland_mobile(text: str | PhoneNumber) -> PhoneNumber:
         text = phonenumbers.format_number(text, phonenumbers.PhoneNumberFormat.E164)
     cleaned = unicodedata.normalize("NFKC", str(text or "")).strip()
     if not _PHONE_CHARS.match(cleaned):
-        raise ValidationError(INVALID_MAINLAND_MOBILE, code="invalid_phone")
+        raise ValidationError(_(INVALID_MAINLAND_MOBILE), code="invalid_phone")
     try:
         number = PhoneNumber.from_string(cleaned, region="CN")
     except (phonenumbers.NumberParseException, ValueError):
-        raise ValidationError(INVALID_MAINLAND_MOBILE, code="invalid_phone") from None
+        raise ValidationError(_(INVALID_MAINLAND_MOBILE), code="invalid_phone") from None
     if (
         not phonenumbers.is_valid_number(number)
         or phonenumbers.region_code_for_number(number) != "CN"
         or phonenumbers.number_type(number) not in _MOBILE_TYPES
         or number.extension
     ):
-        raise ValidationError(INVALID_MAINLAND_MOBILE, code="invalid_phone")
+        raise ValidationError(_(INVALID_MAINLAND_MOBILE), code="invalid_phone")
     return number
 
 
@@ -96,11 +98,11 @@ def validate_mailbox(value: str) -> str:
     if not value:
         return ""
     if len(value) > 254:
-        raise ValidationError(INVALID_MAILBOX, code="invalid_mailbox")
+        raise ValidationError(_(INVALID_MAILBOX), code="invalid_mailbox")
     try:
         validate_email(value)
     except ValidationError:
-        raise ValidationError(INVALID_MAILBOX, code="invalid_mailbox") from None
+        raise ValidationError(_(INVALID_MAILBOX), code="invalid_mailbox") from None
     return value
 
 
@@ -126,34 +128,38 @@ def check_robot_url(kind: str, url: str) -> str:
         or any(ch.isspace() or unicodedata.category(ch)[0] == "C" for ch in url)
         or not url.isascii()
     ):
-        raise _robot_error(kind, generic, "invalid_robot_url")
+        raise _robot_error(kind, _(generic), "invalid_robot_url")
     try:
         parts = urlsplit(url)
         port = parts.port
     except ValueError:
-        raise _robot_error(kind, ROBOT_URL_BAD_PORT, "robot_url_port") from None
+        raise _robot_error(kind, _(ROBOT_URL_BAD_PORT), "robot_url_port") from None
     if parts.scheme.lower() != "https":
-        raise _robot_error(kind, ROBOT_URL_NOT_HTTPS, "robot_url_scheme")
+        raise _robot_error(kind, _(ROBOT_URL_NOT_HTTPS), "robot_url_scheme")
     if "@" in parts.netloc or parts.username is not None or parts.password is not None:
-        raise _robot_error(kind, ROBOT_URL_USERINFO, "robot_url_userinfo")
+        raise _robot_error(kind, _(ROBOT_URL_USERINFO), "robot_url_userinfo")
     if port is not None and port != 443:
-        raise _robot_error(kind, ROBOT_URL_BAD_PORT, "robot_url_port")
+        raise _robot_error(kind, _(ROBOT_URL_BAD_PORT), "robot_url_port")
     if parts.fragment or url.endswith("#"):
-        raise _robot_error(kind, ROBOT_URL_FRAGMENT, "robot_url_fragment")
+        raise _robot_error(kind, _(ROBOT_URL_FRAGMENT), "robot_url_fragment")
     hosts = [h.lower() for h in settings.ROBOT_WEBHOOK_HOSTS.get(kind, [])]
     if (parts.hostname or "").lower().rstrip(".") not in hosts:
         raise _robot_error(
-            kind, ROBOT_URL_BAD_HOST.format(robot=robot, hosts=" or ".join(hosts)), "robot_host"
+            kind,
+            _(ROBOT_URL_BAD_HOST).format(robot=_(robot), hosts=" or ".join(hosts)),
+            "robot_host",
         )
     if parts.path != path or ";" in parts.path:
-        raise _robot_error(kind, ROBOT_URL_BAD_PATH.format(robot=robot, path=path), "robot_path")
+        raise _robot_error(
+            kind, _(ROBOT_URL_BAD_PATH).format(robot=_(robot), path=path), "robot_path"
+        )
     try:
         query = parse_qsl(parts.query, keep_blank_values=True, strict_parsing=True)
     except ValueError:
         query = []
     if len(query) != 1 or query[0][0] != param or not _TOKEN.match(query[0][1]):
         raise _robot_error(
-            kind, ROBOT_URL_BAD_TOKEN.format(robot=robot, param=param), "robot_token"
+            kind, _(ROBOT_URL_BAD_TOKEN).format(robot=_(robot), param=param), "robot_token"
         )
     return url
 
@@ -161,7 +167,7 @@ def check_robot_url(kind: str, url: str) -> str:
 def validate_dingtalk_secret(secret: str) -> str:
     secret = (secret or "").strip()
     if not _DINGTALK_SECRET.match(secret):
-        raise ValidationError(INVALID_DINGTALK_SECRET, code="invalid_secret")
+        raise ValidationError(_(INVALID_DINGTALK_SECRET), code="invalid_secret")
     return secret
 
 

@@ -17,6 +17,8 @@ from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, Validat
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from django.views.decorators.http import require_http_methods
 
 from contacts import selectors, services
@@ -25,9 +27,9 @@ from contacts.models import Contact
 from contacts.validators import mask_robot_url
 from ram_directory.access import console_view, get_for_account
 
-CONTACT_CREATED = "Contact {username} created."
-CONTACT_UPDATED = "Contact {username} updated."
-CONTACT_DELETED = "Contact {username} deleted, with its linked ARMS contact."
+CONTACT_CREATED = gettext_noop("Contact {username} created.")
+CONTACT_UPDATED = gettext_noop("Contact {username} updated.")
+CONTACT_DELETED = gettext_noop("Contact {username} deleted, with its linked ARMS contact.")
 QUERY_MAX_LENGTH = 128
 
 
@@ -123,12 +125,12 @@ def contact_new(request: HttpRequest) -> HttpResponse:
         except ValidationError as exc:
             form.add_service_errors(exc)
         else:
-            messages.success(request, CONTACT_CREATED.format(username=contact.username))
+            messages.success(request, _(CONTACT_CREATED).format(username=contact.username))
             return _done(request)
     total = Contact.objects.for_account(principal.account).count()
     context = {
         "form": form,
-        "title": "New Contact",
+        "title": gettext_noop("New Contact"),
         "action": reverse("contacts:new"),
         "limit": limit,
         "full": total >= limit,
@@ -147,7 +149,7 @@ def _managed_contact(request: HttpRequest, pk: int) -> Contact:
         pk=pk,
     )
     if not selectors.can_manage(principal, contact):
-        raise PermissionDenied(services.NOT_ALLOWED_TO_MANAGE)
+        raise PermissionDenied(_(services.NOT_ALLOWED_TO_MANAGE))
     return contact
 
 
@@ -163,12 +165,12 @@ def contact_edit(request: HttpRequest, pk: int) -> HttpResponse:
         except ValidationError as exc:
             form.add_service_errors(exc)
         else:
-            messages.success(request, CONTACT_UPDATED.format(username=contact.username))
+            messages.success(request, _(CONTACT_UPDATED).format(username=contact.username))
             return _done(request)
     context = {
         "form": form,
         "contact": contact,
-        "title": "Edit Contact",
+        "title": gettext_noop("Edit Contact"),
         "action": reverse("contacts:edit", args=[contact.pk]),
     }
     return _dialog(request, "contacts/contact_form.html", context, invalid=form.is_bound)
@@ -182,11 +184,11 @@ def contact_delete(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST":
         username = contact.username
         services.delete_contact(principal=principal, contact=contact)
-        messages.success(request, CONTACT_DELETED.format(username=username))
+        messages.success(request, _(CONTACT_DELETED).format(username=username))
         return _done(request)
     context = {
         "contact": contact,
-        "title": "Delete Contact",
+        "title": gettext_noop("Delete Contact"),
         "action": reverse("contacts:delete", args=[contact.pk]),
     }
     return _dialog(request, "contacts/contact_delete.html", context)

@@ -8,6 +8,7 @@ from typing import Any
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
 from ram_directory.models import Policy, RamUser
 from ram_directory.policy import PolicyDocumentError, parse_document_text
@@ -19,9 +20,9 @@ DOCUMENT_SKELETON = json.dumps(
 )
 # The policy detail URL is /ram/policies/<name>/, so this name would hide the Create page.
 RESERVED_POLICY_NAMES = {"create"}
-POLICY_NAME_RESERVED = "This name is reserved by the console; choose another."
-ALREADY_ATTACHED = "Already attached to this user: {names}."
-NOTHING_CHOSEN = "Check at least one policy."
+POLICY_NAME_RESERVED = gettext_noop("This name is reserved by the console; choose another.")
+ALREADY_ATTACHED = gettext_noop("Already attached to this user: {names}.")
+NOTHING_CHOSEN = gettext_noop("Check at least one policy.")
 
 
 class ScriptEditorField(forms.CharField):
@@ -71,7 +72,7 @@ class PolicyCreateForm(forms.Form):
     def clean_name(self) -> str:
         name = self.cleaned_data["name"].strip()
         if name in RESERVED_POLICY_NAMES:
-            raise ValidationError(POLICY_NAME_RESERVED, code="reserved")
+            raise ValidationError(_(POLICY_NAME_RESERVED), code="reserved")
         return name
 
 
@@ -105,7 +106,7 @@ class AddAuthorizationForm(forms.Form):
         queryset=Policy.objects.none(),
         to_field_name="name",
         widget=forms.CheckboxSelectMultiple,
-        error_messages={"required": NOTHING_CHOSEN},
+        error_messages={"required": _(NOTHING_CHOSEN)},
     )
 
     def __init__(self, *args: Any, ram_user: RamUser, **kwargs: Any):
@@ -123,7 +124,7 @@ class AddAuthorizationForm(forms.Form):
         )
         if held:
             raise ValidationError(
-                ALREADY_ATTACHED.format(names=", ".join(sorted(held))), code="attached"
+                _(ALREADY_ATTACHED).format(names=", ".join(sorted(held))), code="attached"
             )
         return policies
 

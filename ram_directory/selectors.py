@@ -13,13 +13,14 @@ from dataclasses import dataclass
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q, QuerySet
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from ram_directory.access import get_for_account
 from ram_directory.models import Policy, PolicyAttachment, RamUser
-from ram_directory.principal import Principal
+from ram_directory.principal import LIST_USERS, Principal
 
 # The RAM API actions the console's pages stand for (the names Alibaba Cloud uses).
-LIST_USERS = "ram:ListUsers"
 GET_USER = "ram:GetUser"
 ATTACH_POLICY = "ram:AttachPolicyToUser"
 DETACH_POLICY = "ram:DetachPolicyFromUser"
@@ -30,7 +31,7 @@ CREATE_POLICY = "ram:CreatePolicy"
 UPDATE_POLICY = "ram:CreatePolicyVersion"
 DELETE_POLICY = "ram:DeletePolicy"
 
-MISSING_PERMISSION = (
+MISSING_PERMISSION = gettext_noop(
     "You need the RAM permission {action} on {resource} for this. Ask the Alibaba Cloud "
     "account owner to attach a policy that allows it (for example AliyunRAMReadOnlyAccess to "
     "view, AliyunRAMFullAccess to change)."
@@ -43,7 +44,7 @@ class RamPermissionDenied(PermissionDenied):
     def __init__(self, action: str, resource: str):
         self.action = action
         self.resource = resource
-        super().__init__(MISSING_PERMISSION.format(action=action, resource=resource))
+        super().__init__(_(MISSING_PERMISSION).format(action=action, resource=resource))
 
 
 @dataclass(frozen=True)
@@ -79,7 +80,8 @@ def is_self(principal: Principal, ram_user: RamUser) -> bool:
 
 def users_for_list(principal: Principal, *, query: str = "") -> QuerySet[RamUser]:
     """The Users page: every RAM user of the account, searched by user or display name."""
-    ensure_allowed(principal, LIST_USERS, Arn(principal).users())
+    if not principal.can_list_users():
+        raise RamPermissionDenied(LIST_USERS, Arn(principal).users())
     users = RamUser.objects.for_account(principal.account).select_related("account")
     query = query.strip()
     if query:

@@ -10,15 +10,16 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_noop
 
 from ram_directory.models import Account, Policy, PolicyAttachment, RamUser, User
 from ram_directory.policy import SYSTEM_POLICIES, validate_document
 
-POLICY_NAME_TAKEN = "A policy with this name already exists in the account."
-SYSTEM_POLICY_READ_ONLY = "System policies cannot be changed."
-POLICY_ALREADY_ATTACHED = "This policy is already attached to the user."
-POLICY_NOT_ATTACHED = "This policy is not attached to the user."
-POLICY_IN_USE = "Detach this policy from every user before deleting it."
+POLICY_NAME_TAKEN = gettext_noop("A policy with this name already exists in the account.")
+SYSTEM_POLICY_READ_ONLY = gettext_noop("System policies cannot be changed.")
+POLICY_ALREADY_ATTACHED = gettext_noop("This policy is already attached to the user.")
+POLICY_NOT_ATTACHED = gettext_noop("This policy is not attached to the user.")
+POLICY_IN_USE = gettext_noop("Detach this policy from every user before deleting it.")
 
 
 def new_user_id() -> str:
@@ -127,7 +128,7 @@ def create_policy(
         with transaction.atomic():
             policy.save()
     except IntegrityError:
-        raise ValidationError({"name": POLICY_NAME_TAKEN}, code="unique") from None
+        raise ValidationError({"name": gettext(POLICY_NAME_TAKEN)}, code="unique") from None
     return policy
 
 
@@ -136,7 +137,7 @@ def update_policy(
     *, policy: Policy, document: dict[str, Any], description: str | None = None
 ) -> Policy:
     if policy.is_system:
-        raise ValidationError(SYSTEM_POLICY_READ_ONLY, code="system_policy")
+        raise ValidationError(gettext(SYSTEM_POLICY_READ_ONLY), code="system_policy")
     validate_document(document)
     policy.document = document
     update_fields = ["document", "updated_at"]
@@ -150,9 +151,9 @@ def update_policy(
 @transaction.atomic
 def delete_policy(*, policy: Policy) -> None:
     if policy.is_system:
-        raise ValidationError(SYSTEM_POLICY_READ_ONLY, code="system_policy")
+        raise ValidationError(gettext(SYSTEM_POLICY_READ_ONLY), code="system_policy")
     if policy.attachments.exists():
-        raise ValidationError(POLICY_IN_USE, code="in_use")
+        raise ValidationError(gettext(POLICY_IN_USE), code="in_use")
     policy.delete()
 
 
@@ -163,14 +164,14 @@ def attach_policy(*, ram_user: RamUser, policy: Policy) -> PolicyAttachment:
         with transaction.atomic():
             return PolicyAttachment.objects.create(ram_user=ram_user, policy=policy)
     except IntegrityError:
-        raise ValidationError(POLICY_ALREADY_ATTACHED, code="attached") from None
+        raise ValidationError(gettext(POLICY_ALREADY_ATTACHED), code="attached") from None
 
 
 @transaction.atomic
 def detach_policy(*, ram_user: RamUser, policy: Policy) -> None:
     deleted, _ = PolicyAttachment.objects.filter(ram_user=ram_user, policy=policy).delete()
     if not deleted:
-        raise ValidationError(POLICY_NOT_ATTACHED, code="not_attached")
+        raise ValidationError(gettext(POLICY_NOT_ATTACHED), code="not_attached")
 
 
 # --- Bulk import of RAM users (SPEC 10: `import_ram_users`) --------------------------------

@@ -15,6 +15,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from django.views.decorators.http import require_http_methods
 
 from ram_directory import selectors, services
@@ -22,11 +23,11 @@ from ram_directory.access import console_view
 from ram_directory.forms import AddAuthorizationForm, PolicyCreateForm, PolicyEditForm
 from ram_directory.models import Policy, RamUser
 
-ATTACHED = "Authorization added: {names}."
-DETACHED = "Removed {policy} from {user}."
-POLICY_CREATED = "Policy {name} created."
-POLICY_UPDATED = "Policy {name} updated."
-POLICY_DELETED = "Policy {name} deleted."
+ATTACHED = gettext_noop("Authorization added: {names}.")
+DETACHED = gettext_noop("Removed {policy} from {user}.")
+POLICY_CREATED = gettext_noop("Policy {name} created.")
+POLICY_UPDATED = gettext_noop("Policy {name} updated.")
+POLICY_DELETED = gettext_noop("Policy {name} deleted.")
 
 
 def ram_view(view):
@@ -218,7 +219,7 @@ def policy_create(request: HttpRequest) -> HttpResponse:
 
 def _ensure_custom(policy: Policy) -> None:
     if policy.is_system:
-        raise PermissionDenied(services.SYSTEM_POLICY_READ_ONLY)
+        raise PermissionDenied(_(services.SYSTEM_POLICY_READ_ONLY))
 
 
 @ram_view
