@@ -7,6 +7,9 @@ from functools import cached_property
 from ram_directory.models import Account, Policy, RamUser
 from ram_directory.policy import Statement, evaluate, statements_of
 
+# The RAM API action that lets a RAM user see (and pick) every RAM user of the account.
+LIST_USERS = "ram:ListUsers"
+
 
 class Principal:
     def __init__(self, account: Account, ram_user: RamUser | None = None):
@@ -49,6 +52,13 @@ class Principal:
         if self.is_owner:
             return True
         return evaluate(self.statements, action, resource)
+
+    def can_list_users(self) -> bool:
+        """SPEC 3: allowed ram:ListUsers on acs:ram:*:<account_id>:user/* (the owner always).
+
+        The one place this rule is written: the Users page, the contact list's visibility and
+        Username drop-down, Merge Contacts and the ARMS pages all ask here."""
+        return self.can(LIST_USERS, self.resource_arn("user", "*"))
 
     def forget_permissions(self) -> None:
         """Drop the cached statements after attaching or detaching a policy."""
