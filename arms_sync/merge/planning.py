@@ -1,170 +1,54 @@
-"""Merge Contacts (SPEC 6): link every RAM user, and the account itself, to its ARMS contact.
+"""Planning a merge (SPEC 6): who may merge, and the pure-read simulation behind the preview.
 
-`plan_merge` is a pure read: it walks the subjects in order and simulates each step against
-an in-memory picture of the account (contacts, ARMS contacts by phone and by mailbox, the
-contact count), so a later row sees what an earlier row would do. `apply_merge` recomputes
-that plan inside one transaction, holding the account row locked, and carries out exactly its
-rows; the report it returns *is* that plan, so the counts shown after Confirm are the preview's.
-
-Order: the account itself first (the main account outranks its sub-accounts when two subjects
-compete for one phone number), then the RAM users by user name, case-insensitively, ties
-broken by the exact name, so SQLite and PostgreSQL (whose collations differ) give one order.
+The subjects are walked in order and each step is simulated against an in-memory picture of
+the account (contacts, ARMS contacts by phone and by mailbox, the contact count), so a later
+row sees what an earlier row would do.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
-from collections import Counter
-from dataclasses import asdict, dataclass, field, replace
-from typing import Any
+from dataclasses import dataclass, field, replace
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.utils.translation import gettext as _
 
-from arms_sync import linking
-from arms_sync.managed import ensure_managed
+from arms_sync.merge.rows import (
+    ARMS_CREATED,
+    ARMS_LINKED_ELSEWHERE,
+    BAD_RAM_EMAIL,
+    CONTACT_LIMIT_REACHED,
+    CREATED,
+    LINKED,
+    MAILBOX_HELD_BY_ARMS,
+    NO_MAINLAND_MOBILE,
+    NOT_ALLOWED,
+    PHONE_HELD_BY_CONTACT,
+    RELINKED,
+    RENAMED,
+    SKIP_ARMS_LINKED,
+    SKIP_BAD_MAILBOX,
+    SKIP_LIMIT,
+    SKIP_MAILBOX_TAKEN,
+    SKIP_NO_MOBILE,
+    SKIP_PHONE_TAKEN,
+    SKIPPED,
+    SUBJECT_ACCOUNT,
+    SUBJECT_RAM_USER,
+    UNCHANGED,
+    MergePlan,
+    MergeRow,
+)
 from arms_sync.models import ArmsContact
 from contacts.models import Contact
 from contacts.selectors import can_merge
-from contacts.services import create_contact
 from contacts.validators import normalize_mainland_mobile, validate_mailbox
 from ram_directory.models import Account, RamUser
 from ram_directory.principal import Principal
 
-# Row actions, in the order the preview's summary lists them.
-LINKED = "linked"  # an existing contact linked to an existing, free ARMS contact
-CREATED = "created"  # an SAE contact created (and linked, SPEC 5)
-ARMS_CREATED = "arms_created"  # a new ARMS contact created for an existing contact
-RELINKED = "relinked"  # the contact moved from one ARMS contact to the one with its phone
-RENAMED = "renamed"  # already linked; the ARMS contact's name set to the user name
-UNCHANGED = "unchanged"
-SKIPPED = "skipped"
-ACTIONS = (LINKED, CREATED, ARMS_CREATED, RELINKED, RENAMED, UNCHANGED, SKIPPED)
-ACTION_LABELS = {
-    LINKED: "Linked",
-    CREATED: "Contact created",
-    ARMS_CREATED: "ARMS contact created",
-    RELINKED: "Re-linked",
-    RENAMED: "Renamed",
-    UNCHANGED: "Unchanged",
-    SKIPPED: "Skipped",
-}
-
-# Skip reasons (tests reuse these).
-NO_MAINLAND_MOBILE = "no mainland mobile phone"
-CONTACT_LIMIT_REACHED = "the account already has {limit} contacts (the limit)"
-PHONE_HELD_BY_CONTACT = "the phone number belongs to another contact ({username})"
-ARMS_LINKED_ELSEWHERE = "ARMS contact {name} is linked to another contact ({username})"
-MAILBOX_HELD_BY_ARMS = "the mailbox {mailbox} belongs to another ARMS contact ({name})"
-BAD_RAM_EMAIL = "the RAM profile's email {email} is not a valid mailbox"
-
-SKIP_NO_MOBILE = "no_mainland_mobile"
-SKIP_LIMIT = "limit_reached"
-SKIP_PHONE_TAKEN = "phone_taken"
-SKIP_ARMS_LINKED = "arms_linked_elsewhere"
-SKIP_MAILBOX_TAKEN = "mailbox_taken"
-SKIP_BAD_MAILBOX = "bad_ram_email"
 # Skips a later row may lift (by unlinking an ARMS contact or freeing a mailbox): the plan
 # tries them again after the rows that follow, so one merge reaches what a second would.
 _RETRYABLE = {SKIP_ARMS_LINKED, SKIP_MAILBOX_TAKEN}
-
-NOT_ALLOWED = "Merge Contacts needs the RAM permission ram:ListUsers."
-PLAN_CHANGED = (
-    "The contacts changed since the preview was shown. Review the new preview and confirm again."
-)
-
-SUBJECT_ACCOUNT = "Alibaba Cloud account"
-SUBJECT_RAM_USER = "RAM user"
-
-
-class PlanChanged(Exception):
-    """Confirm was pressed on a preview that no longer matches the account's data."""
-
-
-class MergeFailed(Exception):
-    """A planned step was refused while applying (nothing was saved)."""
-
-
-@dataclass(frozen=True)
-class MergeRow:
-    username: str
-    subject: str  # SUBJECT_ACCOUNT or SUBJECT_RAM_USER
-    phone: str  # E.164 when valid, otherwise what the RAM profile holds
-    action: str
-    reason: str = ""
-    arms_name_before: str = ""  # the ARMS contact's name before the merge ("" for a new one)
-    arms_name_after: str = ""
-    previous_arms_name: str = ""  # for RELINKED: the ARMS contact left unlinked
-    reason_code: str = ""  # for SKIPPED: one of the SKIP_* codes
-    step: int = -1  # the order apply carries the changes out in (-1: nothing to do)
-    # What apply needs to carry the row out (primary keys, never shown).
-    ram_user_pk: int | None = None
-    contact_pk: int | None = None
-    arms_pk: int | None = None
-    previous_arms_pk: int | None = None
-    mailbox: str = ""
-
-    @property
-    def action_label(self) -> str:
-        return ACTION_LABELS[self.action]
-
-    @property
-    def changes_something(self) -> bool:
-        return self.action not in (UNCHANGED, SKIPPED)
-
-    def as_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        for key in ("ram_user_pk", "contact_pk", "arms_pk", "previous_arms_pk", "mailbox", "step"):
-            data.pop(key)
-        return data
-
-
-@dataclass(frozen=True)
-class MergePlan:
-    rows: tuple[MergeRow, ...]
-
-    @property
-    def counts(self) -> dict[str, int]:
-        counter = Counter(row.action for row in self.rows)
-        return {action: counter.get(action, 0) for action in ACTIONS}
-
-    @property
-    def changes(self) -> int:
-        return sum(1 for row in self.rows if row.changes_something)
-
-    @property
-    def changed_rows(self) -> tuple[MergeRow, ...]:
-        return tuple(row for row in self.rows if row.changes_something)
-
-    @property
-    def digest(self) -> str:
-        """A fingerprint of the preview: Confirm applies only the plan it was shown."""
-        text = json.dumps([asdict(row) for row in self.rows], sort_keys=True)
-        return hashlib.sha256(text.encode()).hexdigest()
-
-    def summary(self) -> str:
-        parts = [
-            f"{ACTION_LABELS[action].lower()}: {count}"
-            for action, count in self.counts.items()
-            if count
-        ]
-        return ", ".join(parts) if parts else "nothing to merge"
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "counts": self.counts,
-            "rows": [row.as_dict() for row in self.rows],
-            "digest": self.digest,
-        }
-
-
-@dataclass(frozen=True)
-class MergeReport(MergePlan):
-    """What Confirm did: the rows and counts of the plan it applied."""
-
-
 # --- permission ----------------------------------------------------------------------------
 
 
@@ -175,7 +59,7 @@ def may_merge(principal: Principal) -> bool:
 
 def ensure_may_merge(principal: Principal) -> None:
     if not may_merge(principal):
-        raise PermissionDenied(NOT_ALLOWED)
+        raise PermissionDenied(_(NOT_ALLOWED))
 
 
 # --- planning ------------------------------------------------------------------------------
@@ -389,7 +273,7 @@ def _plan_row(
     return row
 
 
-def _compute_plan(account: Account) -> MergePlan:
+def compute_plan(account: Account) -> MergePlan:
     """Simulate the subjects in order; then retry the skips a later row may have lifted,
     pass after pass, until a pass changes nothing (so a second merge has nothing to do)."""
     world = _load_world(account)
@@ -415,60 +299,4 @@ def _compute_plan(account: Account) -> MergePlan:
 def plan_merge(*, principal: Principal) -> MergePlan:
     """The preview: what Confirm would do, row by row. Reads only."""
     ensure_may_merge(principal)
-    return _compute_plan(principal.account)
-
-
-# --- applying ------------------------------------------------------------------------------
-
-
-def _release(previous: ArmsContact, contact: Contact) -> None:
-    """Unlink the contact's previous ARMS contact: it stays on the ARMS side, gives the
-    mailbox back to the contact and leaves `sae:contacts` (it no longer stands for SAE)."""
-    previous.sae_contact = None
-    if previous.email and previous.email.lower() == (contact.mailbox or "").lower():
-        previous.email = ""
-    previous.save(update_fields=["sae_contact", "email", "updated_at"])
-    ensure_managed(contact.account).contacts_group.members.remove(previous)
-
-
-def _apply_row(row: MergeRow, principal: Principal) -> None:
-    account = principal.account
-    if row.action == CREATED:
-        ram_user = RamUser.objects.get(pk=row.ram_user_pk, account=account)
-        create_contact(principal=principal, ram_user=ram_user, phone=row.phone, mailbox=row.mailbox)
-        return
-    contact = Contact.objects.select_related("ram_user", "account").get(
-        pk=row.contact_pk, account=account
-    )
-    if row.action == RENAMED:
-        arms = ArmsContact.objects.get(pk=row.arms_pk, account=account)
-        arms.name = row.arms_name_after
-        arms.save(update_fields=["name", "updated_at"])
-        return
-    if row.previous_arms_pk is not None:
-        _release(ArmsContact.objects.get(pk=row.previous_arms_pk, account=account), contact)
-    if row.arms_pk is not None:
-        arms = ArmsContact.objects.get(pk=row.arms_pk, account=account)
-    else:
-        arms = ArmsContact(account=account)
-    linking.link(contact, arms)
-
-
-def apply_merge(*, principal: Principal, expected_digest: str | None = None) -> MergeReport:
-    """Confirm: recompute the plan with the account locked and carry out exactly its rows,
-    all in one transaction. With `expected_digest` (the preview's), a plan that changed since
-    the preview raises PlanChanged and nothing is done."""
-    ensure_may_merge(principal)
-    with transaction.atomic():
-        # Contact creation and other merges wait here, so the plan stays true while applied.
-        Account.objects.select_for_update().get(pk=principal.account.pk)
-        plan = _compute_plan(principal.account)
-        if expected_digest is not None and plan.digest != expected_digest:
-            raise PlanChanged(PLAN_CHANGED)
-        for row in sorted(plan.changed_rows, key=lambda r: r.step):
-            try:
-                _apply_row(row, principal)
-            except ValidationError as exc:
-                # The plan foresaw every rule; reaching here means a rule it does not model.
-                raise MergeFailed(f"{row.username}: {'; '.join(exc.messages)}") from exc
-    return MergeReport(rows=plan.rows)
+    return compute_plan(principal.account)
