@@ -10,6 +10,7 @@ import contextlib
 import json
 import os
 import sys
+from pathlib import Path
 from typing import Any
 
 from django.contrib.auth.password_validation import validate_password
@@ -119,6 +120,84 @@ def get_policy(account: Account, policy_name: str) -> Policy:
             UNKNOWN_POLICY.format(account_id=account.account_id, policy_name=policy_name)
         )
     return policy
+
+
+class PolicyAttachmentCommand(OperatorCommand):
+    """`attach_policy` / `detach_policy ACCOUNT_ID USER_NAME POLICY_NAME` (SPEC 2, 10): the
+    same arguments, look-ups and report; only the service called and the wording differ."""
+
+    reports = True
+    #: The `--json` key that reports the result ("attached" / "detached").
+    result_key = ""
+    #: The human line, e.g. "Attached {policy} to {user}."
+    done_message = ""
+
+    def change(self, *, ram_user: RamUser, policy: Policy) -> None:
+        raise NotImplementedError
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("account_id", metavar="ACCOUNT_ID", help="16-digit account ID.")
+        parser.add_argument("user_name", metavar="USER_NAME", help="The RAM user's user name.")
+        parser.add_argument(
+            "policy_name", metavar="POLICY_NAME", help="e.g. AliyunRAMReadOnlyAccess."
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        account = get_account(options["account_id"])
+        ram_user = get_ram_user(account, options["user_name"])
+        policy = get_policy(account, options["policy_name"])
+        self.change(ram_user=ram_user, policy=policy)
+        if options["as_json"]:
+            self.print_json(
+                {
+                    "account_id": account.account_id,
+                    "user_name": ram_user.user_name,
+                    "policy_name": policy.name,
+                    self.result_key: True,
+                }
+            )
+            return
+        self.stdout.write(self.done_message.format(policy=policy.name, user=ram_user.user_name))
+
+
+class ImportFileError(CommandError):
+    """The import file is refused; the message says where in it (`Users.User[2].Email: ...`)."""
+
+
+class ImportCommand(OperatorCommand):
+    """`<import command> ACCOUNT_ID FILE`: a JSON answer of the cloud API, checked whole before
+    anything is written; errors name the entry and field of the file they are about."""
+
+    reports = True
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("account_id", metavar="ACCOUNT_ID", help="16-digit account ID.")
+        parser.add_argument("file", metavar="FILE", help="JSON file; '-' reads stdin.")
+
+
+def read_input(name: str) -> str:
+    """The text of FILE (`-`: stdin); a byte-order mark some editors write is dropped."""
+    if name == "-":
+        return sys.stdin.read()
+    try:
+        return Path(name).read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise CommandError(f"cannot read {name}: {one_line(reason)}") from None
+
+
+def parse_json(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ImportFileError(
+            f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}"
+        ) from None
+
+
+def entry_error(where: str, field: str | None, message: str) -> CommandError:
+    """A refused entry as the command reports it: `<path in the file>[.<field>]: <message>`."""
+    return CommandError(f"{where}.{field}: {message}" if field else f"{where}: {message}")
 
 
 def password_from_env(name: str) -> str:

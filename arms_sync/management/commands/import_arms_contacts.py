@@ -3,21 +3,25 @@ answer (SPEC 10)."""
 
 from __future__ import annotations
 
-import json
-import sys
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import phonenumbers
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.management.base import CommandError, CommandParser
 from django.core.validators import validate_email
 
 from arms_sync import services
 from contacts.validators import check_robot_url
-from ram_directory.management.base import OperatorCommand, get_account, one_line
+from ram_directory.management.base import (
+    ImportCommand,
+    ImportFileError,
+    entry_error,
+    get_account,
+    one_line,
+    parse_json,
+    read_input,
+)
 
 BAD_SHAPE = (
     'expected an ARMS contact search answer {"PageBean": {"Contacts": [...]}} '
@@ -26,17 +30,8 @@ BAD_SHAPE = (
 BAD_PHONE = "{value!r} is not a phone number (mainland numbers may omit +86; others need +<code>)"
 
 
-class ImportFileError(CommandError):
-    pass
-
-
 def load_entries(text: str) -> list[dict[str, Any]]:
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ImportFileError(
-            f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}"
-        ) from None
+    data = parse_json(text)
     page = data.get("PageBean") if isinstance(data, dict) else None
     if not isinstance(page, dict):
         raise ImportFileError(f"PageBean: missing or not an object; {BAD_SHAPE}")
@@ -132,7 +127,7 @@ def to_record(where: str, entry: dict[str, Any], notes: list[str]) -> services.A
     )
 
 
-class Command(OperatorCommand):
+class Command(ImportCommand):
     help = (
         "Create or update the ARMS alert contacts of an account from an ARMS contact search "
         'answer ({"PageBean": {"Contacts": [...]}} or {"PageBean": {"AlertContacts": [...]}}, '
@@ -142,24 +137,10 @@ class Command(OperatorCommand):
         "nothing is imported. Importing does not link ARMS contacts to SAE contacts (creating "
         "a contact or Merge Contacts does); ARMS contacts already linked keep SAE's values."
     )
-    reports = True
-
-    def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("account_id", metavar="ACCOUNT_ID", help="16-digit account ID.")
-        parser.add_argument("file", metavar="FILE", help="JSON file; '-' reads stdin.")
-
-    def _read(self, name: str) -> str:
-        if name == "-":
-            return sys.stdin.read()
-        try:
-            return Path(name).read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-            raise CommandError(f"cannot read {name}: {reason}") from None
 
     def handle(self, *args: Any, **options: Any) -> None:
         account = get_account(options["account_id"])
-        entries = load_entries(self._read(options["file"]))
+        entries = load_entries(read_input(options["file"]))
         notes: list[str] = []
         records = [
             to_record(f"PageBean.Contacts[{i}]", entry, notes) for i, entry in enumerate(entries)
@@ -167,9 +148,7 @@ class Command(OperatorCommand):
         try:
             report = services.import_arms_contacts(account=account, records=records)
         except services.ArmsImportError as exc:
-            raise CommandError(
-                f"PageBean.Contacts[{exc.index}].{exc.field}: {exc.message}"
-            ) from None
+            raise entry_error(f"PageBean.Contacts[{exc.index}]", exc.field, exc.message) from None
         counts = {
             "created": len(report.created),
             "updated": len(report.updated),

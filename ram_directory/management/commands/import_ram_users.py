@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
-import json
-import sys
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
-from django.core.management.base import CommandError, CommandParser
+from django.core.management.base import CommandParser
 from django.utils.dateparse import parse_datetime
 
 from ram_directory import services
-from ram_directory.management.base import OperatorCommand, get_account, password_from_env
+from ram_directory.management.base import (
+    ImportCommand,
+    ImportFileError,
+    entry_error,
+    get_account,
+    parse_json,
+    password_from_env,
+    read_input,
+)
 
 BAD_SHAPE = (
     'expected RAM ListUsers JSON {"Users": {"User": [...]}} or a list of GetUser answers '
@@ -29,19 +34,10 @@ TEXT_FIELDS = {
 DATE_FIELDS = {"CreateDate": "created_at", "UpdateDate": "updated_at"}
 
 
-class ImportFileError(CommandError):
-    pass
-
-
 def load_entries(text: str) -> tuple[list[tuple[str, dict[str, Any]]], bool]:
     """(path in the file, user object) for every user, whichever of the accepted shapes, and
     whether the file is one page of a truncated ListUsers answer."""
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ImportFileError(
-            f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}"
-        ) from None
+    data = parse_json(text)
     if isinstance(data, dict):
         users = data.get("Users")
         if not isinstance(users, dict) or not isinstance(users.get("User"), list):
@@ -91,7 +87,7 @@ def to_record(where: str, user: dict[str, Any]) -> services.RamUserRecord:
     return services.RamUserRecord(**values)
 
 
-class Command(OperatorCommand):
+class Command(ImportCommand):
     help = (
         "Create or update the RAM users of an account from a RAM ListUsers answer "
         '({"Users": {"User": [...]}}, as returned by the API or `aliyun ram ListUsers`) or a '
@@ -99,11 +95,9 @@ class Command(OperatorCommand):
         "importing the same file again changes nothing. The whole file is checked first: one "
         "bad entry and nothing is imported."
     )
-    reports = True
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("account_id", metavar="ACCOUNT_ID", help="16-digit account ID.")
-        parser.add_argument("file", metavar="FILE", help="JSON file; '-' reads stdin.")
+        super().add_arguments(parser)
         parser.add_argument(
             "--password-env",
             metavar="VAR",
@@ -114,15 +108,12 @@ class Command(OperatorCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         account = get_account(options["account_id"])
         password = password_from_env(options["password_env"]) if options["password_env"] else None
-        entries, truncated = load_entries(self._read(options["file"]))
+        entries, truncated = load_entries(read_input(options["file"]))
         records = [to_record(where, user) for where, user in entries]
         try:
             report = services.import_ram_users(account=account, records=records, password=password)
         except services.RamImportError as exc:
-            where = entries[exc.index][0]
-            if exc.field:
-                where = f"{where}.{exc.field}"
-            raise CommandError(f"{where}: {exc.message}") from None
+            raise entry_error(entries[exc.index][0], exc.field, exc.message) from None
         counts = {
             "created": len(report.created),
             "updated": len(report.updated),
@@ -154,11 +145,3 @@ class Command(OperatorCommand):
             self.stdout.write(
                 f"{report.passwords_set} users can sign in as <user name>@{account.upn_domain}."
             )
-
-    def _read(self, file: str) -> str:
-        if file == "-":
-            return sys.stdin.read()
-        try:
-            return Path(file).read_text(encoding="utf-8-sig")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise CommandError(f"cannot read {file}: {exc}") from None
