@@ -15,6 +15,8 @@ from django.contrib.admin.actions import delete_selected as django_delete_select
 from django.contrib.admin.utils import unquote
 from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest, HttpResponseRedirect
+from django.utils.translation import gettext, gettext_noop
+from django.utils.translation import gettext_lazy as _
 
 from arms_sync import services
 from arms_sync.forms import (
@@ -24,7 +26,7 @@ from arms_sync.forms import (
 )
 from arms_sync.models import MANAGED_PREFIX, ArmsContact, ContactGroup, NotificationPolicy
 
-DELETE_NOT_CONFIRMED = (
+DELETE_NOT_CONFIRMED = gettext_noop(
     "Nothing was deleted: {names} {verb} managed by SAE. Tick “I understand SAE notifications "
     "will break” to delete."
 )
@@ -34,7 +36,7 @@ def _confirmed(request: HttpRequest) -> bool:
     return request.POST.get("confirm_break") in ("on", "1", "true", "yes")
 
 
-@admin.action(description="Delete selected %(verbose_name_plural)s", permissions=["delete"])
+@admin.action(description=_("Delete selected %(verbose_name_plural)s"), permissions=["delete"])
 def delete_selected(modeladmin, request, queryset):
     """Django's bulk delete, but objects SAE manages need the confirmation tick."""
     protected = [obj for obj in queryset if services.breaks_sae(obj)]
@@ -42,7 +44,7 @@ def delete_selected(modeladmin, request, queryset):
         names = ", ".join(str(obj) for obj in protected)
         verb = "is" if len(protected) == 1 else "are"
         modeladmin.message_user(
-            request, DELETE_NOT_CONFIRMED.format(names=names, verb=verb), messages.ERROR
+            request, gettext(DELETE_NOT_CONFIRMED).format(names=names, verb=verb), messages.ERROR
         )
         # Show the confirmation page again instead of deleting.
         request.POST = request.POST.copy()
@@ -100,7 +102,7 @@ class SaeProtectedAdmin(admin.ModelAdmin):
         if protected and request.method == "POST" and not _confirmed(request):
             self.message_user(
                 request,
-                DELETE_NOT_CONFIRMED.format(names=str(obj), verb="is"),
+                gettext(DELETE_NOT_CONFIRMED).format(names=str(obj), verb="is"),
                 messages.ERROR,
             )
             return HttpResponseRedirect(request.get_full_path())
@@ -108,12 +110,15 @@ class SaeProtectedAdmin(admin.ModelAdmin):
             **(extra_context or {}),
             "sae_protected": protected,
             "sae_protection_message": services.protection_message(obj) if protected else "",
-            "confirm_break_label": services.CONFIRM_BREAK_LABEL,
+            "confirm_break_label": gettext(services.CONFIRM_BREAK_LABEL),
         }
         return super().delete_view(request, object_id, context)
 
     def changelist_view(self, request, extra_context=None):
-        context = {**(extra_context or {}), "confirm_break_label": services.CONFIRM_BREAK_LABEL}
+        context = {
+            **(extra_context or {}),
+            "confirm_break_label": gettext(services.CONFIRM_BREAK_LABEL),
+        }
         return super().changelist_view(request, context)
 
     def delete_queryset(self, request, queryset):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 
 from arms_sync import selectors, services
@@ -35,7 +36,7 @@ class ConfirmBreakMixin(forms.ModelForm):
     """The SPEC 7 confirmation, on the admin change form of every ARMS model."""
 
     confirm_break = forms.BooleanField(
-        label=CONFIRM_BREAK_LABEL,
+        label=_(CONFIRM_BREAK_LABEL),
         required=False,
         help_text=_(
             "Needed to rename an object SAE manages (an sae: group or policy, or an ARMS "
@@ -67,7 +68,7 @@ class ConfirmBreakMixin(forms.ModelForm):
         account_id = self._account_id()
         chosen = self.cleaned_data.get(field) or []
         if account_id and any(item.account_id != account_id for item in chosen):
-            self.add_error(field, services.OTHER_ACCOUNT.format(what=what))
+            self.add_error(field, gettext(services.OTHER_ACCOUNT).format(what=gettext(what)))
 
 
 class ArmsContactAdminForm(ConfirmBreakMixin):
@@ -91,9 +92,9 @@ class ArmsContactAdminForm(ConfirmBreakMixin):
         if self.instance.pk:
             others = others.exclude(pk=self.instance.pk)
         if cleaned.get("phone") and others.filter(phone=cleaned["phone"]).exists():
-            self.add_error("phone", services.PHONE_TAKEN)
+            self.add_error("phone", _(services.PHONE_TAKEN))
         if cleaned.get("email") and others.filter(email__iexact=cleaned["email"]).exists():
-            self.add_error("email", services.EMAIL_TAKEN)
+            self.add_error("email", _(services.EMAIL_TAKEN))
         return cleaned
 
 
@@ -104,7 +105,7 @@ class ContactGroupAdminForm(ConfirmBreakMixin):
 
     def clean(self):
         cleaned = super().clean()
-        self._check_same_account("members", "Members")
+        self._check_same_account("members", gettext_noop("Members"))
         return cleaned
 
 
@@ -115,5 +116,5 @@ class NotificationPolicyAdminForm(ConfirmBreakMixin):
 
     def clean(self):
         cleaned = super().clean()
-        self._check_same_account("groups", "Groups")
+        self._check_same_account("groups", gettext_noop("Groups"))
         return cleaned

@@ -14,28 +14,32 @@ from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from arms_sync.models import MANAGED_PREFIX, ArmsContact, ContactGroup, NotificationPolicy
 
-CONFIRM_BREAK_LABEL = "I understand SAE notifications will break"
-BREAKS_LINKED_CONTACT = (
+CONFIRM_BREAK_LABEL = gettext_noop("I understand SAE notifications will break")
+BREAKS_LINKED_CONTACT = gettext_noop(
     "This ARMS contact is linked to the SAE contact {username}: deleting or renaming it breaks "
     "SAE notifications. Tick “I understand SAE notifications will break” to go ahead."
 )
-BREAKS_MANAGED_OBJECT = (
+BREAKS_MANAGED_OBJECT = gettext_noop(
     "{name} is managed by SAE: deleting or renaming it breaks SAE notifications. Tick "
     "“I understand SAE notifications will break” to go ahead."
 )
-RESERVED_PREFIX = "Names starting with “sae:” are reserved for the objects SAE manages."
-MEMBERS_OF_MANAGED_GROUP = (
+RESERVED_PREFIX = gettext_noop(
+    "Names starting with “sae:” are reserved for the objects SAE manages."
+)
+MEMBERS_OF_MANAGED_GROUP = gettext_noop(
     "You changed the members of {name}, which SAE manages: SAE notifications go to its "
     "members, and SAE keeps every linked ARMS contact in it."
 )
-OTHER_ACCOUNT = "{what} must belong to the same account."
-NAME_TAKEN = "A {what} with this name already exists in the account."
-PHONE_TAKEN = "Another ARMS contact of this account already has this phone number."
-EMAIL_TAKEN = "Another ARMS contact of this account already uses this email."
-CONTACT_ID_TAKEN = "Another ARMS contact of this account already has this contact ID."
+OTHER_ACCOUNT = gettext_noop("{what} must belong to the same account.")
+NAME_TAKEN = gettext_noop("A {what} with this name already exists in the account.")
+PHONE_TAKEN = gettext_noop("Another ARMS contact of this account already has this phone number.")
+EMAIL_TAKEN = gettext_noop("Another ARMS contact of this account already uses this email.")
+CONTACT_ID_TAKEN = gettext_noop("Another ARMS contact of this account already has this contact ID.")
 
 
 class ManagedObjectProtected(ValidationError):
@@ -51,8 +55,8 @@ def breaks_sae(obj: ArmsContact | ContactGroup | NotificationPolicy) -> bool:
 
 def protection_message(obj: ArmsContact | ContactGroup | NotificationPolicy) -> str:
     if isinstance(obj, ArmsContact):
-        return BREAKS_LINKED_CONTACT.format(username=obj.sae_contact.username)
-    return BREAKS_MANAGED_OBJECT.format(name=obj.name)
+        return _(BREAKS_LINKED_CONTACT).format(username=obj.sae_contact.username)
+    return _(BREAKS_MANAGED_OBJECT).format(name=obj.name)
 
 
 def _refuse_unconfirmed(obj, *, confirm_break: bool, field: str | None = None) -> None:
@@ -72,12 +76,12 @@ def _save(obj, *, what: str) -> None:
     except IntegrityError as exc:
         text = str(exc)
         if "phone" in text:
-            raise ValidationError({"phone": PHONE_TAKEN}) from None
+            raise ValidationError({"phone": _(PHONE_TAKEN)}) from None
         if "email" in text:
-            raise ValidationError({"email": EMAIL_TAKEN}) from None
+            raise ValidationError({"email": _(EMAIL_TAKEN)}) from None
         if "contact_id" in text:
-            raise ValidationError({"contact_id": CONTACT_ID_TAKEN}) from None
-        raise ValidationError({"name": NAME_TAKEN.format(what=what)}) from None
+            raise ValidationError({"contact_id": _(CONTACT_ID_TAKEN)}) from None
+        raise ValidationError({"name": _(NAME_TAKEN).format(what=_(what))}) from None
 
 
 def check_name_change(original, *, model: type, name: str, confirm_break: bool) -> None:
@@ -89,7 +93,7 @@ def check_name_change(original, *, model: type, name: str, confirm_break: bool) 
         return
     into_prefix = original is None or not original.name.startswith(MANAGED_PREFIX)
     if name.startswith(MANAGED_PREFIX) and into_prefix:
-        raise ValidationError({"name": RESERVED_PREFIX}, code="reserved_prefix")
+        raise ValidationError({"name": _(RESERVED_PREFIX)}, code="reserved_prefix")
 
 
 def _check_name(obj, original, *, confirm_break: bool) -> None:
@@ -114,7 +118,7 @@ def save_arms_contact(*, arms_contact: ArmsContact, confirm_break: bool = False)
     else:
         arms_contact.sae_contact = None
     _check_name(arms_contact, original, confirm_break=confirm_break)
-    _save(arms_contact, what="contact")
+    _save(arms_contact, what=gettext_noop("contact"))
     return arms_contact
 
 
@@ -145,13 +149,13 @@ class GroupSaved:
     def warning(self) -> str:
         if not self.managed_members_changed:
             return ""
-        return MEMBERS_OF_MANAGED_GROUP.format(name=self.group.name)
+        return _(MEMBERS_OF_MANAGED_GROUP).format(name=self.group.name)
 
 
 def _same_account(items: Iterable, account_id: int, *, what: str, field: str) -> list:
     items = list(items)
     if any(item.account_id != account_id for item in items):
-        raise ValidationError({field: OTHER_ACCOUNT.format(what=what)}, code="other_account")
+        raise ValidationError({field: _(OTHER_ACCOUNT).format(what=_(what))}, code="other_account")
     return items
 
 
@@ -167,10 +171,12 @@ def save_group(
     if original is not None:
         group.account_id = original.account_id
     _check_name(group, original, confirm_break=confirm_break)
-    _save(group, what="contact group")
+    _save(group, what=gettext_noop("contact group"))
     changed = False
     if members is not None:
-        members = _same_account(members, group.account_id, what="Members", field="members")
+        members = _same_account(
+            members, group.account_id, what=gettext_noop("Members"), field="members"
+        )
         before = set(group.members.values_list("pk", flat=True))
         after = {m.pk for m in members}
         group.members.set(members)
@@ -209,9 +215,11 @@ def save_policy(
     if original is not None:
         policy.account_id = original.account_id
     _check_name(policy, original, confirm_break=confirm_break)
-    _save(policy, what="notification policy")
+    _save(policy, what=gettext_noop("notification policy"))
     if groups is not None:
-        policy.groups.set(_same_account(groups, policy.account_id, what="Groups", field="groups"))
+        policy.groups.set(
+            _same_account(groups, policy.account_id, what=gettext_noop("Groups"), field="groups")
+        )
     return policy
 
 
@@ -346,6 +354,6 @@ def import_arms_contacts(*, account, records: list[ArmsContactRecord]) -> ArmsIm
             if match is not None and before == after:
                 report.unchanged.append(record.name)
                 continue
-            _save(arms, what="contact")
+            _save(arms, what=gettext_noop("contact"))
             (report.updated if match is not None else report.created).append(record.name)
     return report

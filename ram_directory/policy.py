@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+from django.utils.translation import gettext as _
+
 # \Z, not $: `$` also matches before a trailing newline, which would let "ram:X\n" through.
 ACTION_RE = re.compile(r"^(\*|[A-Za-z0-9*?-]+:[A-Za-z0-9*?]+)\Z")
 ALLOWED_STATEMENT_KEYS = {"Effect", "Action", "Resource", "Condition"}
@@ -41,7 +43,11 @@ def parse_document_text(text: str) -> dict[str, Any]:
         document = json.loads(text)
     except json.JSONDecodeError as exc:
         raise PolicyDocumentError(
-            [f"Invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}."]
+            [
+                _("Invalid JSON at line {line}, column {column}: {error}.").format(
+                    line=exc.lineno, column=exc.colno, error=exc.msg
+                )
+            ]
         ) from None
     validate_document(document)
     return document
@@ -54,19 +60,23 @@ def _as_list(value: Any) -> list[Any]:
 def validate_document(document: Any) -> None:
     errors: list[str] = []
     if not isinstance(document, dict):
-        raise PolicyDocumentError(["The policy document must be a JSON object."])
+        raise PolicyDocumentError([_("The policy document must be a JSON object.")])
     unknown = set(document) - {"Version", "Statement"}
     if unknown:
-        errors.append(f"Unknown top-level key(s): {', '.join(sorted(unknown))}.")
+        errors.append(
+            _("Unknown top-level key(s): {keys}.").format(keys=", ".join(sorted(unknown)))
+        )
     if "Version" not in document:
-        errors.append('Version: missing; it must be "1".')
+        errors.append(_('Version: missing; it must be "1".'))
     elif document["Version"] != "1":
-        errors.append(f'Version: must be "1", got {json.dumps(document["Version"])}.')
+        errors.append(
+            _('Version: must be "1", got {value}.').format(value=json.dumps(document["Version"]))
+        )
     statements = document.get("Statement")
     if statements is None:
-        errors.append("Statement: missing; it must be a list of statements.")
+        errors.append(_("Statement: missing; it must be a list of statements."))
     elif not isinstance(statements, list) or not statements:
-        errors.append("Statement: must be a non-empty list of statements.")
+        errors.append(_("Statement: must be a non-empty list of statements."))
     else:
         for index, statement in enumerate(statements):
             errors.extend(_statement_errors(f"Statement[{index}]", statement))
@@ -76,15 +86,21 @@ def validate_document(document: Any) -> None:
 
 def _statement_errors(where: str, statement: Any) -> list[str]:
     if not isinstance(statement, dict):
-        return [f"{where}: must be an object."]
+        return [_("{where}: must be an object.").format(where=where)]
     errors: list[str] = []
     unknown = set(statement) - ALLOWED_STATEMENT_KEYS
     if unknown:
-        errors.append(f"{where}: unknown key(s) {', '.join(sorted(unknown))}.")
+        errors.append(
+            _("{where}: unknown key(s) {keys}.").format(
+                where=where, keys=", ".join(sorted(unknown))
+            )
+        )
     effect = statement.get("Effect")
     if effect not in ("Allow", "Deny"):
-        got = "missing" if effect is None else f"got {json.dumps(effect)}"
-        errors.append(f'{where}.Effect: must be "Allow" or "Deny" ({got}).')
+        got = _("missing") if effect is None else _("got {value}").format(value=json.dumps(effect))
+        errors.append(
+            _('{where}.Effect: must be "Allow" or "Deny" ({got}).').format(where=where, got=got)
+        )
     errors.extend(_pattern_list_errors(f"{where}.Action", statement.get("Action"), ACTION_RE))
     errors.extend(_pattern_list_errors(f"{where}.Resource", statement.get("Resource"), None))
     if "Condition" in statement:
@@ -94,31 +110,45 @@ def _statement_errors(where: str, statement: Any) -> list[str]:
 
 def _pattern_list_errors(where: str, value: Any, pattern: re.Pattern[str] | None) -> list[str]:
     if value is None:
-        return [f"{where}: missing."]
+        return [_("{where}: missing.").format(where=where)]
     items = _as_list(value)
     if not items:
-        return [f"{where}: must not be empty."]
+        return [_("{where}: must not be empty.").format(where=where)]
     errors = []
     for i, item in enumerate(items):
         at = f"{where}[{i}]" if isinstance(value, list) else where
         if not isinstance(item, str) or not item.strip():
-            errors.append(f"{at}: must be a non-empty string.")
+            errors.append(_("{where}: must be a non-empty string.").format(where=at))
         elif pattern is not None and not pattern.match(item):
-            errors.append(f'{at}: "{item}" is not of the form service:Action (e.g. ram:ListUsers).')
+            errors.append(
+                _(
+                    '{where}: "{item}" is not of the form service:Action (e.g. ram:ListUsers).'
+                ).format(where=at, item=item)
+            )
     return errors
 
 
 def _condition_errors(where: str, condition: Any) -> list[str]:
     if not isinstance(condition, dict) or not condition:
-        return [f"{where}: must be an object of operator -> {{key: value(s)}}."]
+        return [
+            _("{where}: must be an object of operator -> {{key: value(s)}}.").format(where=where)
+        ]
     errors = []
     for operator, clause in condition.items():
         if not isinstance(clause, dict) or not clause:
-            errors.append(f"{where}.{operator}: must be an object of key -> value(s).")
+            errors.append(
+                _("{where}: must be an object of key -> value(s).").format(
+                    where=f"{where}.{operator}"
+                )
+            )
             continue
         for key, values in clause.items():
             if not all(isinstance(v, str | int | float | bool) for v in _as_list(values)):
-                errors.append(f"{where}.{operator}.{key}: values must be strings or numbers.")
+                errors.append(
+                    _("{where}: values must be strings or numbers.").format(
+                        where=f"{where}.{operator}.{key}"
+                    )
+                )
     return errors
 
 
