@@ -4,20 +4,14 @@ a non-zero exit and no change."""
 
 from __future__ import annotations
 
-import io
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.db import connection
 
 from arms_sync.linking import LINKED_PHONE_TAKEN
 from arms_sync.management.commands import seed_demo
@@ -27,6 +21,8 @@ from contacts.models import Contact
 from contacts.services import create_contact
 from ram_directory.models import Account, RamUser
 from ram_directory.principal import Principal
+from tests import commands
+from tests.commands import manage, run
 from tests.factories import AccountFactory, RamUserFactory
 
 pytestmark = pytest.mark.django_db
@@ -62,15 +58,7 @@ SEARCH_ANSWER = {
 
 
 def write_json(tmp_path: Path, data: Any, name: str = "contacts.json") -> Path:
-    path = tmp_path / name
-    path.write_text(data if isinstance(data, str) else json.dumps(data), encoding="utf-8")
-    return path
-
-
-def run(*args: Any) -> str:
-    out = io.StringIO()
-    call_command(*[str(a) for a in args], stdout=out, stderr=io.StringIO())
-    return out.getvalue()
+    return commands.write_json(tmp_path, data, name)
 
 
 def arms_snapshot(account) -> list:
@@ -300,30 +288,6 @@ def test_reconcile_fix_that_cannot_repair_everything_exits_one(account, owner_pr
 
 
 # --- from the shell ------------------------------------------------------------------------
-
-
-def _database_url() -> str:
-    db = connection.settings_dict
-    if connection.vendor == "sqlite":
-        return f"sqlite:///{db['NAME']}"
-    auth = db["USER"] + (f":{db['PASSWORD']}" if db["PASSWORD"] else "")
-    return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
-
-
-def manage(*args: str) -> subprocess.CompletedProcess[str]:
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "sae_console.test_settings",
-        "DATABASE_URL": _database_url(),
-    }
-    return subprocess.run(
-        [sys.executable, "manage.py", *args],
-        cwd=settings.BASE_DIR,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
 
 
 @pytest.mark.django_db(transaction=True)

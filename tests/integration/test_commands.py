@@ -8,17 +8,12 @@ from __future__ import annotations
 
 import io
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
-from django.conf import settings
 from django.core.management import call_command, get_commands, load_command_class
 from django.core.management.base import CommandError
-from django.db import connection
 from django.urls import reverse
 
 from arms_sync.management.commands import seed_demo
@@ -26,6 +21,8 @@ from ram_directory import services
 from ram_directory.management.commands import create_cloud_account
 from ram_directory.models import Account, Policy, PolicyAttachment, RamUser, User
 from ram_directory.principal import Principal
+from tests import commands
+from tests.commands import manage, run
 from tests.factories import PASSWORD, AccountFactory, PolicyFactory, RamUserFactory
 
 pytestmark = pytest.mark.django_db
@@ -67,15 +64,7 @@ LIST_USERS_ANSWER = {
 
 
 def write_json(tmp_path: Path, data: Any, name: str = "users.json") -> Path:
-    path = tmp_path / name
-    path.write_text(data if isinstance(data, str) else json.dumps(data), encoding="utf-8")
-    return path
-
-
-def run(*args: Any) -> str:
-    out = io.StringIO()
-    call_command(*[str(a) for a in args], stdout=out, stderr=io.StringIO())
-    return out.getvalue()
+    return commands.write_json(tmp_path, data, name)
 
 
 def run_json(*args: Any) -> dict[str, Any]:
@@ -354,31 +343,6 @@ def test_malformed_import_file_is_refused_with_one_line_and_changes_nothing(
 def test_missing_import_file_is_one_clear_line(account, tmp_path):
     with pytest.raises(CommandError, match=r"^cannot read .*nope\.json"):
         run("import_ram_users", account.account_id, tmp_path / "nope.json")
-
-
-def _database_url() -> str:
-    """The test database as a DATABASE_URL, so a subprocess sees this test's committed rows."""
-    db = connection.settings_dict
-    if connection.vendor == "sqlite":
-        return f"sqlite:///{db['NAME']}"
-    auth = db["USER"] + (f":{db['PASSWORD']}" if db["PASSWORD"] else "")
-    return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
-
-
-def manage(*args: str) -> subprocess.CompletedProcess[str]:
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "sae_console.test_settings",
-        "DATABASE_URL": _database_url(),
-    }
-    return subprocess.run(
-        [sys.executable, "manage.py", *args],
-        cwd=settings.BASE_DIR,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
 
 
 @pytest.mark.django_db(transaction=True)
