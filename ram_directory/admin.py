@@ -1,14 +1,27 @@
-"""The RAM directory in the Django admin: the platform operator's view (SPEC 10)."""
+"""The RAM directory in the Django admin: the platform operator's view (SPEC 10).
+
+Policies and attachments are written only through ram_directory.services, so the console's
+rules hold here too: system policies are read-only, a policy in use is not deleted, a policy
+is attached only within its account, documents are validated. The forms run the checks that
+need no write and show them beside the fields; a refusal that comes from the write itself is
+shown as an error message, and nothing of that request is saved (history entries included).
+"""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.contrib.admin.actions import delete_selected as django_delete_selected
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.core.exceptions import ValidationError
-from django.db.models import Count, QuerySet
-from django.http import HttpRequest
+from django.db import transaction
+from django.db.models import Count, Model, QuerySet
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.urls import reverse
 
+from ram_directory import services
 from ram_directory.models import Account, Policy, PolicyAttachment, RamUser, User
 from ram_directory.policy import PolicyDocumentError, validate_document
 
@@ -28,7 +41,72 @@ class AccountAdmin(admin.ModelAdmin):
         return account.ram_user_count
 
 
-POLICY_OF_OTHER_ACCOUNT = "The policy belongs to another account than the RAM user."
+POLICY_OF_OTHER_ACCOUNT = services.POLICY_OF_OTHER_ACCOUNT
+
+
+class ServiceRefused(Exception):
+    """A service refused an admin write; raised out of Django's transaction so it rolls back."""
+
+    def __init__(self, obj: Model, error: ValidationError | PolicyDocumentError):
+        errors = error.errors if isinstance(error, PolicyDocumentError) else error.messages
+        super().__init__(f"{obj}: {' '.join(errors)}")
+
+
+def _refused(obj: Model, write) -> Any:
+    """Run one service write; its refusal becomes ServiceRefused."""
+    try:
+        return write()
+    except (ValidationError, PolicyDocumentError) as exc:
+        raise ServiceRefused(obj, exc) from exc
+
+
+@admin.action(description="Delete selected %(verbose_name_plural)s", permissions=["delete"])
+def delete_selected(modeladmin, request, queryset):
+    """Django's bulk delete, each row through the service: all of them, or none and why."""
+    try:
+        with transaction.atomic():
+            return django_delete_selected(modeladmin, request, queryset)
+    except ServiceRefused as refused:
+        modeladmin.message_user(request, str(refused), messages.ERROR)
+        return None
+
+
+class ServiceWritesAdmin(admin.ModelAdmin):
+    """Saves and deletes call `write(obj, form)` / `delete(obj)`, which call the services."""
+
+    actions = [delete_selected]
+
+    def write(self, obj: Model, form: forms.ModelForm, change: bool) -> None:
+        raise NotImplementedError
+
+    def delete(self, obj: Model) -> None:
+        raise NotImplementedError
+
+    def save_model(self, request, obj, form, change):
+        _refused(obj, lambda: self.write(obj, form, change))
+
+    def delete_model(self, request, obj):
+        _refused(obj, lambda: self.delete(obj))
+
+    def delete_queryset(self, request, queryset):
+        for obj in queryset:
+            self.delete_model(request, obj)
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except ServiceRefused as refused:
+            self.message_user(request, str(refused), messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
+
+    def delete_view(self, request, object_id, extra_context=None) -> HttpResponse:
+        try:
+            return super().delete_view(request, object_id, extra_context)
+        except ServiceRefused as refused:
+            self.message_user(request, str(refused), messages.ERROR)
+            opts = self.opts
+            change = reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[object_id])
+            return HttpResponseRedirect(change)
 
 
 class PolicyAttachmentForm(forms.ModelForm):
@@ -36,23 +114,32 @@ class PolicyAttachmentForm(forms.ModelForm):
 
     class Meta:
         model = PolicyAttachment
-        fields = ("ram_user", "policy", "attached_at")
+        fields = ("ram_user", "policy")
 
     def clean(self):
         cleaned = super().clean()
         ram_user = cleaned.get("ram_user") or getattr(self.instance, "ram_user", None)
         policy = cleaned.get("policy")
-        if ram_user is not None and policy is not None and policy.account_id != ram_user.account_id:
-            raise ValidationError({"policy": POLICY_OF_OTHER_ACCOUNT})
+        if ram_user is not None and policy is not None:
+            try:
+                services.ensure_same_account(ram_user=ram_user, policy=policy)
+            except ValidationError as exc:
+                raise ValidationError({"policy": exc.messages}) from None
         return cleaned
 
 
 class PolicyAttachmentInline(admin.TabularInline):
+    """Attach (new rows) and detach (Delete ticks); an attachment itself is not edited."""
+
     model = PolicyAttachment
     form = PolicyAttachmentForm
     extra = 0
     fields = ("policy", "attached_at")
+    readonly_fields = ("attached_at",)
     autocomplete_fields = ("policy",)
+
+    def has_change_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(RamUser)
@@ -80,6 +167,41 @@ class RamUserAdmin(admin.ModelAdmin):
     autocomplete_fields = ("account",)
     inlines = (PolicyAttachmentInline,)
 
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except ServiceRefused as refused:
+            self.message_user(request, str(refused), messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model is not PolicyAttachment:
+            return super().save_formset(request, form, formset, change)
+        # The attachments go through services.attach_policy / detach_policy; what
+        # construct_change_message reads afterwards is set as formset.save() would set it.
+        ram_user = form.instance
+        formset.deleted_objects, formset.new_objects, formset.changed_objects = [], [], []
+        for inline_form in formset.deleted_forms:
+            attachment = inline_form.instance
+            if attachment.pk is None:
+                continue
+            _refused(
+                attachment,
+                lambda a=attachment: services.detach_policy(ram_user=ram_user, policy=a.policy),
+            )
+            formset.deleted_objects.append(attachment)
+        for inline_form in formset.extra_forms:
+            if not inline_form.has_changed() or inline_form in formset.deleted_forms:
+                continue
+            policy = inline_form.cleaned_data["policy"]
+            formset.new_objects.append(
+                _refused(
+                    inline_form.instance,
+                    lambda p=policy: services.attach_policy(ram_user=ram_user, policy=p),
+                )
+            )
+        return None
+
 
 class PolicyAdminForm(forms.ModelForm):
     """The admin applies the Script Editor's validation to the document too (SPEC 2)."""
@@ -96,9 +218,14 @@ class PolicyAdminForm(forms.ModelForm):
             raise ValidationError(exc.errors, code="policy_document") from None
         return document
 
+    def clean(self):
+        if self.instance.pk is not None:
+            services.ensure_policy_editable(self.instance)  # a system policy: a form error
+        return super().clean()
+
 
 @admin.register(Policy)
-class PolicyAdmin(admin.ModelAdmin):
+class PolicyAdmin(ServiceWritesAdmin):
     form = PolicyAdminForm
     list_display = ("name", "policy_type", "account", "description", "attached_count")
     list_select_related = ("account",)
@@ -113,9 +240,38 @@ class PolicyAdmin(admin.ModelAdmin):
     def attached_count(self, policy: Policy) -> int:
         return policy.attached_count
 
+    def get_readonly_fields(self, request, obj=None):
+        # New policies are Custom (system ones come with the account); a policy stays in its
+        # account.
+        return ("policy_type", "account") if obj is not None else ("policy_type",)
+
+    def write(self, obj: Policy, form: forms.ModelForm, change: bool) -> None:
+        data = form.cleaned_data
+        if change:
+            # `obj` already holds the form's values; the service compares against the row.
+            services.update_policy(
+                policy=Policy.objects.get(pk=obj.pk),
+                name=data["name"],
+                description=data["description"],
+                document=data["document"],
+            )
+            return
+        created = services.create_policy(
+            account=data["account"],
+            name=data["name"],
+            description=data["description"],
+            document=data["document"],
+        )
+        obj.pk, obj.policy_type = created.pk, created.policy_type
+
+    def delete(self, obj: Policy) -> None:
+        services.delete_policy(policy=obj)
+
 
 @admin.register(PolicyAttachment)
-class PolicyAttachmentAdmin(admin.ModelAdmin):
+class PolicyAttachmentAdmin(ServiceWritesAdmin):
+    """Add = attach, delete = detach; an attachment is not edited (detach and attach)."""
+
     form = PolicyAttachmentForm
     list_display = ("ram_user", "policy", "account", "attached_at")
     list_select_related = ("ram_user__account", "policy")
@@ -126,6 +282,16 @@ class PolicyAttachmentAdmin(admin.ModelAdmin):
     @admin.display(description="account", ordering="ram_user__account")
     def account(self, attachment: PolicyAttachment) -> Account:
         return attachment.ram_user.account
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def write(self, obj: PolicyAttachment, form: forms.ModelForm, change: bool) -> None:
+        created = services.attach_policy(ram_user=obj.ram_user, policy=obj.policy)
+        obj.pk, obj.attached_at = created.pk, created.attached_at
+
+    def delete(self, obj: PolicyAttachment) -> None:
+        services.detach_policy(ram_user=obj.ram_user, policy=obj.policy)
 
 
 @admin.register(User)

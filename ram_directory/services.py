@@ -20,6 +20,7 @@ SYSTEM_POLICY_READ_ONLY = gettext_noop("System policies cannot be changed.")
 POLICY_ALREADY_ATTACHED = gettext_noop("This policy is already attached to the user.")
 POLICY_NOT_ATTACHED = gettext_noop("This policy is not attached to the user.")
 POLICY_IN_USE = gettext_noop("Detach this policy from every user before deleting it.")
+POLICY_OF_OTHER_ACCOUNT = gettext_noop("The policy belongs to another account than the RAM user.")
 
 
 def new_user_id() -> str:
@@ -132,34 +133,56 @@ def create_policy(
     return policy
 
 
-@transaction.atomic
-def update_policy(
-    *, policy: Policy, document: dict[str, Any], description: str | None = None
-) -> Policy:
+def ensure_policy_editable(policy: Policy) -> None:
+    """SPEC 2: system policies are read-only. Every policy write below checks it; forms (the
+    admin's) call it too, to show the refusal beside the fields before anything is saved."""
     if policy.is_system:
         raise ValidationError(gettext(SYSTEM_POLICY_READ_ONLY), code="system_policy")
+
+
+def ensure_same_account(*, ram_user: RamUser, policy: Policy) -> None:
+    """SPEC 1: a policy is attached only to a RAM user of its own account."""
+    if policy.account_id != ram_user.account_id:
+        raise ValidationError(gettext(POLICY_OF_OTHER_ACCOUNT), code="other_account")
+
+
+@transaction.atomic
+def update_policy(
+    *,
+    policy: Policy,
+    document: dict[str, Any],
+    description: str | None = None,
+    name: str | None = None,
+) -> Policy:
+    ensure_policy_editable(policy)
     validate_document(document)
     policy.document = document
     update_fields = ["document", "updated_at"]
     if description is not None:
         policy.description = description
         update_fields.append("description")
-    policy.save(update_fields=update_fields)
+    if name is not None and name != policy.name:
+        policy.name = name
+        update_fields.append("name")
+        policy.full_clean(validate_unique=False, validate_constraints=False)
+    try:
+        with transaction.atomic():
+            policy.save(update_fields=update_fields)
+    except IntegrityError:
+        raise ValidationError({"name": gettext(POLICY_NAME_TAKEN)}, code="unique") from None
     return policy
 
 
 @transaction.atomic
 def delete_policy(*, policy: Policy) -> None:
-    if policy.is_system:
-        raise ValidationError(gettext(SYSTEM_POLICY_READ_ONLY), code="system_policy")
+    ensure_policy_editable(policy)
     if policy.attachments.exists():
         raise ValidationError(gettext(POLICY_IN_USE), code="in_use")
     policy.delete()
 
 
 def attach_policy(*, ram_user: RamUser, policy: Policy) -> PolicyAttachment:
-    if policy.account_id != ram_user.account_id:
-        raise ValidationError("The policy and the user belong to different accounts.")
+    ensure_same_account(ram_user=ram_user, policy=policy)
     try:
         with transaction.atomic():
             return PolicyAttachment.objects.create(ram_user=ram_user, policy=policy)

@@ -120,3 +120,197 @@ def test_admin_refuses_attaching_another_accounts_policy(operator_client, data):
     assert response.status_code == 200
     assert POLICY_OF_OTHER_ACCOUNT in response.text
     assert not PolicyAttachment.objects.filter(policy=foreign).exists()
+
+
+# --- writes go through ram_directory.services (SPEC 1, 2) -----------------------------------
+
+
+def _policy_post(policy: Policy, **changes) -> dict:
+    return {
+        "name": policy.name,
+        "description": policy.description,
+        "document": json.dumps(policy.document),
+        **changes,
+    }
+
+
+def test_deleting_an_attached_policy_in_the_admin_is_refused(operator_client, data):
+    """SPEC 2: a policy still attached to a user is not deleted, in the admin either, and no
+    deletion is recorded in the admin's history."""
+    from django.contrib.admin.models import DELETION, LogEntry
+
+    from ram_directory.services import POLICY_IN_USE
+
+    account, _user = data
+    policy = Policy.objects.get(account=account, name="SeeUsers")
+    url = reverse("admin:ram_directory_policy_delete", args=[policy.pk])
+    response = operator_client.post(url, {"post": "yes"}, follow=True)
+    assert response.redirect_chain[-1][0] == reverse(
+        "admin:ram_directory_policy_change", args=[policy.pk]
+    )
+    assert POLICY_IN_USE in response.text
+    assert Policy.objects.filter(pk=policy.pk).exists()
+    assert not LogEntry.objects.filter(action_flag=DELETION).exists()
+
+
+def test_bulk_deleting_policies_with_one_attached_deletes_none(operator_client, data):
+    """SPEC 2: the changelist's bulk delete is all or nothing, each policy through the service."""
+    from ram_directory.services import POLICY_IN_USE
+
+    account, _user = data
+    attached = Policy.objects.get(account=account, name="SeeUsers")
+    free = PolicyFactory(account=account, name="Unused")
+    response = operator_client.post(
+        reverse("admin:ram_directory_policy_changelist"),
+        {"action": "delete_selected", "_selected_action": [attached.pk, free.pk], "post": "yes"},
+        follow=True,
+    )
+    assert POLICY_IN_USE in response.text
+    assert "Successfully deleted" not in response.text
+    assert Policy.objects.filter(pk__in=[attached.pk, free.pk]).count() == 2
+
+
+def test_bulk_deleting_unused_custom_policies_deletes_them(operator_client, data):
+    account, _user = data
+    free = [PolicyFactory(account=account, name=f"Unused{i}") for i in range(2)]
+    operator_client.post(
+        reverse("admin:ram_directory_policy_changelist"),
+        {"action": "delete_selected", "_selected_action": [p.pk for p in free], "post": "yes"},
+    )
+    assert not Policy.objects.filter(pk__in=[p.pk for p in free]).exists()
+
+
+def test_editing_a_system_policy_in_the_admin_is_refused(operator_client, data):
+    """SPEC 2: system policies are read-only, in the admin too."""
+    from ram_directory.services import SYSTEM_POLICY_READ_ONLY
+
+    account, _user = data
+    system = Policy.objects.get(account=account, name="AdministratorAccess")
+    before = system.document
+    narrower = {
+        "Version": "1",
+        "Statement": [{"Effect": "Allow", "Action": "ram:*", "Resource": "*"}],
+    }
+    response = operator_client.post(
+        reverse("admin:ram_directory_policy_change", args=[system.pk]),
+        _policy_post(system, document=json.dumps(narrower), description="changed"),
+    )
+    assert response.status_code == 200
+    assert SYSTEM_POLICY_READ_ONLY in response.text
+    system.refresh_from_db()
+    assert system.document == before
+    assert system.description != "changed"
+
+
+def test_deleting_a_system_policy_in_the_admin_is_refused(operator_client, data):
+    from ram_directory.services import SYSTEM_POLICY_READ_ONLY
+
+    account, _user = data
+    system = Policy.objects.get(account=account, name="AliyunRAMReadOnlyAccess")
+    url = reverse("admin:ram_directory_policy_delete", args=[system.pk])
+    response = operator_client.post(url, {"post": "yes"}, follow=True)
+    assert SYSTEM_POLICY_READ_ONLY in response.text
+    assert Policy.objects.filter(pk=system.pk).exists()
+
+
+def test_admin_adds_and_renames_a_custom_policy_through_the_services(operator_client, data):
+    """The admin's add creates a Custom policy; its change saves name, description, document."""
+    account, _user = data
+    document = {
+        "Version": "1",
+        "Statement": [{"Effect": "Allow", "Action": "ram:Get*", "Resource": "*"}],
+    }
+    response = operator_client.post(
+        reverse("admin:ram_directory_policy_add"),
+        {
+            "account": account.pk,
+            "name": "ReadUsers",
+            "description": "d",
+            "document": json.dumps(document),
+        },
+    )
+    assert response.status_code == 302
+    policy = Policy.objects.get(account=account, name="ReadUsers")
+    assert policy.policy_type == Policy.PolicyType.CUSTOM
+    response = operator_client.post(
+        reverse("admin:ram_directory_policy_change", args=[policy.pk]),
+        _policy_post(policy, name="ReadUsersRenamed", description="e"),
+    )
+    assert response.status_code == 302
+    policy.refresh_from_db()
+    assert (policy.name, policy.description) == ("ReadUsersRenamed", "e")
+
+
+def test_admin_rename_to_a_taken_name_is_refused_by_the_service(operator_client, data):
+    """The account is read-only on the change form, so the unique (account, name) rule is
+    met when the service saves: shown as an error message, nothing renamed."""
+    from ram_directory.services import POLICY_NAME_TAKEN
+
+    account, _user = data
+    policy = PolicyFactory(account=account, name="Other")
+    response = operator_client.post(
+        reverse("admin:ram_directory_policy_change", args=[policy.pk]),
+        _policy_post(policy, name="SeeUsers"),
+        follow=True,
+    )
+    assert POLICY_NAME_TAKEN in response.text
+    policy.refresh_from_db()
+    assert policy.name == "Other"
+
+
+def test_inline_attach_and_detach_on_the_ram_user_page_go_through_the_services(
+    operator_client, data
+):
+    """The RAM user page's Permission inline: a new row attaches, a Delete tick detaches."""
+    account, user = data
+    url = reverse("admin:ram_directory_ramuser_change", args=[user.pk])
+    page = operator_client.get(url)
+    form = page.context["adminform"].form
+    existing = PolicyAttachment.objects.get(ram_user=user)
+    read_only = Policy.objects.get(account=account, name="AliyunRAMReadOnlyAccess")
+    post = {
+        name: value
+        for name, value in form.initial.items()
+        if name in form.fields and value is not None
+    }
+    post.update(
+        {
+            "account": account.pk,
+            "created_at_0": user.created_at.strftime("%Y-%m-%d"),
+            "created_at_1": user.created_at.strftime("%H:%M:%S"),
+            "updated_at_0": user.updated_at.strftime("%Y-%m-%d"),
+            "updated_at_1": user.updated_at.strftime("%H:%M:%S"),
+            "attachments-TOTAL_FORMS": "2",
+            "attachments-INITIAL_FORMS": "1",
+            "attachments-MIN_NUM_FORMS": "0",
+            "attachments-MAX_NUM_FORMS": "1000",
+            "attachments-0-id": existing.pk,
+            "attachments-0-ram_user": user.pk,
+            "attachments-0-DELETE": "on",
+            "attachments-1-policy": read_only.pk,
+            "attachments-1-ram_user": user.pk,
+        }
+    )
+    response = operator_client.post(url, post)
+    assert response.status_code == 302, response.context["errors"] if response.context else ""
+    held = set(
+        PolicyAttachment.objects.filter(ram_user=user).values_list("policy__name", flat=True)
+    )
+    assert held == {"AliyunRAMReadOnlyAccess"}
+
+
+def test_admin_attachment_add_and_delete_attach_and_detach(operator_client, data):
+    """Adding an attachment in the admin attaches through the service; deleting detaches."""
+    account, user = data
+    policy = Policy.objects.get(account=account, name="AliyunRAMReadOnlyAccess")
+    response = operator_client.post(
+        reverse("admin:ram_directory_policyattachment_add"),
+        {"ram_user": user.pk, "policy": policy.pk},
+    )
+    assert response.status_code == 302
+    attachment = PolicyAttachment.objects.get(ram_user=user, policy=policy)
+    operator_client.post(
+        reverse("admin:ram_directory_policyattachment_delete", args=[attachment.pk]),
+        {"post": "yes"},
+    )
+    assert not PolicyAttachment.objects.filter(ram_user=user, policy=policy).exists()
