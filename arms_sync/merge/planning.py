@@ -177,7 +177,7 @@ def _plan_row(
     phone = _mainland(raw_phone)
     if phone is None:
         shown = _e164(raw_phone) if contact else (raw_phone or "")
-        return _skip(base, NO_MAINLAND_MOBILE, SKIP_NO_MOBILE, phone=shown)
+        return _skip(base, _(NO_MAINLAND_MOBILE), SKIP_NO_MOBILE, phone=shown)
     base["phone"] = phone
     target = world.arms_by_phone.get(phone)
 
@@ -185,20 +185,20 @@ def _plan_row(
         # A new contact with P and the RAM profile's email; SPEC 5 links it on creation.
         limit = settings.SAE_MAX_CONTACTS
         if world.contact_count >= limit:
-            return _skip(base, CONTACT_LIMIT_REACHED.format(limit=limit), SKIP_LIMIT)
+            return _skip(base, _(CONTACT_LIMIT_REACHED).format(limit=limit), SKIP_LIMIT)
         if phone in world.contacts_by_phone:
-            reason = PHONE_HELD_BY_CONTACT.format(username=world.contacts_by_phone[phone])
+            reason = _(PHONE_HELD_BY_CONTACT).format(username=world.contacts_by_phone[phone])
             return _skip(base, reason, SKIP_PHONE_TAKEN)
         if target is not None and target.sae_contact_pk is not None:
-            reason = ARMS_LINKED_ELSEWHERE.format(name=target.name, username=target.sae_username)
+            reason = _(ARMS_LINKED_ELSEWHERE).format(name=target.name, username=target.sae_username)
             return _skip(base, reason, SKIP_ARMS_LINKED)
         try:
             mailbox = _valid_mailbox(ram_user.email if ram_user else "")
         except ValidationError:
-            return _skip(base, BAD_RAM_EMAIL.format(email=ram_user.email), SKIP_BAD_MAILBOX)
+            return _skip(base, _(BAD_RAM_EMAIL).format(email=ram_user.email), SKIP_BAD_MAILBOX)
         holder = _mailbox_conflict(world, mailbox, allowed=(target,))
         if holder is not None:
-            reason = MAILBOX_HELD_BY_ARMS.format(mailbox=mailbox, name=holder.name)
+            reason = _(MAILBOX_HELD_BY_ARMS).format(mailbox=mailbox, name=holder.name)
             return _skip(base, reason, SKIP_MAILBOX_TAKEN)
         world.contact_count += 1
         world.contacts_by_phone[phone] = username
@@ -238,13 +238,13 @@ def _plan_row(
         target.name = username
         return row
     if target is not None and target.sae_contact_pk is not None:
-        reason = ARMS_LINKED_ELSEWHERE.format(name=target.name, username=target.sae_username)
+        reason = _(ARMS_LINKED_ELSEWHERE).format(name=target.name, username=target.sae_username)
         return _skip(base, reason, SKIP_ARMS_LINKED)
     # The previous ARMS contact gives up the mailbox it copied from this contact, so the one
     # now linked can take it (a mailbox belongs to one ARMS contact of the account).
     holder = _mailbox_conflict(world, contact.mailbox, allowed=(target, current))
     if holder is not None:
-        reason = MAILBOX_HELD_BY_ARMS.format(mailbox=contact.mailbox, name=holder.name)
+        reason = _(MAILBOX_HELD_BY_ARMS).format(mailbox=contact.mailbox, name=holder.name)
         return _skip(base, reason, SKIP_MAILBOX_TAKEN)
     if current is not None:
         action = RELINKED if target is not None else ARMS_CREATED

@@ -32,12 +32,18 @@ ACTION_LABELS = {
 }
 
 # Skip reasons (tests reuse these).
-NO_MAINLAND_MOBILE = "no mainland mobile phone"
-CONTACT_LIMIT_REACHED = "the account already has {limit} contacts (the limit)"
-PHONE_HELD_BY_CONTACT = "the phone number belongs to another contact ({username})"
-ARMS_LINKED_ELSEWHERE = "ARMS contact {name} is linked to another contact ({username})"
-MAILBOX_HELD_BY_ARMS = "the mailbox {mailbox} belongs to another ARMS contact ({name})"
-BAD_RAM_EMAIL = "the RAM profile's email {email} is not a valid mailbox"
+# Marked for translation; the plan words them in the request's language (the preview and its
+# Confirm are one session, so both compute the same digest).
+NO_MAINLAND_MOBILE = gettext_noop("no mainland mobile phone")
+CONTACT_LIMIT_REACHED = gettext_noop("the account already has {limit} contacts (the limit)")
+PHONE_HELD_BY_CONTACT = gettext_noop("the phone number belongs to another contact ({username})")
+ARMS_LINKED_ELSEWHERE = gettext_noop(
+    "ARMS contact {name} is linked to another contact ({username})"
+)
+MAILBOX_HELD_BY_ARMS = gettext_noop(
+    "the mailbox {mailbox} belongs to another ARMS contact ({name})"
+)
+BAD_RAM_EMAIL = gettext_noop("the RAM profile's email {email} is not a valid mailbox")
 
 SKIP_NO_MOBILE = "no_mainland_mobile"
 SKIP_LIMIT = "limit_reached"
