@@ -26,7 +26,10 @@ from arms_sync.forms import (
 )
 from arms_sync.models import MANAGED_PREFIX, ArmsContact, ContactGroup, NotificationPolicy
 
+# {verb} ("is"/"are") is English grammar; a translation may leave it out, so msgfmt must not
+# require it.
 DELETE_NOT_CONFIRMED = gettext_noop(
+    # xgettext:no-python-brace-format
     "Nothing was deleted: {names} {verb} managed by SAE. Tick “I understand SAE notifications "
     "will break” to delete."
 )
