@@ -90,3 +90,38 @@ def test_failures_are_recorded_without_the_password(client, account):
     attempt = AccessAttempt.objects.get()
     assert attempt.failures_since_start == 2
     assert WRONG not in attempt.post_data
+
+
+PROXY = "10.0.0.2"
+
+
+def sign_in_via_proxy(client, username: str, password: str, forwarded_for: str):
+    return client.post(
+        reverse("signin"),
+        {"username": username, "password": password},
+        REMOTE_ADDR=PROXY,
+        HTTP_X_FORWARDED_FOR=forwarded_for,
+    )
+
+
+@override_settings(SAE_TRUSTED_PROXY_COUNT=1)
+def test_behind_a_proxy_one_attackers_failures_do_not_lock_out_another_client(client, account):
+    """Behind a proxy every request comes from the proxy: the client is the address the proxy
+    saw, so an attacker cannot lock the owner out for everybody by failing from elsewhere."""
+    for _ in range(5):
+        sign_in_via_proxy(client, account.login_name, WRONG, "198.51.100.9")
+    assert (
+        sign_in_via_proxy(client, account.login_name, PASSWORD, "198.51.100.9").status_code == 429
+    )
+    owner = sign_in_via_proxy(client, account.login_name, PASSWORD, "203.0.113.50")
+    assert owner.status_code == 302
+
+
+@override_settings(SAE_TRUSTED_PROXY_COUNT=1)
+def test_a_forged_forwarded_for_entry_does_not_dodge_the_lockout(client, account):
+    """Entries left of the trusted proxy's are the client's to write: varying them changes
+    nothing, the address the proxy appended is the one counted."""
+    for n in range(5):
+        sign_in_via_proxy(client, account.login_name, WRONG, f"192.0.2.{n}, 198.51.100.9")
+    locked = sign_in_via_proxy(client, account.login_name, PASSWORD, "192.0.2.77, 198.51.100.9")
+    assert locked.status_code == 429
