@@ -43,7 +43,7 @@ class ArmsContact(models.Model):
 
     class Meta:
         ordering = ["name", "id"]
-        verbose_name = "ARMS contact"
+        verbose_name = _("ARMS contact")
         constraints = [
             models.UniqueConstraint(
                 fields=["account", "contact_id"], name="arms_contact_id_unique_in_account"
@@ -111,7 +111,7 @@ class NotificationPolicy(models.Model):
 
     class Meta:
         ordering = ["name"]
-        verbose_name_plural = "notification policies"
+        verbose_name_plural = _("notification policies")
         constraints = [
             models.UniqueConstraint(
                 fields=["account", "name"], name="notification_policy_name_unique_in_account"

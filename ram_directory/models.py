@@ -85,7 +85,7 @@ class Policy(models.Model):
 
     class Meta:
         ordering = ["policy_type", "name"]
-        verbose_name_plural = "policies"
+        verbose_name_plural = _("policies")
         constraints = [
             models.UniqueConstraint(
                 fields=["account", "name"], name="policy_name_unique_in_account"
@@ -122,7 +122,7 @@ class RamUser(models.Model):
 
     class Meta:
         ordering = ["user_name"]
-        verbose_name = "RAM user"
+        verbose_name = _("RAM user")
         constraints = [
             models.UniqueConstraint(
                 fields=["account", "user_name"], name="ram_user_name_unique_in_account"
