@@ -7,8 +7,11 @@ may do (403 naming the missing permission); the forms parse; the services write.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from functools import wraps
+from typing import Any
 
+from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
@@ -194,27 +197,48 @@ def policy_detail(request: HttpRequest, name: str) -> HttpResponse:
     )
 
 
+def _script_editor(
+    request: HttpRequest,
+    form: forms.Form,
+    save: Callable[[dict[str, Any]], Policy],
+    *,
+    done: str,
+    **context: Any,
+) -> HttpResponse:
+    """The Script Editor's page and POST (create or edit): `save(cleaned_data)` calls the
+    service; its refusal is a form error (nothing saved, status 422), success a message and
+    the policy's page."""
+    if request.method == "POST" and form.is_valid():
+        try:
+            policy = save(form.cleaned_data)
+        except ValidationError as exc:
+            form.add_error(None if hasattr(exc, "error_dict") else "document", exc)
+        else:
+            messages.success(request, _(done).format(name=policy.name))
+            return redirect("ram:policy_detail", name=policy.name)
+    status = 422 if request.method == "POST" else 200
+    return render(
+        request, "ram_directory/policy_form.html", {"form": form, **context}, status=status
+    )
+
+
 @ram_view
 @console_view
 @require_http_methods(["GET", "POST"])
 def policy_create(request: HttpRequest) -> HttpResponse:
     selectors.ensure_may_create_policy(request.principal)
-    form = PolicyCreateForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            policy = services.create_policy(
-                account=request.principal.account,
-                name=form.cleaned_data["name"],
-                description=form.cleaned_data["description"],
-                document=form.cleaned_data["document"],
-            )
-        except ValidationError as exc:
-            form.add_error(None if hasattr(exc, "error_dict") else "document", exc)
-        else:
-            messages.success(request, _(POLICY_CREATED).format(name=policy.name))
-            return redirect("ram:policy_detail", name=policy.name)
-    status = 422 if request.method == "POST" else 200
-    return render(request, "ram_directory/policy_form.html", {"form": form}, status=status)
+
+    def save(data: dict[str, Any]) -> Policy:
+        return services.create_policy(
+            account=request.principal.account,
+            name=data["name"],
+            description=data["description"],
+            document=data["document"],
+        )
+
+    return _script_editor(
+        request, PolicyCreateForm(request.POST or None), save, done=POLICY_CREATED
+    )
 
 
 def _ensure_custom(policy: Policy) -> None:
@@ -229,23 +253,14 @@ def policy_edit(request: HttpRequest, name: str) -> HttpResponse:
     policy = selectors.policy_for_change(request.principal, name, selectors.UPDATE_POLICY)
     _ensure_custom(policy)
     initial = {"document": policy.document, "description": policy.description}
+
+    def save(data: dict[str, Any]) -> Policy:
+        return services.update_policy(
+            policy=policy, document=data["document"], description=data["description"]
+        )
+
     form = PolicyEditForm(request.POST or None, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.update_policy(
-                policy=policy,
-                document=form.cleaned_data["document"],
-                description=form.cleaned_data["description"],
-            )
-        except ValidationError as exc:
-            form.add_error(None if hasattr(exc, "error_dict") else "document", exc)
-        else:
-            messages.success(request, _(POLICY_UPDATED).format(name=policy.name))
-            return redirect("ram:policy_detail", name=policy.name)
-    status = 422 if request.method == "POST" else 200
-    return render(
-        request, "ram_directory/policy_form.html", {"form": form, "policy": policy}, status=status
-    )
+    return _script_editor(request, form, save, done=POLICY_UPDATED, policy=policy)
 
 
 @ram_view
