@@ -92,6 +92,15 @@ class ChannelsMixin:
         secret = self.cleaned_data.get("dingtalk_secret", "")
         return validate_dingtalk_secret(secret) if secret else ""
 
+    def check_secret_has_robot(self, cleaned: dict) -> None:
+        """A signing secret needs a DingTalk Robot (unless that field is already in error)."""
+        if (
+            cleaned.get("dingtalk_secret")
+            and not cleaned.get("dingtalk_webhook")
+            and "dingtalk_webhook" not in self.errors
+        ):
+            self.add_error("dingtalk_secret", _(SECRET_WITHOUT_ROBOT))
+
     def add_service_errors(self, exc: ValidationError) -> None:
         """Show a service's refusal next to the field it names (non-field otherwise)."""
         if not hasattr(exc, "error_dict"):
@@ -172,12 +181,7 @@ class NewContactForm(ChannelsMixin, forms.Form):
                     self.add_error("ram_user", _(RAM_USER_REQUIRED))
             else:
                 cleaned["target"] = cleaned["ram_user"]
-        if (
-            cleaned.get("dingtalk_secret")
-            and not cleaned.get("dingtalk_webhook")
-            and "dingtalk_webhook" not in self.errors
-        ):
-            self.add_error("dingtalk_secret", _(SECRET_WITHOUT_ROBOT))
+        self.check_secret_has_robot(cleaned)
         return cleaned
 
     def service_field(self, field: str) -> str | None:
@@ -242,12 +246,7 @@ class EditContactForm(ChannelsMixin, forms.Form):
 
     def clean(self):
         cleaned = super().clean()
-        if (
-            cleaned.get("dingtalk_secret")
-            and not cleaned.get("dingtalk_webhook")
-            and "dingtalk_webhook" not in self.errors
-        ):
-            self.add_error("dingtalk_secret", _(SECRET_WITHOUT_ROBOT))
+        self.check_secret_has_robot(cleaned)
         return cleaned
 
     def secret_value(self) -> str | None:
