@@ -71,7 +71,28 @@ def delete_selected(modeladmin, request, queryset):
         return None
 
 
-class ServiceWritesAdmin(admin.ModelAdmin):
+class RefusalsShownAdmin(admin.ModelAdmin):
+    """A ServiceRefused out of the add/change or delete page: Django's transaction for the
+    page has rolled back; the operator sees why, on the form (or object) again."""
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except ServiceRefused as refused:
+            self.message_user(request, str(refused), messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
+
+    def delete_view(self, request, object_id, extra_context=None) -> HttpResponse:
+        try:
+            return super().delete_view(request, object_id, extra_context)
+        except ServiceRefused as refused:
+            self.message_user(request, str(refused), messages.ERROR)
+            opts = self.opts
+            change = reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[object_id])
+            return HttpResponseRedirect(change)
+
+
+class ServiceWritesAdmin(RefusalsShownAdmin):
     """Saves and deletes call `write(obj, form)` / `delete(obj)`, which call the services."""
 
     actions = [delete_selected]
@@ -91,22 +112,6 @@ class ServiceWritesAdmin(admin.ModelAdmin):
     def delete_queryset(self, request, queryset):
         for obj in queryset:
             self.delete_model(request, obj)
-
-    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
-        try:
-            return super().changeform_view(request, object_id, form_url, extra_context)
-        except ServiceRefused as refused:
-            self.message_user(request, str(refused), messages.ERROR)
-            return HttpResponseRedirect(request.get_full_path())
-
-    def delete_view(self, request, object_id, extra_context=None) -> HttpResponse:
-        try:
-            return super().delete_view(request, object_id, extra_context)
-        except ServiceRefused as refused:
-            self.message_user(request, str(refused), messages.ERROR)
-            opts = self.opts
-            change = reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[object_id])
-            return HttpResponseRedirect(change)
 
 
 class PolicyAttachmentForm(forms.ModelForm):
@@ -143,7 +148,7 @@ class PolicyAttachmentInline(admin.TabularInline):
 
 
 @admin.register(RamUser)
-class RamUserAdmin(admin.ModelAdmin):
+class RamUserAdmin(RefusalsShownAdmin):
     list_display = (
         "user_name",
         "display_name",
@@ -166,13 +171,6 @@ class RamUserAdmin(admin.ModelAdmin):
     list_filter = ("account", "created_at")
     autocomplete_fields = ("account",)
     inlines = (PolicyAttachmentInline,)
-
-    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
-        try:
-            return super().changeform_view(request, object_id, form_url, extra_context)
-        except ServiceRefused as refused:
-            self.message_user(request, str(refused), messages.ERROR)
-            return HttpResponseRedirect(request.get_full_path())
 
     def save_formset(self, request, form, formset, change):
         if formset.model is not PolicyAttachment:
