@@ -19,6 +19,7 @@ from arms_sync.models import ArmsContact, ContactGroup, NotificationPolicy
 from arms_sync.services import ArmsContactRecord
 from contacts.models import Contact
 from contacts.services import create_contact
+from ram_directory import ram_import
 from ram_directory import services as ram_services
 from ram_directory.management.base import OperatorCommand
 from ram_directory.models import Account, Policy, RamUser
@@ -143,10 +144,10 @@ def seed_ram(spec: DemoAccount, *, password: str) -> tuple[Account, list[SignIn]
         ram_services.ensure_system_policies(account=account)
         ram_services.set_owner_password(account=account, password=password)
 
-    ram_services.import_ram_users(
+    ram_import.import_ram_users(
         account=account,
         records=[
-            ram_services.RamUserRecord(
+            ram_import.RamUserRecord(
                 user_name=u.user_name,
                 display_name=u.display_name,
                 mobile_phone=u.mobile_phone,

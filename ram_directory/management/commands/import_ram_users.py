@@ -8,7 +8,7 @@ from typing import Any
 from django.core.management.base import CommandParser
 from django.utils.dateparse import parse_datetime
 
-from ram_directory import services
+from ram_directory import ram_import
 from ram_directory.management.base import (
     ImportCommand,
     ImportFileError,
@@ -69,7 +69,7 @@ def parse_date(where: str, value: Any) -> datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
-def to_record(where: str, user: dict[str, Any]) -> services.RamUserRecord:
+def to_record(where: str, user: dict[str, Any]) -> ram_import.RamUserRecord:
     values: dict[str, Any] = {}
     for key, name in TEXT_FIELDS.items():
         value = user.get(key)
@@ -84,7 +84,7 @@ def to_record(where: str, user: dict[str, Any]) -> services.RamUserRecord:
         raise ImportFileError(f"{where}.UserName: missing")
     for key, name in DATE_FIELDS.items():
         values[name] = parse_date(f"{where}.{key}", user.get(key))
-    return services.RamUserRecord(**values)
+    return ram_import.RamUserRecord(**values)
 
 
 class Command(ImportCommand):
@@ -111,8 +111,10 @@ class Command(ImportCommand):
         entries, truncated = load_entries(read_input(options["file"]))
         records = [to_record(where, user) for where, user in entries]
         try:
-            report = services.import_ram_users(account=account, records=records, password=password)
-        except services.RamImportError as exc:
+            report = ram_import.import_ram_users(
+                account=account, records=records, password=password
+            )
+        except ram_import.RamImportError as exc:
             raise entry_error(entries[exc.index][0], exc.field, exc.message) from None
         counts = {
             "created": len(report.created),
