@@ -4,6 +4,7 @@ import os
 
 import pytest
 
+from ram_directory import services as ram_services
 from ram_directory.models import RamUser
 from ram_directory.principal import Principal
 from tests.factories import PASSWORD, AccountFactory, RamUserFactory, owner_of
@@ -40,6 +41,15 @@ def ram_user(account):
 @pytest.fixture
 def owner_client(client, owner):
     client.force_login(owner)
+    return client
+
+
+@pytest.fixture
+def operator_client(client, db):
+    """A platform operator signed in: a superuser with no account (the Django admin's user)."""
+    client.force_login(
+        ram_services.ensure_platform_superuser(username="operator", password="pw-operator-123")
+    )
     return client
 
 

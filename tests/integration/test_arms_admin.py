@@ -33,6 +33,15 @@ def _messages(response):
     return [str(m) for m in get_messages(response.wsgi_request)]
 
 
+def _managed_object(which: str, managed, linked):
+    """The `sae:contacts` group, the `sae:default` policy or a linked ARMS contact."""
+    return {
+        "group": managed.contacts_group,
+        "policy": managed.default_policy,
+        "contact": linked.arms_contact,
+    }[which]
+
+
 def _change_url(obj):
     return reverse(f"admin:arms_sync_{obj._meta.model_name}_change", args=[obj.pk])
 
@@ -200,11 +209,7 @@ def test_members_must_belong_to_the_groups_account(admin_client, account, other_
 def test_deleting_a_managed_object_without_confirmation_changes_nothing(
     admin_client, managed, linked, which
 ):
-    obj = {
-        "group": managed.contacts_group,
-        "policy": managed.default_policy,
-        "contact": linked.arms_contact,
-    }[which]
+    obj = _managed_object(which, managed, linked)
     page = admin_client.get(_delete_url(obj))
     assert page.status_code == 200
     assert 'name="confirm_break"' in page.text
@@ -216,11 +221,7 @@ def test_deleting_a_managed_object_without_confirmation_changes_nothing(
 
 @pytest.mark.parametrize("which", ["group", "policy", "contact"])
 def test_deleting_a_managed_object_with_confirmation_succeeds(admin_client, managed, linked, which):
-    obj = {
-        "group": managed.contacts_group,
-        "policy": managed.default_policy,
-        "contact": linked.arms_contact,
-    }[which]
+    obj = _managed_object(which, managed, linked)
     response = admin_client.post(_delete_url(obj), {"post": "yes", "confirm_break": "on"})
     assert response.status_code == 302
     assert not type(obj).objects.filter(pk=obj.pk).exists()
@@ -285,11 +286,7 @@ def test_services_refuse_unconfirmed_changes_directly(managed, linked):
 @pytest.mark.parametrize("which", ["group", "policy", "contact"])
 def test_change_and_add_forms_offer_the_confirmation_tick(admin_client, managed, linked, which):
     """SPEC 7: the change form carries "I understand SAE notifications will break"."""
-    obj = {
-        "group": managed.contacts_group,
-        "policy": managed.default_policy,
-        "contact": linked.arms_contact,
-    }[which]
+    obj = _managed_object(which, managed, linked)
     page = admin_client.get(_change_url(obj))
     assert page.status_code == 200
     assert services.CONFIRM_BREAK_LABEL in page.text

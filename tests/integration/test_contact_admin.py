@@ -9,7 +9,6 @@ from django.urls import reverse
 from arms_sync.models import ArmsContact
 from contacts import services
 from contacts.models import Contact
-from ram_directory import services as ram_services
 from tests.integration.contacts_support import (
     DINGTALK_SECRET,
     DINGTALK_TOKEN,
@@ -23,14 +22,6 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def admin_client(client, db):
-    client.force_login(
-        ram_services.ensure_platform_superuser(username="operator", password="pw-12345678")
-    )
-    return client
-
-
-@pytest.fixture
 def contact(account):
     return services.create_contact(
         principal=principal_of(account),
@@ -41,18 +32,18 @@ def contact(account):
     )
 
 
-def test_admin_lists_and_searches_contacts_without_secrets(admin_client, contact):
+def test_admin_lists_and_searches_contacts_without_secrets(operator_client, contact):
     url = reverse("admin:contacts_contact_changelist")
-    assert "alice" in admin_client.get(url, {"q": "alice"}).text
-    assert "alice" in admin_client.get(url, {"q": "13600000001"}).text
-    assert "alice" not in admin_client.get(url, {"q": "nobody"}).text
-    detail = admin_client.get(reverse("admin:contacts_contact_change", args=[contact.pk])).text
+    assert "alice" in operator_client.get(url, {"q": "alice"}).text
+    assert "alice" in operator_client.get(url, {"q": "13600000001"}).text
+    assert "alice" not in operator_client.get(url, {"q": "nobody"}).text
+    detail = operator_client.get(reverse("admin:contacts_contact_change", args=[contact.pk])).text
     assert DINGTALK_SECRET not in detail and DINGTALK_TOKEN not in detail
 
 
-def test_admin_cannot_add_or_change_contacts(admin_client, contact):
-    assert admin_client.get(reverse("admin:contacts_contact_add")).status_code == 403
-    response = admin_client.post(
+def test_admin_cannot_add_or_change_contacts(operator_client, contact):
+    assert operator_client.get(reverse("admin:contacts_contact_add")).status_code == 403
+    response = operator_client.post(
         reverse("admin:contacts_contact_change", args=[contact.pk]),
         {"phone": mobile(9), "mailbox": "x@example.com"},
     )
@@ -61,9 +52,11 @@ def test_admin_cannot_add_or_change_contacts(admin_client, contact):
     assert contact.phone.as_e164 == mobile(1)
 
 
-def test_admin_delete_goes_through_the_service_and_removes_the_arms_contact(admin_client, contact):
+def test_admin_delete_goes_through_the_service_and_removes_the_arms_contact(
+    operator_client, contact
+):
     arms_pk = ArmsContact.objects.get(sae_contact=contact).pk
-    response = admin_client.post(
+    response = operator_client.post(
         reverse("admin:contacts_contact_delete", args=[contact.pk]), {"post": "yes"}
     )
     assert response.status_code == 302
@@ -71,11 +64,11 @@ def test_admin_delete_goes_through_the_service_and_removes_the_arms_contact(admi
     assert not ArmsContact.objects.filter(pk=arms_pk).exists()
 
 
-def test_admin_bulk_delete_removes_each_linked_arms_contact(admin_client, account, contact):
+def test_admin_bulk_delete_removes_each_linked_arms_contact(operator_client, account, contact):
     second = services.create_contact(
         principal=principal_of(account), ram_user=None, phone=mobile(2)
     )
-    response = admin_client.post(
+    response = operator_client.post(
         reverse("admin:contacts_contact_changelist"),
         {"action": "delete_selected", "_selected_action": [contact.pk, second.pk], "post": "yes"},
     )

@@ -18,14 +18,6 @@ MODELS = [Account, RamUser, Policy, PolicyAttachment, User]
 
 
 @pytest.fixture
-def operator_client(client):
-    """A platform operator: a superuser with no account."""
-    operator = User.objects.create_superuser("operator", "op@example.com", "pw-operator-123")
-    client.force_login(operator)
-    return client
-
-
-@pytest.fixture
 def data():
     account = AccountFactory()
     user = RamUserFactory(account=account, user_name="alice")
