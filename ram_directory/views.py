@@ -241,17 +241,20 @@ def policy_create(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _ensure_custom(policy: Policy) -> None:
+def _custom_policy_for_change(request: HttpRequest, name: str, action: str) -> Policy:
+    """The policy to edit or delete: 404 outside the account, 403 without `action` or when
+    it is a system policy (SPEC 2: read-only)."""
+    policy = selectors.policy_for_change(request.principal, name, action)
     if policy.is_system:
         raise PermissionDenied(_(services.SYSTEM_POLICY_READ_ONLY))
+    return policy
 
 
 @ram_view
 @console_view
 @require_http_methods(["GET", "POST"])
 def policy_edit(request: HttpRequest, name: str) -> HttpResponse:
-    policy = selectors.policy_for_change(request.principal, name, selectors.UPDATE_POLICY)
-    _ensure_custom(policy)
+    policy = _custom_policy_for_change(request, name, selectors.UPDATE_POLICY)
     initial = {"document": policy.document, "description": policy.description}
 
     def save(data: dict[str, Any]) -> Policy:
@@ -267,8 +270,7 @@ def policy_edit(request: HttpRequest, name: str) -> HttpResponse:
 @console_view
 @require_http_methods(["GET", "POST"])
 def policy_delete(request: HttpRequest, name: str) -> HttpResponse:
-    policy = selectors.policy_for_change(request.principal, name, selectors.DELETE_POLICY)
-    _ensure_custom(policy)
+    policy = _custom_policy_for_change(request, name, selectors.DELETE_POLICY)
     error = None
     if request.method == "POST":
         try:
