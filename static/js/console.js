@@ -34,15 +34,16 @@
   document.addEventListener("input", pickUsernameKind);
   document.addEventListener("change", pickUsernameKind);
   // A refused htmx request (403, 404, 5xx) would otherwise show nothing: say so in #messages.
-  var REFUSALS = {
-    403: "You do not have permission to do this.",
-    404: "Not found: it may have been deleted, or it is not in your account.",
-    429: "Too many requests; wait a moment and try again.",
-  };
+  // The texts come from the page (data-refusal-* on <body>), so they are in its language.
+  function refusalText(status) {
+    var data = document.body.dataset;
+    var known = { 403: data.refusal403, 404: data.refusal404, 429: data.refusal429 };
+    return known[status] || (data.refusalOther || "Error ({status})").replace("{status}", status);
+  }
   document.body.addEventListener("htmx:responseError", function (event) {
     var status = event.detail.xhr.status;
     if (status === 422) { return; }
-    var text = REFUSALS[status] || "The server could not complete the request (" + status + "). Nothing was changed.";
+    var text = refusalText(status);
     var host = document.getElementById("messages");
     if (!host) { return; }
     var alert = document.createElement("div");
