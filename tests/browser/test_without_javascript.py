@@ -1,0 +1,327 @@
+"""Every panel and dialog also works as a plain page with JavaScript off (ARCHITECTURE: "every
+panel also works as a plain page without JavaScript"; SPEC 2, 3, 4, 5, 6, 7 walked without htmx).
+
+These tests drive Chromium with JavaScript disabled, so htmx, Bootstrap's modals and console.js
+never run: every link is followed and every form is submitted by the browser itself, as a person
+without JavaScript would. A last test (JS on, 768 px wide) keeps screenshots of the narrow layout.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from arms_sync.models import ArmsContact
+from contacts.models import Contact
+from ram_directory.models import Policy, PolicyAttachment
+from tests.factories import (
+    PASSWORD,
+    AccountFactory,
+    ArmsContactFactory,
+    ContactGroupFactory,
+    RamUserFactory,
+)
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+SCREENSHOT_DIR = Path(os.environ.get("SAE_TEST_OUTPUT", ".test-output")) / "screenshots"
+
+VALID_POLICY = """{
+  "Version": "1",
+  "Statement": [
+    {"Effect": "Allow", "Action": ["ram:ListUsers", "ram:GetUser"], "Resource": "*"}
+  ]
+}"""
+
+
+def _new_page(browser, request, *, java_script: bool, width: int):
+    """A page of a fresh context, and shot(step) saving screenshots named like conftest's."""
+    context = browser.new_context(
+        java_script_enabled=java_script, viewport={"width": width, "height": 900}, locale="en-US"
+    )
+    request.addfinalizer(context.close)
+    page = context.new_page()
+    SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
+    test = re.sub(r"[^A-Za-z0-9_.-]+", "_", request.node.name)
+    counter = iter(range(1, 1000))
+
+    def shot(step: str) -> Path:
+        path = SCREENSHOT_DIR / f"{test}-{next(counter):02d}-{step}.png"
+        page.screenshot(path=str(path), full_page=True)
+        return path
+
+    return page, shot
+
+
+@pytest.fixture
+def nojs(browser, request):
+    """(page, shot) in a browser context with JavaScript disabled."""
+    return _new_page(browser, request, java_script=False, width=1360)
+
+
+def sign_in(page: Page, live_server, login: str) -> None:
+    page.goto(f"{live_server.url}/signin/")
+    page.get_by_label("Login name").fill(login)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_test_id("principal")).to_contain_text(login)
+
+
+def nav(page: Page, name: str):
+    return page.locator("nav.console-nav").get_by_role("link", name=name, exact=True)
+
+
+def assert_no_modal(page: Page) -> None:
+    """A plain page: nothing was loaded into #modal-host (htmx never ran)."""
+    expect(page.locator("#modal-host .modal")).to_have_count(0)
+
+
+def contact_rows(page: Page):
+    return page.locator("#contact-rows tbody tr[data-contact-id]")
+
+
+def test_without_javascript_sign_in_and_the_language_switch_go_button_work(nojs, live_server):
+    page, shot = nojs
+    account = AccountFactory()
+    sign_in(page, live_server, account.login_name)
+    expect(page.get_by_role("heading", name="Contact Management")).to_be_visible()
+    shot("signed-in")
+    go = page.get_by_role("button", name="Go")
+    expect(go).to_be_visible()  # the <noscript> submit button is rendered with JS off
+    page.get_by_label("Language").select_option("zh-hans")
+    go.click()
+    expect(page.locator("html")).to_have_attribute("lang", "zh-hans")
+    expect(page.get_by_role("heading", name="联系人管理")).to_be_visible()
+    shot("zh-hans")
+    page.get_by_label("语言").select_option("en")
+    page.get_by_role("button", name="切换").click()
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    expect(page.get_by_role("heading", name="Contact Management")).to_be_visible()
+    shot("back-to-english")
+
+
+def test_without_javascript_create_query_edit_and_delete_a_contact(nojs, live_server):
+    """SPEC 3, 4, 5 as plain pages: New Contact, the query bar, Edit Contact, Delete Contact."""
+    page, shot = nojs
+    account = AccountFactory()
+    RamUserFactory(account=account, user_name="alice")
+    sign_in(page, live_server, account.login_name)
+    shot("contact-management")
+
+    page.get_by_role("link", name="Create Contact").click()
+    expect(page).to_have_url(re.compile(r"/contacts/new/$"))
+    expect(page.get_by_role("heading", name="New Contact")).to_be_visible()
+    assert_no_modal(page)
+    shot("new-contact-page")
+    page.get_by_label("RAM user: select from the drop-down list").check()
+    page.get_by_label("RAM user", exact=True).select_option(label="alice")
+    page.get_by_label("Phone Number").fill("+852 5123 4567")
+    page.get_by_label("Mailbox").fill("alice@example.com")
+    page.get_by_role("button", name="Confirm").click()
+    phone = page.get_by_label("Phone Number")
+    expect(phone).to_have_class(re.compile(r"is-invalid"))
+    expect(phone).to_have_value("+852 5123 4567")  # what was typed is kept
+    expect(page.locator("#id_phone_error")).to_be_visible()
+    expect(page.get_by_label("Mailbox")).to_have_value("alice@example.com")
+    assert Contact.objects.count() == 0
+    shot("invalid-phone")
+
+    phone.fill("138 1111 2222")
+    page.get_by_role("button", name="Confirm").click()
+    expect(page).to_have_url(re.compile(r"/contacts/$"))
+    expect(page.locator("#messages")).to_contain_text("Contact alice created.")
+    expect(contact_rows(page).filter(has_text="alice")).to_contain_text("+8613811112222")
+    shot("created")
+
+    page.get_by_label("Query by").select_option(label="Phone Number")
+    page.get_by_label("Query value").fill("1111")
+    page.get_by_role("button", name="Search").click()
+    expect(page).to_have_url(re.compile(r"field=phone.*q=1111|q=1111.*field=phone"))
+    expect(contact_rows(page)).to_have_count(1)
+    expect(contact_rows(page).first).to_contain_text("alice")
+    shot("query-found")
+
+    contact_rows(page).first.get_by_role("link", name="Edit").click()
+    expect(page).to_have_url(re.compile(r"/contacts/\d+/edit/$"))
+    expect(page.get_by_role("heading", name="Edit Contact")).to_be_visible()
+    assert_no_modal(page)
+    shot("edit-contact-page")
+    page.get_by_label("Mailbox").fill("alice.ops@example.com")
+    page.get_by_role("button", name="Confirm").click()
+    expect(page).to_have_url(re.compile(r"/contacts/"))
+    expect(contact_rows(page).filter(has_text="alice")).to_contain_text("alice.ops@example.com")
+    shot("edited")
+    assert ArmsContact.objects.get(account=account).email == "alice.ops@example.com"
+
+    contact_rows(page).filter(has_text="alice").get_by_role("link", name="Delete").click()
+    expect(page).to_have_url(re.compile(r"/contacts/\d+/delete/$"))
+    expect(page.get_by_role("heading", name="Delete Contact")).to_be_visible()
+    assert_no_modal(page)
+    shot("delete-contact-page")
+    page.get_by_role("button", name="Confirm").click()
+    expect(page).to_have_url(re.compile(r"/contacts/"))
+    expect(contact_rows(page)).to_have_count(0)
+    shot("deleted")
+    nav(page, "Contacts").click()
+    expect(page.get_by_test_id("arms-contacts")).not_to_contain_text("alice")
+    assert not ArmsContact.objects.filter(account=account).exists()
+    shot("arms-contact-gone")
+
+
+def test_without_javascript_a_cancel_link_returns_to_the_list(nojs, live_server):
+    """Cancel on a plain dialog page is a link back, not a modal close button."""
+    page, shot = nojs
+    account = AccountFactory()
+    sign_in(page, live_server, account.login_name)
+    page.get_by_role("link", name="Create Contact").click()
+    page.get_by_role("link", name="Cancel").click()
+    expect(page).to_have_url(re.compile(r"/contacts/$"))
+    expect(page.get_by_role("heading", name="Contact Management")).to_be_visible()
+    shot("cancelled")
+
+
+def test_without_javascript_merge_contacts_previews_then_reports_counts(nojs, live_server):
+    """SPEC 6 as a plain page: the preview, Confirm, and the counts in the message."""
+    page, shot = nojs
+    account = AccountFactory()
+    RamUserFactory(account=account, user_name="alice", mobile_phone="86-13811112222")
+    RamUserFactory(account=account, user_name="hk.user", mobile_phone="852-51234567")
+    sign_in(page, live_server, account.login_name)
+    page.get_by_role("link", name="Merge Contacts").click()
+    expect(page).to_have_url(re.compile(r"/arms/merge/$"))
+    expect(page.get_by_role("heading", name="Merge Contacts")).to_be_visible()
+    assert_no_modal(page)
+    expect(page.get_by_test_id("merge-counts")).to_contain_text("Contact created: 1")
+    shot("merge-preview")
+    page.get_by_role("button", name="Confirm").click()
+    expect(page.locator("#messages")).to_contain_text("Merge Contacts finished")
+    expect(page.locator("#messages")).to_contain_text("contact created: 1, skipped: 2")
+    shot("merge-done")
+    assert Contact.objects.filter(account=account).count() == 1
+
+
+def test_without_javascript_add_and_remove_authorization(nojs, live_server):
+    """SPEC 2 as plain pages: Add Authorization with its type filter, then Remove."""
+    page, shot = nojs
+    account = AccountFactory()
+    dev = RamUserFactory(account=account, user_name="dev1")
+    Policy.objects.create(
+        account=account,
+        name="OpsReader",
+        policy_type=Policy.PolicyType.CUSTOM,
+        description="Custom one",
+        document={"Version": "1", "Statement": []},
+    )
+    sign_in(page, live_server, account.login_name)
+    nav(page, "Users").click()
+    page.get_by_role("link", name=dev.upn).click()
+    page.get_by_role("link", name="Permission Management").click()
+    expect(page.get_by_test_id("personal-permissions")).to_be_visible()
+    shot("permission-management")
+    page.get_by_role("link", name="Add Authorization").click()
+    expect(page).to_have_url(re.compile(r"/authorize/"))
+    expect(page.get_by_role("heading", name="Add Authorization")).to_be_visible()
+    assert_no_modal(page)
+    shot("add-authorization-page")
+
+    page.get_by_label("Permission type").select_option(label="Custom Policy")
+    page.get_by_role("button", name="Filter").click()
+    choices = page.get_by_test_id("authorize-choices")
+    expect(choices).to_contain_text("OpsReader")
+    expect(choices).not_to_contain_text("AliyunRAMReadOnlyAccess")
+    shot("filtered-custom")
+    page.get_by_label(re.compile(r"^OpsReader")).check()
+    page.get_by_role("button", name="Confirm Add Authorization").click()
+    table = page.get_by_test_id("personal-permissions")
+    expect(table.locator("tr[data-policy=OpsReader]")).to_have_count(1)
+    shot("authorized")
+    assert PolicyAttachment.objects.filter(ram_user=dev, policy__name="OpsReader").exists()
+
+    table.locator("tr[data-policy=OpsReader]").get_by_role("link", name="Remove").click()
+    expect(page).to_have_url(re.compile(r"/detach/$"))
+    assert_no_modal(page)
+    shot("remove-page")
+    page.get_by_role("button", name="Confirm").click()
+    expect(page.get_by_test_id("personal-permissions").locator("tr[data-policy]")).to_have_count(0)
+    shot("removed")
+    assert not PolicyAttachment.objects.filter(ram_user=dev).exists()
+
+
+def test_without_javascript_create_policy_in_the_script_editor(nojs, live_server):
+    page, shot = nojs
+    account = AccountFactory()
+    sign_in(page, live_server, account.login_name)
+    nav(page, "Policies").click()
+    page.get_by_role("link", name="Create Policy").click()
+    bad = '{"Version": "1", "Statement": [ {"Effect": "Allow"'
+    page.get_by_label("Script Editor").fill(bad)
+    page.get_by_label(re.compile(r"^Name")).fill("NoJsPolicy")
+    page.get_by_role("button", name="Confirm").click()
+    editor = page.get_by_label("Script Editor")
+    expect(editor).to_have_attribute("aria-invalid", "true")
+    expect(editor).to_have_value(bad)  # the text is kept
+    # The error sits next to the editor and is the one its aria-describedby names.
+    expect(page.get_by_test_id("document-errors")).to_be_visible()
+    expect(page.locator("#id_document_error")).to_have_attribute("data-testid", "document-errors")
+    shot("invalid-document")
+    assert not Policy.objects.filter(name="NoJsPolicy").exists()
+    editor.fill(VALID_POLICY)
+    page.get_by_role("button", name="Confirm").click()
+    expect(page.get_by_role("heading", name="NoJsPolicy")).to_be_visible()
+    shot("policy-created")
+    assert Policy.objects.filter(account=account, name="NoJsPolicy").exists()
+
+
+def test_without_javascript_arms_query_bar_and_group_members(nojs, live_server):
+    """SPEC 7 as plain pages: the ARMS contacts query bar and a contact group's members."""
+    page, shot = nojs
+    account = AccountFactory()
+    oncall = ArmsContactFactory(account=account, name="night-shift", phone="+8613700001111")
+    ArmsContactFactory(account=account, name="day-shift", phone="+8613700002222")
+    group = ContactGroupFactory(account=account, name="sre")
+    group.members.add(oncall)
+    sign_in(page, live_server, account.login_name)
+    nav(page, "Contacts").click()
+    page.get_by_label("Query by").select_option(label="Phone Number")
+    page.get_by_label("Query", exact=True).fill("0001111")
+    page.get_by_role("button", name="Search").click()
+    rows = page.get_by_test_id("arms-contact-row")
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_contain_text("night-shift")
+    shot("arms-query")
+    nav(page, "Contact Groups").click()
+    page.get_by_role("link", name="sre").click()
+    members = page.get_by_test_id("group-members")
+    expect(members).to_contain_text("night-shift")
+    expect(members).not_to_contain_text("day-shift")
+    shot("group-members")
+
+
+def test_narrow_viewport_contact_management_and_new_contact(browser, request, live_server):
+    """768 px wide with JS on: the list and the New Contact panel stay usable (screenshots)."""
+    page, shot = _new_page(browser, request, java_script=True, width=768)
+    account = AccountFactory()
+    RamUserFactory(account=account, user_name="alice")
+    sign_in(page, live_server, account.login_name)
+    page.get_by_role("link", name="Create Contact").click()
+    dialog = page.locator("#modal-host .modal.show")
+    expect(dialog).to_be_visible()
+    dialog.get_by_label("RAM user", exact=True).select_option(label="alice")
+    dialog.get_by_label("Phone Number").fill("13811112222")
+    dialog.get_by_label("Mailbox").fill("alice.with.a.rather.long.mailbox@example.com")
+    dialog.get_by_label("Dingtalk Robot").fill(
+        "https://oapi.dingtalk.com/robot/send?access_token=" + "a" * 64
+    )
+    page.wait_for_timeout(400)
+    shot("new-contact-panel-narrow")
+    dialog.get_by_role("button", name="Confirm").click()
+    expect(contact_rows(page)).to_have_count(1)
+    page.wait_for_timeout(400)
+    shot("contact-management-narrow")
+    # Nothing pushes the page wider than the viewport: wide tables scroll inside their card.
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 768, width
