@@ -322,6 +322,11 @@ def test_narrow_viewport_contact_management_and_new_contact(browser, request, li
     expect(contact_rows(page)).to_have_count(1)
     page.wait_for_timeout(400)
     shot("contact-management-narrow")
+    # The navigation stacks above the content instead of taking a third of the width.
+    nav_box = page.locator("nav.console-nav").bounding_box()
+    main_box = page.locator("#main").bounding_box()
+    assert nav_box["y"] + nav_box["height"] <= main_box["y"] + 1, (nav_box, main_box)
+    assert main_box["width"] >= 700, main_box
     # Nothing pushes the page wider than the viewport: wide tables scroll inside their card.
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 768, width
