@@ -103,6 +103,8 @@ def search(queryset: QuerySet[Contact], field: str, value: str) -> QuerySet[Cont
     value = (value or "").strip()
     if not value:
         return queryset
+    if "\x00" in value:
+        return queryset.none()  # no contact holds it; PostgreSQL refuses it in a query
     if field == "phone":
         digits = phone_query_digits(value)
         if digits is None:

@@ -26,7 +26,15 @@ def console_view(view):
 
 def get_for_account[M: Model](queryset: QuerySet[M], principal, **lookup) -> M:
     """The object if it is in the principal's account; otherwise 404, as if it did not exist."""
+    if has_nul(*lookup.values()):
+        raise Http404  # no row can hold it, and PostgreSQL refuses it in a query (500)
     return get_object_or_404(queryset.filter(account=principal.account), **lookup)
+
+
+def has_nul(*values: object) -> bool:
+    """Whether a text from the URL or query string carries a NUL character: nothing stored
+    can match it, and PostgreSQL refuses it in a query."""
+    return any(isinstance(value, str) and "\x00" in value for value in values)
 
 
 def require(principal, action: str, resource: str = "*") -> None:
@@ -35,4 +43,4 @@ def require(principal, action: str, resource: str = "*") -> None:
         raise PermissionDenied(f"You are not allowed {action}.")
 
 
-__all__ = ["Http404", "console_view", "get_for_account", "require"]
+__all__ = ["Http404", "console_view", "get_for_account", "has_nul", "require"]

@@ -41,6 +41,9 @@ def parse_document_text(text: str) -> dict[str, Any]:
     """Parse the Script Editor's text and validate it; raise PolicyDocumentError."""
     try:
         document = json.loads(text)
+    except RecursionError:
+        # `[[[[…` deeper than the parser's recursion limit: invalid input, not a crash.
+        raise PolicyDocumentError([_("The policy document is nested too deeply.")]) from None
     except json.JSONDecodeError as exc:
         raise PolicyDocumentError(
             [
@@ -80,6 +83,7 @@ def validate_document(document: Any) -> None:
     else:
         for index, statement in enumerate(statements):
             errors.extend(_statement_errors(f"Statement[{index}]", statement))
+        errors.extend(_nul_errors("Statement", statements))
     if errors:
         raise PolicyDocumentError(errors)
 
@@ -106,6 +110,23 @@ def _statement_errors(where: str, statement: Any) -> list[str]:
     if "Condition" in statement:
         errors.extend(_condition_errors(f"{where}.Condition", statement["Condition"]))
     return errors
+
+
+def _nul_errors(where: str, value: Any) -> list[str]:
+    """Where a NUL character hides: PostgreSQL's jsonb cannot store one."""
+    if isinstance(value, str):
+        if "\x00" not in value:
+            return []
+        return [_("{where}: contains a NUL character, which cannot be stored.").format(where=where)]
+    if isinstance(value, dict):
+        errors = []
+        for key, item in value.items():
+            at = f"{where}.{key}".replace("\x00", "\\u0000")
+            errors.extend(_nul_errors(at, key) + _nul_errors(at, item))
+        return errors
+    if isinstance(value, list):
+        return [e for i, item in enumerate(value) for e in _nul_errors(f"{where}[{i}]", item)]
+    return []
 
 
 def _pattern_list_errors(where: str, value: Any, pattern: re.Pattern[str] | None) -> list[str]:

@@ -16,7 +16,7 @@ from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from ram_directory.access import get_for_account
+from ram_directory.access import Http404, get_for_account, has_nul
 from ram_directory.models import Policy, PolicyAttachment, RamUser
 from ram_directory.principal import LIST_USERS, Principal
 
@@ -84,6 +84,8 @@ def users_for_list(principal: Principal, *, query: str = "") -> QuerySet[RamUser
         raise RamPermissionDenied(LIST_USERS, Arn(principal).users())
     users = RamUser.objects.for_account(principal.account).select_related("account")
     query = query.strip()
+    if has_nul(query):
+        return users.none()
     if query:
         users = users.filter(Q(user_name__icontains=query) | Q(display_name__icontains=query))
     return users.order_by("user_name")
@@ -112,6 +114,8 @@ def attachment_for_detach(principal: Principal, user_id: str, policy_name: str) 
     ram_user = get_for_account(
         RamUser.objects.select_related("account"), principal, user_id=user_id
     )
+    if has_nul(policy_name):
+        raise Http404
     # PolicyAttachment has no account column: it is scoped through the user and the policy.
     attachment = get_object_or_404(
         PolicyAttachment.objects.select_related("policy", "ram_user"),
@@ -166,6 +170,8 @@ def policies_for_list(
     if policy_type in Policy.PolicyType.values:
         policies = policies.filter(policy_type=policy_type)
     query = query.strip()
+    if has_nul(query):
+        return policies.none()
     if query:
         policies = policies.filter(Q(name__icontains=query) | Q(description__icontains=query))
     return policies.order_by("policy_type", "name")

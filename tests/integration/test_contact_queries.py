@@ -95,3 +95,13 @@ def test_plain_ram_user_page_runs_the_same_queries_for_1_and_100(sign_in, accoun
     assert client.get(reverse(URL)).text.count("data-contact-id=") == 100
     print(f"\nplain page: 1 contact {one} queries, 100 contacts {hundred}")
     assert one == hundred
+
+
+@pytest.mark.parametrize("field", ["username", "phone", "mailbox"])
+def test_query_with_a_nul_character_finds_nothing_instead_of_500(owner_client, account, field):
+    """SPEC 4 query bar: a value no contact can hold (a NUL character, which PostgreSQL refuses
+    in a query) matches nothing; the page still answers 200."""
+    fill(account, 1)
+    response = owner_client.get(reverse(URL), {"field": field, "q": "a\x00"})
+    assert response.status_code == 200
+    assert response.context["rows"] == []

@@ -676,3 +676,32 @@ def test_delete_attached_policy_is_refused(owner_client, account):
     assert response.status_code == 422
     assert POLICY_IN_USE in response.text
     assert Policy.objects.filter(account=account, name="InUse").exists()
+
+
+@pytest.mark.parametrize("url_name", ["ram:user_list", "ram:policy_list"])
+def test_list_query_with_a_nul_character_answers_200(owner_client, account, url_name):
+    """SPEC 1: bad input never answers 500 (PostgreSQL refuses a NUL character in a query)."""
+    RamUserFactory(account=account, user_name="alice")
+    response = owner_client.get(reverse(url_name), {"q": "ali\x00"})
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/ram/users/1%00/",
+        "/ram/users/1%00/authorize/",
+        "/ram/policies/P%00/",
+        "/ram/policies/P%00/edit/",
+        "/ram/policies/P%00/delete/",
+    ],
+)
+def test_id_with_a_nul_character_is_404_like_a_missing_id(owner_client, account, path):
+    """SPEC 1: an ID that cannot exist answers 404, exactly as a missing one (not 500)."""
+    assert owner_client.get(path).status_code == 404
+
+
+def test_detach_with_a_nul_character_in_the_policy_name_is_404(owner_client, account):
+    """SPEC 1: 404 for a policy name that cannot exist (not 500)."""
+    user = RamUserFactory(account=account, user_name="alice")
+    assert owner_client.get(f"/ram/users/{user.user_id}/policies/P%00/detach/").status_code == 404

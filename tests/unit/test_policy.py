@@ -314,3 +314,33 @@ def test_action_with_trailing_newline_is_refused():
     with pytest.raises(PolicyDocumentError) as caught:
         parse_document_text(text)
     assert "is not of the form service:Action" in caught.value.errors[0]
+
+
+def test_deeply_nested_document_is_refused_not_a_crash():
+    """SPEC 2: the Script Editor refuses any invalid document with a message; a document
+    nested deeper than the JSON parser can follow is one (it used to raise RecursionError)."""
+    with pytest.raises(PolicyDocumentError) as caught:
+        parse_document_text("[" * 100_000)
+    assert "nested too deeply" in caught.value.errors[0]
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        {"Effect": "Allow", "Action": "ram:ListUsers", "Resource": "acs:ram:*:1:user/\u0000"},
+        {
+            "Effect": "Allow",
+            "Action": "ram:ListUsers",
+            "Resource": "*",
+            "Condition": {"StringEquals": {"acs:SourceIp\u0000": "a\u0000"}},
+        },
+    ],
+    ids=["resource", "condition"],
+)
+def test_nul_character_in_a_document_is_refused(statement):
+    """SPEC 2: a NUL character cannot be stored (PostgreSQL's jsonb refuses it, which used to
+    answer 500), so the Script Editor refuses it and says where."""
+    with pytest.raises(PolicyDocumentError) as caught:
+        validate_document({"Version": "1", "Statement": [statement]})
+    assert "Statement[0]" in caught.value.errors[0]
+    assert "NUL" in caught.value.errors[0]
