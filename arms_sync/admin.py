@@ -20,9 +20,11 @@ from django.utils.translation import gettext_lazy as _
 
 from arms_sync import services
 from arms_sync.forms import (
+    SECRET_FIELD_MASKS,
     ArmsContactAdminForm,
     ContactGroupAdminForm,
     NotificationPolicyAdminForm,
+    clear_field_name,
 )
 from arms_sync.models import MANAGED_PREFIX, ArmsContact, ContactGroup, NotificationPolicy
 
@@ -148,6 +150,15 @@ class ArmsContactAdmin(SaeProtectedAdmin):
         ("Channels", {"fields": ("phone", "email", "ding_robot_url", "ding_robot_secret")}),
         (None, {"fields": ("wecom_robot_url", "confirm_break")}),
     )
+
+    def get_fieldsets(self, request, obj=None):
+        # A "Remove" tick next to each robot field and the secret that holds a stored value
+        # (those fields are never pre-filled: blank keeps the value).
+        fieldsets = super().get_fieldsets(request, obj)
+        held = [n for n in SECRET_FIELD_MASKS if obj is not None and getattr(obj, n)]
+        if not held:
+            return fieldsets
+        return (*fieldsets, (_("Remove"), {"fields": [clear_field_name(n) for n in held]}))
 
     @admin.display(description="SAE contact")
     def linked_to(self, arms: ArmsContact) -> str:

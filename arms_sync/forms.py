@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from arms_sync import selectors, services
 from arms_sync.models import ArmsContact, ContactGroup, NotificationPolicy
 from arms_sync.services import CONFIRM_BREAK_LABEL
+from contacts.validators import mask_dingtalk_secret, mask_robot_url
 
 
 class ArmsContactQueryForm(forms.Form):
@@ -71,7 +72,47 @@ class ConfirmBreakMixin(forms.ModelForm):
             self.add_error(field, gettext(services.OTHER_ACCOUNT).format(what=gettext(what)))
 
 
+# A robot URL carries its token and the signing secret is a secret: the change form never
+# sends them back (a mask says one is saved), a blank field keeps the stored value and the
+# "Remove" tick next to it clears it.
+SECRET_FIELD_MASKS = {
+    "ding_robot_url": lambda value: mask_robot_url("dingtalk", value),
+    "ding_robot_secret": mask_dingtalk_secret,
+    "wecom_robot_url": lambda value: mask_robot_url("wecom", value),
+}
+
+
+def clear_field_name(name: str) -> str:
+    return f"clear_{name}"
+
+
 class ArmsContactAdminForm(ConfirmBreakMixin):
+    clear_ding_robot_url = forms.BooleanField(label=_("Remove the DingTalk robot"), required=False)
+    clear_ding_robot_secret = forms.BooleanField(
+        label=_("Remove the signing secret"), required=False
+    )
+    clear_wecom_robot_url = forms.BooleanField(label=_("Remove the WeCom robot"), required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name, mask in SECRET_FIELD_MASKS.items():
+            stored = getattr(self.instance, name)
+            if stored and name in self.fields:
+                self.initial[name] = ""
+                field = self.fields[name]
+                field.widget.attrs["placeholder"] = mask(stored)
+                field.help_text = gettext(
+                    "Saved (%(mask)s). Leave blank to keep it, or enter a new one."
+                ) % {"mask": mask(stored)}
+
+    def _keep_stored_secrets(self, cleaned: dict) -> None:
+        for name in SECRET_FIELD_MASKS:
+            if name not in cleaned or cleaned[name]:
+                continue
+            if not cleaned.get(clear_field_name(name)):
+                # Before _post_clean, the instance still holds the stored value.
+                cleaned[name] = getattr(self.instance, name)
+
     class Meta:
         model = ArmsContact
         fields = [
@@ -87,6 +128,7 @@ class ArmsContactAdminForm(ConfirmBreakMixin):
 
     def clean(self):
         cleaned = super().clean()
+        self._keep_stored_secrets(cleaned)
         # The account is read-only once saved, so Django's constraint check skips these.
         others = ArmsContact.objects.filter(account_id=self._account_id())
         if self.instance.pk:

@@ -316,3 +316,62 @@ def test_admin_adds_an_arms_contact_through_the_service(admin_client, account):
     )
     assert response.status_code == 302
     assert ArmsContact.objects.get(account=account, contact_id=4242).sae_contact is None
+
+
+# --- secrets ---------------------------------------------------------------------------------
+
+ARMS_DING_TOKEN = "d1ce" + "7" * 56 + "beef"
+ARMS_WECOM_KEY = "0a1b2c3d-aaaa-4bbb-8ccc-0d1e2f3a4b5c"
+ARMS_DING_URL = f"https://oapi.dingtalk.com/robot/send?access_token={ARMS_DING_TOKEN}"
+ARMS_WECOM_URL = f"https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key={ARMS_WECOM_KEY}"
+ARMS_SECRET = "SEC" + "f00dcafe" * 8
+
+
+@pytest.fixture
+def robot_contact(account):
+    return ArmsContactFactory(
+        account=account,
+        ding_robot_url=ARMS_DING_URL,
+        ding_robot_secret=ARMS_SECRET,
+        wecom_robot_url=ARMS_WECOM_URL,
+    )
+
+
+def test_arms_contact_change_page_never_shows_robot_tokens_or_the_secret(
+    admin_client, robot_contact
+):
+    """Secrets (SPEC 4 robots, SPEC 8: never echoed back in full after saving): the ARMS
+    console's change form shows the robot URLs and the signing secret masked only."""
+    page = admin_client.get(_change_url(robot_contact)).content.decode()
+    for secret in (ARMS_DING_TOKEN, ARMS_WECOM_KEY, ARMS_SECRET):
+        assert secret not in page
+    assert "SEC…" in page  # the mask says a secret is saved
+
+
+def test_arms_contact_saved_with_blank_secret_fields_keeps_them(admin_client, robot_contact):
+    """A blank robot or secret field on the change form means "unchanged" (it is never
+    pre-filled); the operator's other edits are saved."""
+    data = _arms_data(robot_contact, name="Pager duty")
+    response = admin_client.post(_change_url(robot_contact), data)
+    assert response.status_code == 302
+    robot_contact.refresh_from_db()
+    assert robot_contact.name == "Pager duty"
+    assert robot_contact.ding_robot_url == ARMS_DING_URL
+    assert robot_contact.ding_robot_secret == ARMS_SECRET
+    assert robot_contact.wecom_robot_url == ARMS_WECOM_URL
+
+
+def test_arms_contact_robot_and_secret_are_replaced_or_removed(admin_client, robot_contact):
+    new_url = ARMS_DING_URL.replace("beef", "f00d")
+    data = _arms_data(
+        robot_contact,
+        ding_robot_url=new_url,
+        clear_ding_robot_secret="on",
+        clear_wecom_robot_url="on",
+    )
+    response = admin_client.post(_change_url(robot_contact), data)
+    assert response.status_code == 302
+    robot_contact.refresh_from_db()
+    assert robot_contact.ding_robot_url == new_url
+    assert robot_contact.ding_robot_secret == ""
+    assert robot_contact.wecom_robot_url == ""
