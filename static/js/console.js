@@ -1,6 +1,9 @@
 // Small progressive enhancements; every page works without this file.
 (function () {
   "use strict";
+  // Mark the page as scripted: controls that only work with JavaScript (the Close button of a
+  // message, data-bs-dismiss) are hidden by console.css until this runs.
+  document.documentElement.classList.add("js");
   // Selects marked data-autosubmit submit their form on change (language switch).
   document.addEventListener("change", function (event) {
     var el = event.target;

@@ -15,8 +15,11 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
+from arms_sync.merge import PLAN_CHANGED
 from arms_sync.models import ArmsContact
+from contacts.forms import RAM_USER_REQUIRED
 from contacts.models import Contact
+from ram_directory.forms import NOTHING_CHOSEN
 from ram_directory.models import Policy, PolicyAttachment
 from tests.factories import (
     PASSWORD,
@@ -134,6 +137,8 @@ def test_without_javascript_create_query_edit_and_delete_a_contact(nojs, live_se
     page.get_by_role("button", name="Confirm").click()
     expect(page).to_have_url(re.compile(r"/contacts/$"))
     expect(page.locator("#messages")).to_contain_text("Contact alice created.")
+    # A Close button that needs JavaScript is not offered without it.
+    expect(page.locator("#messages .btn-close")).to_be_hidden()
     expect(contact_rows(page).filter(has_text="alice")).to_contain_text("+8613811112222")
     shot("created")
 
@@ -204,6 +209,75 @@ def test_without_javascript_merge_contacts_previews_then_reports_counts(nojs, li
     assert Contact.objects.filter(account=account).count() == 1
 
 
+def test_without_javascript_the_account_typed_with_the_ram_user_kind_left_on_is_recoverable(
+    nojs, live_server
+):
+    """SPEC 3: console.js picks the username kind as one types; without it the radio stays on
+    RAM user, the form says so next to RAM user, keeps what was typed, and one click fixes it."""
+    page, shot = nojs
+    account = AccountFactory()
+    sign_in(page, live_server, account.login_name)
+    page.get_by_role("link", name="Create Contact").click()
+    page.get_by_label("Alibaba Cloud account", exact=True).fill(account.login_name)
+    page.get_by_label("Phone Number").fill("13911112222")
+    page.get_by_role("button", name="Confirm").click()
+    expect(page.locator("#id_ram_user_error")).to_have_text(RAM_USER_REQUIRED)
+    expect(page.get_by_label("Alibaba Cloud account", exact=True)).to_have_value(account.login_name)
+    shot("kind-left-on-ram-user")
+    page.get_by_label("Alibaba Cloud account: enter manually").check()
+    page.get_by_role("button", name="Confirm").click()
+    expect(contact_rows(page).filter(has_text=account.login_name)).to_have_count(1)
+    shot("account-itself-created")
+
+
+def test_without_javascript_edit_errors_and_delete_cancel_stay_on_plain_pages(nojs, live_server):
+    """SPEC 4: a refused edit shows its error on the Edit Contact page; Delete's Cancel keeps."""
+    page, shot = nojs
+    account = AccountFactory()
+    RamUserFactory(account=account, user_name="alice")
+    sign_in(page, live_server, account.login_name)
+    page.get_by_role("link", name="Create Contact").click()
+    page.get_by_label("RAM user", exact=True).select_option(label="alice")
+    page.get_by_label("Phone Number").fill("13811112222")
+    page.get_by_role("button", name="Confirm").click()
+    contact_rows(page).first.get_by_role("link", name="Edit").click()
+    page.get_by_label("Mailbox").fill("not-an-address")
+    page.get_by_role("button", name="Confirm").click()
+    expect(page).to_have_url(re.compile(r"/contacts/\d+/edit/$"))
+    mailbox = page.get_by_label("Mailbox")
+    expect(mailbox).to_have_class(re.compile(r"is-invalid"))
+    expect(mailbox).to_have_value("not-an-address")
+    expect(page.locator("#id_mailbox_error")).to_be_visible()
+    shot("edit-refused")
+    page.get_by_role("link", name="Cancel").click()
+    contact_rows(page).first.get_by_role("link", name="Delete").click()
+    page.get_by_role("link", name="Cancel").click()
+    expect(page).to_have_url(re.compile(r"/contacts/$"))
+    expect(contact_rows(page)).to_have_count(1)
+    shot("delete-cancelled")
+    assert Contact.objects.get(account=account).mailbox == ""
+
+
+def test_without_javascript_a_merge_preview_gone_stale_is_shown_again(nojs, live_server):
+    """SPEC 6: Confirm on a preview that no longer holds shows the new preview and says why."""
+    page, shot = nojs
+    account = AccountFactory()
+    RamUserFactory(account=account, user_name="alice", mobile_phone="86-13811112222")
+    sign_in(page, live_server, account.login_name)
+    page.get_by_role("link", name="Merge Contacts").click()
+    expect(page.get_by_test_id("merge-counts")).to_contain_text("Contact created: 1")
+    RamUserFactory(account=account, user_name="bob", mobile_phone="86-13822223333")
+    page.get_by_role("button", name="Confirm").click()
+    expect(page.get_by_test_id("merge-error")).to_have_text(PLAN_CHANGED)
+    expect(page.get_by_test_id("merge-counts")).to_contain_text("Contact created: 2")
+    assert_no_modal(page)
+    shot("merge-stale")
+    assert not Contact.objects.filter(account=account).exists()
+    page.get_by_role("button", name="Confirm").click()
+    expect(page.locator("#messages")).to_contain_text("contact created: 2")
+    shot("merge-done")
+
+
 def test_without_javascript_add_and_remove_authorization(nojs, live_server):
     """SPEC 2 as plain pages: Add Authorization with its type filter, then Remove."""
     page, shot = nojs
@@ -234,6 +308,11 @@ def test_without_javascript_add_and_remove_authorization(nojs, live_server):
     expect(choices).to_contain_text("OpsReader")
     expect(choices).not_to_contain_text("AliyunRAMReadOnlyAccess")
     shot("filtered-custom")
+    page.get_by_role("button", name="Confirm Add Authorization").click()
+    expect(page.get_by_test_id("policies-errors")).to_have_text(NOTHING_CHOSEN)
+    expect(page.get_by_label("Permission type")).to_have_value("Custom")  # the filter is kept
+    assert_no_modal(page)
+    shot("nothing-chosen")
     page.get_by_label(re.compile(r"^OpsReader")).check()
     page.get_by_role("button", name="Confirm Add Authorization").click()
     table = page.get_by_test_id("personal-permissions")
@@ -274,6 +353,16 @@ def test_without_javascript_create_policy_in_the_script_editor(nojs, live_server
     expect(page.get_by_role("heading", name="NoJsPolicy")).to_be_visible()
     shot("policy-created")
     assert Policy.objects.filter(account=account, name="NoJsPolicy").exists()
+    page.get_by_role("link", name="Modify Policy Document").click()
+    page.get_by_label("Script Editor").fill(VALID_POLICY.replace('"ram:GetUser"', '"ram:*"'))
+    page.get_by_role("button", name="Confirm").click()
+    expect(page.get_by_test_id("policy-document")).to_contain_text('"ram:*"')
+    page.get_by_role("link", name="Delete Policy").click()
+    shot("delete-policy-page")
+    page.get_by_role("button", name="Confirm").click()
+    expect(page.get_by_role("heading", name="Policies")).to_be_visible()
+    assert not Policy.objects.filter(account=account, name="NoJsPolicy").exists()
+    shot("policy-deleted")
 
 
 def test_without_javascript_arms_query_bar_and_group_members(nojs, live_server):
@@ -299,6 +388,19 @@ def test_without_javascript_arms_query_bar_and_group_members(nojs, live_server):
     expect(members).to_contain_text("night-shift")
     expect(members).not_to_contain_text("day-shift")
     shot("group-members")
+    # An ARMS contact not linked to SAE is deleted from its plain confirm page.
+    nav(page, "Contacts").click()
+    page.get_by_test_id("arms-contact-row").filter(has_text="day-shift").get_by_role(
+        "link", name="Delete"
+    ).click()
+    expect(page).to_have_url(re.compile(r"/arms/contacts/\d+/delete/$"))
+    assert_no_modal(page)
+    shot("arms-delete-page")
+    page.get_by_role("button", name="Confirm").click()
+    expect(page).to_have_url(re.compile(r"/arms/contacts/"))
+    expect(page.get_by_test_id("arms-contacts")).not_to_contain_text("day-shift")
+    expect(page.get_by_test_id("arms-contacts")).to_contain_text("night-shift")
+    shot("arms-deleted")
 
 
 def test_narrow_viewport_contact_management_and_new_contact(browser, request, live_server):
@@ -320,6 +422,7 @@ def test_narrow_viewport_contact_management_and_new_contact(browser, request, li
     shot("new-contact-panel-narrow")
     dialog.get_by_role("button", name="Confirm").click()
     expect(contact_rows(page)).to_have_count(1)
+    expect(page.locator("#messages .btn-close")).to_be_visible()  # with JavaScript it works
     page.wait_for_timeout(400)
     shot("contact-management-narrow")
     # The navigation stacks above the content instead of taking a third of the width.
