@@ -14,6 +14,7 @@ from contacts.services import SECRET_WITHOUT_ROBOT
 from contacts.validators import (
     check_robot_url,
     mask_dingtalk_secret,
+    mask_robot_url,
     normalize_mainland_mobile,
     validate_dingtalk_secret,
     validate_mailbox,
@@ -220,6 +221,20 @@ class EditContactForm(ChannelsMixin, forms.Form):
         widget=forms.CheckboxInput(attrs={"class": "form-check-input"}),
     )
     wecom_webhook = _text(_("Wecom Robot"), help_text=WECOM_HELP)
+    clear_wecom_webhook = forms.BooleanField(
+        label=_("Remove the Wecom Robot"),
+        required=False,
+        widget=forms.CheckboxInput(attrs={"class": "form-check-input"}),
+    )
+    clear_dingtalk_webhook = forms.BooleanField(
+        label=_("Remove the Dingtalk Robot (and its signing secret)"),
+        required=False,
+        widget=forms.CheckboxInput(attrs={"class": "form-check-input"}),
+    )
+
+    # A robot URL carries its token, a secret (SPEC 8): the dialog never sends a saved one
+    # back. It shows the URL masked; a blank field keeps it, the Remove tick removes it.
+    ROBOTS = {"dingtalk_webhook": "dingtalk", "wecom_webhook": "wecom"}
 
     def __init__(self, *args, contact: Contact, **kwargs):
         kwargs.setdefault(
@@ -227,12 +242,20 @@ class EditContactForm(ChannelsMixin, forms.Form):
             {
                 "phone": contact.phone.as_e164 if contact.phone else "",
                 "mailbox": contact.mailbox,
-                "dingtalk_webhook": contact.dingtalk_webhook,
-                "wecom_webhook": contact.wecom_webhook,
             },
         )
         super().__init__(*args, **kwargs)
         self.contact = contact
+        for name, kind in self.ROBOTS.items():
+            saved = getattr(contact, name)
+            if not saved:
+                del self.fields[f"clear_{name}"]
+                continue
+            masked = mask_robot_url(kind, saved)
+            self.fields[name].widget.attrs["placeholder"] = masked
+            self.fields[name].help_text = _(
+                "A robot is saved (%(mask)s). Leave blank to keep it, or enter a new URL."
+            ) % {"mask": masked}
         secret_field = self.fields["dingtalk_secret"]
         if contact.dingtalk_secret:
             # The stored secret is never sent back: a mask, and blank means "keep it".
@@ -246,6 +269,10 @@ class EditContactForm(ChannelsMixin, forms.Form):
 
     def clean(self):
         cleaned = super().clean()
+        for name in self.ROBOTS:
+            kept = not cleaned.get(name) and not cleaned.get(f"clear_{name}")
+            if kept and name not in self.errors:
+                cleaned[name] = getattr(self.contact, name)
         self.check_secret_has_robot(cleaned)
         return cleaned
 

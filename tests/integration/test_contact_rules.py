@@ -13,7 +13,9 @@ from contacts.models import Contact
 from contacts.validators import INVALID_MAILBOX, INVALID_MAINLAND_MOBILE
 from tests.integration.contacts_support import (
     DINGTALK_SECRET,
+    DINGTALK_TOKEN,
     DINGTALK_URL,
+    WECOM_KEY,
     WECOM_URL,
     counts,
     mobile,
@@ -226,6 +228,61 @@ def test_the_signing_secret_is_kept_replaced_or_cleared_on_edit(owner_client, ac
     owner_client.post(edit, {**data, "clear_dingtalk_secret": "on"})
     contact.refresh_from_db()
     assert contact.dingtalk_secret == ""
+
+
+def test_edit_dialog_never_sends_back_the_robot_tokens(owner_client, account):
+    """SPEC 4 robots / SPEC 8: robot tokens are secrets, never echoed back in full after
+    saving: the Edit Contact dialog shows each saved robot masked, not in an input's value."""
+    contact = services.create_contact(
+        principal=principal_of(account),
+        ram_user=None,
+        phone=mobile(1),
+        dingtalk_webhook=DINGTALK_URL,
+        wecom_webhook=WECOM_URL,
+    )
+    for htmx in ({}, {"HTTP_HX_REQUEST": "true"}):
+        page = owner_client.get(reverse("contacts:edit", args=[contact.pk]), **htmx).text
+        assert DINGTALK_TOKEN not in page and WECOM_KEY not in page
+        assert "access_token=3f2a…9c1d" in page
+
+
+def test_saved_robots_are_kept_replaced_or_removed_on_edit(owner_client, account):
+    """SPEC 4 Edit: a robot field left blank keeps the saved robot (the dialog never shows it);
+    a new URL replaces it; the Remove tick removes it (the DingTalk one with its secret)."""
+    contact = services.create_contact(
+        principal=principal_of(account),
+        ram_user=None,
+        phone=mobile(1),
+        dingtalk_webhook=DINGTALK_URL,
+        dingtalk_secret=DINGTALK_SECRET,
+        wecom_webhook=WECOM_URL,
+    )
+    edit = reverse("contacts:edit", args=[contact.pk])
+    data = {"phone": mobile(1), "mailbox": "kept@example.com"}
+    assert owner_client.post(edit, data).status_code == 302
+    contact.refresh_from_db()
+    assert (contact.dingtalk_webhook, contact.dingtalk_secret, contact.wecom_webhook) == (
+        DINGTALK_URL,
+        DINGTALK_SECRET,
+        WECOM_URL,
+    )
+    assert contact.arms_contact.ding_robot_url == DINGTALK_URL  # the link follows (SPEC 5)
+    new_secret = "SEC" + "e" * 64
+    assert owner_client.post(edit, {**data, "dingtalk_secret": new_secret}).status_code == 302
+    contact.refresh_from_db()
+    assert (contact.dingtalk_webhook, contact.dingtalk_secret) == (DINGTALK_URL, new_secret)
+    other_wecom = WECOM_URL.replace("5aaa", "5bbb")
+    assert owner_client.post(edit, {**data, "wecom_webhook": other_wecom}).status_code == 302
+    contact.refresh_from_db()
+    assert contact.wecom_webhook == other_wecom
+    removed = {**data, "clear_dingtalk_webhook": "on", "clear_wecom_webhook": "on"}
+    assert owner_client.post(edit, removed).status_code == 302
+    contact.refresh_from_db()
+    assert (contact.dingtalk_webhook, contact.dingtalk_secret, contact.wecom_webhook) == (
+        "",
+        "",
+        "",
+    )
 
 
 def test_robot_tokens_are_masked_in_the_list(owner_client, account):
