@@ -185,11 +185,6 @@ def save_group(
 
 
 @transaction.atomic
-def set_group_members(*, group: ContactGroup, members: Iterable[ArmsContact]) -> GroupSaved:
-    return save_group(group=group, members=members, confirm_break=False)
-
-
-@transaction.atomic
 def rename_group(*, group: ContactGroup, name: str, confirm_break: bool = False) -> ContactGroup:
     group.name = name.strip()
     return save_group(group=group, confirm_break=confirm_break).group

@@ -48,12 +48,6 @@ def contacts_for_list(principal: Principal) -> QuerySet[Contact]:
     )
 
 
-def can_see(principal: Principal, contact: Contact) -> bool:
-    if contact.account_id != principal.account.pk:
-        return False
-    return principal.can_list_users() or can_manage(principal, contact)
-
-
 def can_manage(principal: Principal, contact: Contact) -> bool:
     """SPEC 3 "may edit / delete": the owner all of the account's contacts; a RAM user (with or
     without ListUsers) the contacts it created and its own."""
