@@ -99,11 +99,24 @@ def test_without_javascript_sign_in_and_the_language_switch_go_button_work(nojs,
     go.click()
     expect(page.locator("html")).to_have_attribute("lang", "zh-hans")
     expect(page.get_by_role("heading", name="联系人管理")).to_be_visible()
+    # "切换" stays one line: a CJK label may otherwise break between its two characters.
+    go_box = page.get_by_role("button", name="切换").bounding_box()
+    sign_out_box = page.get_by_role("button", name="退出登录").bounding_box()  # one line
+    assert go_box["height"] <= sign_out_box["height"] + 2, (go_box, sign_out_box)
     shot("zh-hans")
+    # A plain dialog page and its refusal stay in the chosen language.
+    page.get_by_role("link", name="创建联系人").click()
+    expect(page.get_by_role("heading", name="新建联系人")).to_be_visible()
+    page.get_by_label("手机号码").fill("12345")
+    page.get_by_role("button", name="确定").click()
+    expect(page.get_by_role("heading", name="新建联系人")).to_be_visible()
+    expect(page.locator("#id_phone_error")).to_be_visible()
+    expect(page.locator("#id_phone_error")).not_to_contain_text("Enter a valid")
+    shot("zh-hans-new-contact-refused")
     page.get_by_label("语言").select_option("en")
     page.get_by_role("button", name="切换").click()
     expect(page.locator("html")).to_have_attribute("lang", "en")
-    expect(page.get_by_role("heading", name="Contact Management")).to_be_visible()
+    expect(page.get_by_role("heading", name="New Contact")).to_be_visible()  # the same page
     shot("back-to-english")
 
 
@@ -207,6 +220,25 @@ def test_without_javascript_merge_contacts_previews_then_reports_counts(nojs, li
     expect(page.locator("#messages")).to_contain_text("contact created: 1, skipped: 2")
     shot("merge-done")
     assert Contact.objects.filter(account=account).count() == 1
+
+
+def test_without_javascript_a_ram_user_without_list_users_adds_only_itself(nojs, live_server):
+    """SPEC 3: the New Contact page offers a RAM user without ram:ListUsers only itself."""
+    page, shot = nojs
+    account = AccountFactory()
+    RamUserFactory(account=account, user_name="alice")
+    bob = RamUserFactory(account=account, user_name="bob")
+    sign_in(page, live_server, bob.upn)
+    expect(page.get_by_role("link", name="Merge Contacts")).to_have_count(0)
+    page.get_by_role("link", name="Create Contact").click()
+    expect(page.get_by_label("RAM user", exact=True).locator("option")).to_have_text(["bob"])
+    expect(page.get_by_test_id("only-itself-note")).to_be_visible()
+    shot("only-itself")
+    page.get_by_label("Phone Number").fill("13622223333")
+    page.get_by_role("button", name="Confirm").click()
+    expect(contact_rows(page).filter(has_text="bob")).to_have_count(1)
+    shot("created-itself")
+    assert Contact.objects.get(account=account).created_by == bob
 
 
 def test_without_javascript_the_account_typed_with_the_ram_user_kind_left_on_is_recoverable(
