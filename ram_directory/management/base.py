@@ -186,13 +186,31 @@ def read_input(name: str) -> str:
         raise CommandError(f"cannot read {name}: {one_line(reason)}") from None
 
 
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(item) for item in value)
+    return False
+
+
 def parse_json(text: str) -> Any:
     try:
-        return json.loads(text)
+        data = json.loads(text)
+        # PostgreSQL cannot store a NUL character: refuse the file now, in one line, rather
+        # than with a database error halfway through the import.
+        has_nul = _has_nul(data)
     except json.JSONDecodeError as exc:
         raise ImportFileError(
             f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}"
         ) from None
+    except RecursionError:
+        raise ImportFileError("invalid JSON: nested too deeply") from None
+    if has_nul:
+        raise ImportFileError("invalid JSON: a text contains a NUL character (\\u0000)")
+    return data
 
 
 def entry_error(where: str, field: str | None, message: str) -> CommandError:

@@ -175,6 +175,13 @@ def test_malformed_entry_refuses_the_whole_file_and_changes_nothing(
         ("{not json", r"^invalid JSON at line 1"),
         ('{"Contacts": []}', r"^PageBean: missing"),
         ('{"PageBean": {"Contacts": {}}}', r"^PageBean.Contacts: missing or not a list"),
+        # SPEC 10, one clear line: a NUL character (PostgreSQL cannot store it) and nesting
+        # deeper than the JSON parser follows used to end in a traceback.
+        (
+            '{"PageBean": {"Contacts": [{"ContactId": 9, "ContactName": "x\\u0000"}]}}',
+            r"^invalid JSON: a text contains a NUL character",
+        ),
+        ("[" * 100_000, r"^invalid JSON: nested too deeply"),
     ],
 )
 def test_malformed_file_is_one_clear_line(account, tmp_path, text, message):

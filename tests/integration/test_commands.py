@@ -313,6 +313,12 @@ MALFORMED = [
         "[1].User.UserName: A user name",
         id="GetUser list, bad name",
     ),
+    pytest.param(
+        _answer_with({"UserName": "bob", "DisplayName": "Bob\u0000"}),
+        "invalid JSON: a text contains a NUL character",
+        id="NUL character (PostgreSQL cannot store it)",
+    ),
+    pytest.param("[" * 100_000, "invalid JSON: nested too deeply", id="nested too deeply"),
 ]
 
 
