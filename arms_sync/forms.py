@@ -151,10 +151,30 @@ class ContactGroupAdminForm(ConfirmBreakMixin):
         return cleaned
 
 
+MATCH_LABELS_INVALID = gettext_noop(
+    'Match labels are an object of label names and values, all texts: {"source": "sae"}.'
+)
+MATCH_LABELS_NUL = gettext_noop("Match labels cannot contain a NUL character.")
+
+
 class NotificationPolicyAdminForm(ConfirmBreakMixin):
     class Meta:
         model = NotificationPolicy
         fields = ["account", "name", "match_labels", "groups", "enabled"]
+
+    def clean_match_labels(self):
+        labels = self.cleaned_data.get("match_labels")
+        if labels in (None, ""):
+            return {}
+        texts = isinstance(labels, dict) and all(
+            isinstance(k, str) and isinstance(v, str) for k, v in labels.items()
+        )
+        if not texts:
+            raise ValidationError(gettext(MATCH_LABELS_INVALID), code="invalid_labels")
+        if any("\x00" in k or "\x00" in v for k, v in labels.items()):
+            # PostgreSQL's jsonb cannot store one.
+            raise ValidationError(gettext(MATCH_LABELS_NUL), code="nul")
+        return labels
 
     def clean(self):
         cleaned = super().clean()

@@ -375,3 +375,21 @@ def test_arms_contact_robot_and_secret_are_replaced_or_removed(admin_client, rob
     assert robot_contact.ding_robot_url == new_url
     assert robot_contact.ding_robot_secret == ""
     assert robot_contact.wecom_robot_url == ""
+
+
+@pytest.mark.parametrize(
+    "labels",
+    ['{"source": "sae\\u0000"}', '["source", "sae"]', '{"source": 1}'],
+    ids=["NUL character", "not an object", "not text"],
+)
+def test_notification_policy_match_labels_must_be_an_object_of_texts(admin_client, account, labels):
+    """SPEC 7/10: the admin refuses match labels that are not label -> value texts with a form
+    error (a NUL character used to answer 500 on PostgreSQL, which cannot store it)."""
+    policy = NotificationPolicy.objects.create(account=account, name="night")
+    response = admin_client.post(
+        _change_url(policy), {"name": "night", "match_labels": labels, "enabled": "on"}
+    )
+    assert response.status_code == 200
+    assert "match_labels" in response.context["adminform"].form.errors
+    policy.refresh_from_db()
+    assert policy.match_labels == {}
