@@ -118,7 +118,7 @@ CAN_DO = {
         "ram:ListUsers: picks any RAM user as a contact, sees all contacts, may merge"
     ),
     READ_ONLY_POLICY: "ram:Get*/List*: picks any RAM user as a contact, sees all contacts",
-    "": "no ram:ListUsers: only itself as a contact; may request the permission",
+    "": "no ram:ListUsers: only itself as a contact",
 }
 
 
