@@ -133,8 +133,14 @@ def rename_arms_contact(
 @transaction.atomic
 def delete_arms_contact(*, arms_contact: ArmsContact, confirm_break: bool = False) -> None:
     """Delete an ARMS contact; a linked SAE contact stays and shows as "Not linked" (SPEC 5)."""
-    _refuse_unconfirmed(arms_contact, confirm_break=confirm_break)
-    arms_contact.delete()
+    with transaction.atomic():
+        # Decide on the row as it is now, locked: a contact linked since the caller read it
+        # must not be deleted without the confirmation.
+        current = ArmsContact.objects.select_for_update().filter(pk=arms_contact.pk).first()
+        if current is None:
+            return  # already gone: nothing to do
+        _refuse_unconfirmed(current, confirm_break=confirm_break)
+        current.delete()
 
 
 # --- contact groups ------------------------------------------------------------------------

@@ -5,7 +5,7 @@ with htmx the dialogs load into #modal-host."""
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -58,7 +58,11 @@ def contact_delete(request, pk: int):
         # Visible but not deletable here: the SAE side owns linked ARMS contacts (SPEC 7).
         raise PermissionDenied(_(LINKED_CONTACT_NOT_DELETABLE))
     if request.method == "POST":
-        services.delete_arms_contact(arms_contact=arms)
+        try:
+            services.delete_arms_contact(arms_contact=arms)
+        except ValidationError:
+            # Linked to an SAE contact since the page was read: refused as above.
+            raise PermissionDenied(_(LINKED_CONTACT_NOT_DELETABLE)) from None
         messages.success(request, _(ARMS_CONTACT_DELETED).format(name=arms.name))
         return _htmx_redirect(request, reverse("arms:contact_list"))
     template = "arms_sync/contact_delete.html#dialog" if request.htmx else None

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from django.contrib import messages
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -164,6 +164,9 @@ def contact_edit(request: HttpRequest, pk: int) -> HttpResponse:
             services.update_contact(principal=principal, contact=contact, **form.service_kwargs())
         except ValidationError as exc:
             form.add_service_errors(exc)
+        except Contact.DoesNotExist:
+            # Deleted by someone else since the lookup above: as if it never existed.
+            raise Http404 from None
         else:
             messages.success(request, _(CONTACT_UPDATED).format(username=contact.username))
             return _done(request)

@@ -201,6 +201,23 @@ def test_linked_arms_contact_cannot_be_deleted_from_the_page(owner_client, linke
     assert ArmsContact.objects.filter(pk=arms.pk, sae_contact=linked_contact).exists()
 
 
+def test_arms_contact_linked_after_the_page_was_read_is_not_deleted(
+    owner_client, account, linked_contact, monkeypatch
+):
+    """SPEC 7, under a race: the page read the ARMS contact while it was free; by the time
+    Confirm arrives an SAE contact is linked to it. The delete decides on the row as it is
+    now: 403, nothing deleted."""
+    arms = linked_contact.arms_contact
+    stale = ArmsContact.objects.get(pk=arms.pk)
+    stale.sae_contact_id = None  # what the page saw a moment ago
+    monkeypatch.setattr(
+        "arms_sync.views.selectors.arms_contact_for_delete", lambda principal, pk: stale
+    )
+    response = owner_client.post(reverse("arms:contact_delete", args=[arms.pk]))
+    assert response.status_code == 403
+    assert ArmsContact.objects.filter(pk=arms.pk, sae_contact=linked_contact).exists()
+
+
 # --- Merge Contacts dialog -----------------------------------------------------------------
 
 

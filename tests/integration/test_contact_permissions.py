@@ -231,6 +231,18 @@ def test_owner_may_edit_and_delete_every_contact(owner_client, people, name):
     assert not Contact.objects.filter(pk=contact.pk).exists()
 
 
+def test_edit_of_a_contact_deleted_meanwhile_is_404_not_500(owner_client, people, monkeypatch):
+    """SPEC 1/4 under a race: the edit view found the contact, then someone deleted it before
+    the save locked the row. The answer is 404, as for any contact that does not exist."""
+    contact = people["c_plain"]
+    stale = Contact.objects.get(pk=contact.pk)
+    Contact.objects.get(pk=contact.pk).delete()
+    monkeypatch.setattr("contacts.views._managed_contact", lambda request, pk: stale)
+    response = owner_client.post(reverse("contacts:edit", args=[contact.pk]), edit_post(stale))
+    assert response.status_code == 404
+    assert not Contact.objects.filter(pk=contact.pk).exists()
+
+
 @pytest.mark.parametrize("name", ["c_lister", "c_dave"])
 def test_list_users_holder_manages_its_own_and_those_it_created(sign_in, people, name):
     client = sign_in(people["lister"])
