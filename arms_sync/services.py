@@ -17,6 +17,7 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
+from arms_sync.linking import ARMS_PHONE_TAKEN
 from arms_sync.models import MANAGED_PREFIX, ArmsContact, ContactGroup, NotificationPolicy
 
 CONFIRM_BREAK_LABEL = gettext_noop("I understand SAE notifications will break")
@@ -37,7 +38,8 @@ MEMBERS_OF_MANAGED_GROUP = gettext_noop(
 )
 OTHER_ACCOUNT = gettext_noop("{what} must belong to the same account.")
 NAME_TAKEN = gettext_noop("A {what} with this name already exists in the account.")
-PHONE_TAKEN = gettext_noop("Another ARMS contact of this account already has this phone number.")
+# One message for a phone another ARMS contact holds, whichever side refuses it.
+PHONE_TAKEN = ARMS_PHONE_TAKEN
 EMAIL_TAKEN = gettext_noop("Another ARMS contact of this account already uses this email.")
 CONTACT_ID_TAKEN = gettext_noop("Another ARMS contact of this account already has this contact ID.")
 
