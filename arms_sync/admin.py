@@ -147,7 +147,18 @@ class ArmsContactAdmin(SaeProtectedAdmin):
     readonly_fields = ("linked_to",)
     fieldsets = (
         (None, {"fields": ("account", "contact_id", "name", "linked_to")}),
-        ("Channels", {"fields": ("phone", "email", "ding_robot_url", "ding_robot_secret")}),
+        (
+            "Channels",
+            {
+                "fields": (
+                    "phone",
+                    "email",
+                    "ding_robot_url",
+                    "ding_robot_secret",
+                    "ding_robot_keyword",
+                )
+            },
+        ),
         (None, {"fields": ("wecom_robot_url", "confirm_break")}),
     )
 
@@ -258,3 +269,7 @@ class NotificationPolicyAdmin(SaeProtectedAdmin):
 
     def delete_model(self, request, obj):
         services.delete_policy(policy=obj, confirm_break=_confirmed(request))
+
+
+# The notification records (arms_sync.notify) register themselves here.
+from arms_sync.notify import admin as notify_admin  # noqa: E402, F401

@@ -7,12 +7,26 @@ class ArmsSyncConfig(AppConfig):
     verbose_name = "ARMS"
 
     def ready(self) -> None:
+        import arms_sync.checks  # noqa: F401 (registers the deploy checks on import)
         from arms_sync import receivers
+        from arms_sync.notify import approvals
         from contacts.models import Contact
+        from ram_directory.models import PermissionRequest
+        from ram_directory.signals import permission_decided, permission_requested
 
         post_save.connect(
             receivers.contact_saved, sender=Contact, dispatch_uid="arms_sync.contact_saved"
         )
         pre_delete.connect(
             receivers.contact_deleting, sender=Contact, dispatch_uid="arms_sync.contact_deleting"
+        )
+        permission_requested.connect(
+            approvals.request_received,
+            sender=PermissionRequest,
+            dispatch_uid="arms_sync.permission_requested",
+        )
+        permission_decided.connect(
+            approvals.request_decided,
+            sender=PermissionRequest,
+            dispatch_uid="arms_sync.permission_decided",
         )

@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from arms_sync import selectors, services
 from arms_sync.models import ArmsContact, ContactGroup, NotificationPolicy
 from arms_sync.services import CONFIRM_BREAK_LABEL
-from contacts.validators import mask_dingtalk_secret, mask_robot_url
+from contacts.validators import mask_dingtalk_secret, mask_robot_url, validate_dingtalk_keyword
 
 
 class ArmsContactQueryForm(forms.Form):
@@ -123,8 +123,13 @@ class ArmsContactAdminForm(ConfirmBreakMixin):
             "email",
             "ding_robot_url",
             "ding_robot_secret",
+            "ding_robot_keyword",
             "wecom_robot_url",
         ]
+
+    def clean_ding_robot_keyword(self):
+        # The same rule as the SAE contact's Dingtalk keyword (20 characters, no controls).
+        return validate_dingtalk_keyword(self.cleaned_data.get("ding_robot_keyword", ""))
 
     def clean(self):
         cleaned = super().clean()

@@ -34,6 +34,7 @@ def copy_contact_fields(arms: ArmsContact, contact: Contact) -> None:
     arms.email = contact.mailbox
     arms.ding_robot_url = contact.dingtalk_webhook
     arms.ding_robot_secret = contact.dingtalk_secret
+    arms.ding_robot_keyword = contact.dingtalk_keyword
     arms.wecom_robot_url = contact.wecom_webhook
 
 
@@ -66,14 +67,18 @@ def _save(arms: ArmsContact) -> None:
 
 def link(contact: Contact, arms: ArmsContact) -> ArmsContact:
     """Link the pair: the ARMS contact takes the contact's name and channels and joins
-    `sae:contacts`. A link the contact had to another ARMS contact is dropped first (that one
-    stays on the ARMS side, unlinked)."""
+    `sae:contacts` (and, for the account itself, `sae:approvers`). A link the contact had to
+    another ARMS contact is dropped first (that one stays on the ARMS side, unlinked)."""
     check_conflicts(contact, arms)
     ArmsContact.objects.filter(sae_contact=contact).exclude(pk=arms.pk).update(sae_contact=None)
     copy_contact_fields(arms, contact)
     arms.sae_contact = contact
     _save(arms)
-    ensure_managed(contact.account).contacts_group.members.add(arms)
+    managed = ensure_managed(contact.account)
+    managed.contacts_group.members.add(arms)
+    if contact.is_account_itself:
+        # The owner decides permission requests (SPEC 9): its contact hears of them by default.
+        managed.approvers_group.members.add(arms)
     return arms
 
 

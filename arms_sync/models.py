@@ -12,6 +12,7 @@ from phonenumber_field.modelfields import PhoneNumberField
 
 from contacts.models import Contact
 from ram_directory.models import Account, AccountScopedQuerySet
+from sae_console.fields import EncryptedTextField
 
 MANAGED_PREFIX = "sae:"
 CONTACTS_GROUP = "sae:contacts"
@@ -29,9 +30,11 @@ class ArmsContact(models.Model):
     name = models.CharField(_("name"), max_length=128)
     phone = PhoneNumberField(_("phone"), blank=True)
     email = models.EmailField(_("email"), blank=True)
-    ding_robot_url = models.URLField(_("DingTalk robot"), max_length=512, blank=True)
-    ding_robot_secret = models.CharField(_("DingTalk signing secret"), max_length=128, blank=True)
-    wecom_robot_url = models.URLField(_("WeCom robot"), max_length=512, blank=True)
+    # Secrets, encrypted at rest (SPEC 8); see contacts.models.Contact.
+    ding_robot_url = EncryptedTextField(_("DingTalk robot"), blank=True)
+    ding_robot_secret = EncryptedTextField(_("DingTalk signing secret"), blank=True)
+    ding_robot_keyword = models.CharField(_("DingTalk keyword"), max_length=20, blank=True)
+    wecom_robot_url = EncryptedTextField(_("WeCom robot"), blank=True)
     # The SAE contact this ARMS contact is linked to (SPEC 5: one-to-one, both sides optional).
     sae_contact = models.OneToOneField(
         Contact, null=True, blank=True, on_delete=models.SET_NULL, related_name="arms_contact"
@@ -124,3 +127,28 @@ class NotificationPolicy(models.Model):
     @property
     def is_managed(self) -> bool:
         return self.name.startswith(MANAGED_PREFIX)
+
+
+# The notification outbox (arms_sync.notify) and the alert intake (arms_sync.intake) keep
+# their models in their own packages; they belong to this app.
+from arms_sync.intake.models import IntakeToken, ReceivedAlert  # noqa: E402
+from arms_sync.notify.models import (  # noqa: E402
+    Delivery,
+    DeliveryAttempt,
+    Event,
+    RobotRateLock,
+    RobotRateSlot,
+)
+
+__all__ = [
+    "ArmsContact",
+    "ContactGroup",
+    "Delivery",
+    "DeliveryAttempt",
+    "Event",
+    "IntakeToken",
+    "NotificationPolicy",
+    "ReceivedAlert",
+    "RobotRateLock",
+    "RobotRateSlot",
+]

@@ -47,6 +47,7 @@ _COMPARED = {
     "email": lambda c: c.mailbox,
     "ding_robot_url": lambda c: c.dingtalk_webhook,
     "ding_robot_secret": lambda c: c.dingtalk_secret,
+    "ding_robot_keyword": lambda c: c.dingtalk_keyword,
     "wecom_robot_url": lambda c: c.wecom_webhook,
 }
 

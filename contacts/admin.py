@@ -39,6 +39,7 @@ class ContactAdmin(admin.ModelAdmin):
         "mailbox",
         "dingtalk_masked",
         "dingtalk_secret_masked",
+        "dingtalk_keyword",
         "wecom_masked",
         "created_by",
         "created_at",

@@ -10,12 +10,17 @@ from django.utils.translation import gettext_noop
 
 from contacts.models import Contact
 from contacts.selectors import UsernameChoices, username_choices
-from contacts.services import SECRET_WITHOUT_ROBOT
+from contacts.services import (
+    KEYWORD_WITHOUT_ROBOT,
+    SECRET_WITHOUT_ROBOT,
+)
 from contacts.validators import (
+    DINGTALK_KEYWORD_MAX_LENGTH,
     check_robot_url,
     mask_dingtalk_secret,
     mask_robot_url,
     normalize_mainland_mobile,
+    validate_dingtalk_keyword,
     validate_dingtalk_secret,
     validate_mailbox,
 )
@@ -52,6 +57,10 @@ DINGTALK_HELP = _(
 )
 DINGTALK_SECRET_HELP = _(
     "Optional. If the robot uses Additional Signature security, its secret (SEC…)."
+)
+DINGTALK_KEYWORD_HELP = _(
+    "Optional. If the robot uses Custom Keywords security, one of its keywords (from the "
+    "robot's Security Settings); every message carries it. Default: 告警."
 )
 WECOM_HELP = _(
     "Enter the webhook URL of the WeCom Robot: "
@@ -93,14 +102,20 @@ class ChannelsMixin:
         secret = self.cleaned_data.get("dingtalk_secret", "")
         return validate_dingtalk_secret(secret) if secret else ""
 
+    def clean_dingtalk_keyword(self):
+        return validate_dingtalk_keyword(self.cleaned_data.get("dingtalk_keyword", ""))
+
     def check_secret_has_robot(self, cleaned: dict) -> None:
-        """A signing secret needs a DingTalk Robot (unless that field is already in error)."""
-        if (
-            cleaned.get("dingtalk_secret")
-            and not cleaned.get("dingtalk_webhook")
-            and "dingtalk_webhook" not in self.errors
+        """A signing secret or a keyword needs a DingTalk Robot (unless that field is already
+        in error)."""
+        if cleaned.get("dingtalk_webhook") or "dingtalk_webhook" in self.errors:
+            return
+        for field, message in (
+            ("dingtalk_secret", SECRET_WITHOUT_ROBOT),
+            ("dingtalk_keyword", KEYWORD_WITHOUT_ROBOT),
         ):
-            self.add_error("dingtalk_secret", _(SECRET_WITHOUT_ROBOT))
+            if cleaned.get(field):
+                self.add_error(field, _(message))
 
     def add_service_errors(self, exc: ValidationError) -> None:
         """Show a service's refusal next to the field it names (non-field otherwise)."""
@@ -143,6 +158,12 @@ class NewContactForm(ChannelsMixin, forms.Form):
         max_length=128,
         help_text=DINGTALK_SECRET_HELP,
         placeholder="SEC…",
+    )
+    dingtalk_keyword = _text(
+        _("Dingtalk keyword"),
+        max_length=DINGTALK_KEYWORD_MAX_LENGTH,
+        help_text=DINGTALK_KEYWORD_HELP,
+        placeholder="告警",
     )
     wecom_webhook = _text(_("Wecom Robot"), help_text=WECOM_HELP)
 
@@ -199,6 +220,7 @@ class NewContactForm(ChannelsMixin, forms.Form):
             "mailbox": data["mailbox"],
             "dingtalk_webhook": data["dingtalk_webhook"],
             "dingtalk_secret": data["dingtalk_secret"],
+            "dingtalk_keyword": data["dingtalk_keyword"],
             "wecom_webhook": data["wecom_webhook"],
         }
 
@@ -220,6 +242,12 @@ class EditContactForm(ChannelsMixin, forms.Form):
         required=False,
         widget=forms.CheckboxInput(attrs={"class": "form-check-input"}),
     )
+    dingtalk_keyword = _text(
+        _("Dingtalk keyword"),
+        max_length=DINGTALK_KEYWORD_MAX_LENGTH,
+        help_text=DINGTALK_KEYWORD_HELP,
+        placeholder="告警",
+    )
     wecom_webhook = _text(_("Wecom Robot"), help_text=WECOM_HELP)
     clear_wecom_webhook = forms.BooleanField(
         label=_("Remove the Wecom Robot"),
@@ -227,7 +255,7 @@ class EditContactForm(ChannelsMixin, forms.Form):
         widget=forms.CheckboxInput(attrs={"class": "form-check-input"}),
     )
     clear_dingtalk_webhook = forms.BooleanField(
-        label=_("Remove the Dingtalk Robot (and its signing secret)"),
+        label=_("Remove the Dingtalk Robot (and its signing secret and keyword)"),
         required=False,
         widget=forms.CheckboxInput(attrs={"class": "form-check-input"}),
     )
@@ -242,6 +270,7 @@ class EditContactForm(ChannelsMixin, forms.Form):
             {
                 "phone": contact.phone.as_e164 if contact.phone else "",
                 "mailbox": contact.mailbox,
+                "dingtalk_keyword": contact.dingtalk_keyword,
             },
         )
         super().__init__(*args, **kwargs)
@@ -273,6 +302,9 @@ class EditContactForm(ChannelsMixin, forms.Form):
             kept = not cleaned.get(name) and not cleaned.get(f"clear_{name}")
             if kept and name not in self.errors:
                 cleaned[name] = getattr(self.contact, name)
+        if cleaned.get("clear_dingtalk_webhook"):
+            # The keyword is shown filled in: removing the robot removes it too.
+            cleaned["dingtalk_keyword"] = ""
         self.check_secret_has_robot(cleaned)
         return cleaned
 
@@ -291,5 +323,6 @@ class EditContactForm(ChannelsMixin, forms.Form):
             "mailbox": data["mailbox"],
             "dingtalk_webhook": data["dingtalk_webhook"],
             "dingtalk_secret": self.secret_value(),
+            "dingtalk_keyword": data["dingtalk_keyword"],
             "wecom_webhook": data["wecom_webhook"],
         }

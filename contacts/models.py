@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from phonenumber_field.modelfields import PhoneNumberField
 
 from ram_directory.models import Account, AccountScopedQuerySet, RamUser
+from sae_console.fields import EncryptedTextField
 
 
 class Contact(models.Model):
@@ -22,9 +23,13 @@ class Contact(models.Model):
     )
     phone = PhoneNumberField(_("Phone Number"), region="CN")
     mailbox = models.EmailField(_("Mailbox"), blank=True)
-    dingtalk_webhook = models.URLField(_("Dingtalk Robot"), max_length=512, blank=True)
-    dingtalk_secret = models.CharField(_("Dingtalk signing secret"), max_length=128, blank=True)
-    wecom_webhook = models.URLField(_("Wecom Robot"), max_length=512, blank=True)
+    # Robot URLs carry their token and are secrets like the signing secret: encrypted at rest
+    # (SPEC 8). The forms check their length and shape.
+    dingtalk_webhook = EncryptedTextField(_("Dingtalk Robot"), blank=True)
+    dingtalk_secret = EncryptedTextField(_("Dingtalk signing secret"), blank=True)
+    # The robot's custom keyword (security setting); empty means the default, 告警.
+    dingtalk_keyword = models.CharField(_("Dingtalk keyword"), max_length=20, blank=True)
+    wecom_webhook = EncryptedTextField(_("Wecom Robot"), blank=True)
     # Who created it: a RAM user, or (when empty) the account owner.
     created_by = models.ForeignKey(
         RamUser, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

@@ -7,10 +7,13 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
+from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from contacts.models import Contact
+from ram_directory.access import get_for_account
 from ram_directory.models import RamUser
 from ram_directory.principal import Principal
 
@@ -22,6 +25,9 @@ QUERY_FIELDS = {
     "mailbox": gettext_noop("Mailbox"),
 }
 DEFAULT_QUERY_FIELD = "username"
+NOT_ALLOWED_TO_MANAGE = gettext_noop(
+    "You can only edit or delete the contacts you created and your own."
+)
 
 _PHONE_QUERY_NOISE = re.compile(r"[\s\-().]")
 
@@ -57,6 +63,18 @@ def can_manage(principal: Principal, contact: Contact) -> bool:
         return True
     me = principal.ram_user.pk
     return contact.created_by_id == me or contact.ram_user_id == me
+
+
+def contact_to_manage(principal: Principal, pk) -> Contact:
+    """The contact an action of a page changes (Edit, Delete, Test): 404 for another account's
+    contact and for one the principal may not see (SPEC 1, 3); 403 for one it sees but may not
+    manage."""
+    contact = get_for_account(
+        visible_contacts(principal).select_related("account", "ram_user"), principal, pk=pk
+    )
+    if not can_manage(principal, contact):
+        raise PermissionDenied(_(NOT_ALLOWED_TO_MANAGE))
+    return contact
 
 
 @dataclass(frozen=True)

@@ -16,9 +16,11 @@ from django.utils.translation import gettext_noop
 
 from contacts import selectors
 from contacts.models import Contact
+from contacts.selectors import NOT_ALLOWED_TO_MANAGE
 from contacts.validators import (
     check_robot_url,
     normalize_mainland_mobile,
+    validate_dingtalk_keyword,
     validate_dingtalk_secret,
     validate_mailbox,
 )
@@ -46,21 +48,34 @@ PHONE_TAKEN = gettext_noop(
 SECRET_WITHOUT_ROBOT = gettext_noop(
     "A signing secret goes with a Dingtalk Robot URL: enter the URL too."
 )
-NOT_ALLOWED_TO_MANAGE = gettext_noop(
-    "You can only edit or delete the contacts you created and your own."
-)
+KEYWORD_WITHOUT_ROBOT = gettext_noop("A keyword goes with a Dingtalk Robot URL: enter the URL too.")
 
 # Passed as dingtalk_secret to update_contact: keep the stored secret (the edit form never
 # shows it, so a blank field means "unchanged").
 KEEP_SECRET = None
+# Passed as dingtalk_keyword to update_contact: keep the stored keyword.
+KEEP_KEYWORD = None
 
 
 def contact_limit() -> int:
     return settings.SAE_MAX_CONTACTS
 
 
+# The DingTalk robot's companions: each needs the robot URL; None means "keep the stored one".
+_DINGTALK_EXTRAS = {
+    "dingtalk_secret": (SECRET_WITHOUT_ROBOT, "secret_without_robot", validate_dingtalk_secret),
+    "dingtalk_keyword": (KEYWORD_WITHOUT_ROBOT, "keyword_without_robot", validate_dingtalk_keyword),
+}
+
+
 def _clean_channels(
-    *, phone, mailbox: str, dingtalk_webhook: str, dingtalk_secret: str, wecom_webhook: str
+    *,
+    phone,
+    mailbox: str,
+    dingtalk_webhook: str,
+    dingtalk_secret: str | None,
+    dingtalk_keyword: str | None,
+    wecom_webhook: str,
 ) -> dict:
     """Validate every field, collecting all errors at once (the form shows each next to its
     field). The forms ran the same validators; this is the last word for other callers."""
@@ -80,14 +95,15 @@ def _clean_channels(
     run("dingtalk_webhook", lambda v: check_robot_url("dingtalk", v) if v else "", dingtalk_webhook)
     wecom_webhook = (wecom_webhook or "").strip()
     run("wecom_webhook", lambda v: check_robot_url("wecom", v) if v else "", wecom_webhook)
-    if dingtalk_secret is not None:
-        secret = dingtalk_secret.strip()
-        if secret and not dingtalk_webhook:
-            errors.setdefault("dingtalk_secret", []).append(
-                ValidationError(_(SECRET_WITHOUT_ROBOT), code="secret_without_robot")
-            )
+    given = {"dingtalk_secret": dingtalk_secret, "dingtalk_keyword": dingtalk_keyword}
+    for field, (without_robot, code, validate) in _DINGTALK_EXTRAS.items():
+        if given[field] is None:
+            continue
+        value = given[field].strip()
+        if value and not dingtalk_webhook:
+            errors.setdefault(field, []).append(ValidationError(_(without_robot), code=code))
         else:
-            run("dingtalk_secret", lambda v: validate_dingtalk_secret(v) if v else "", secret)
+            run(field, lambda v, validate=validate: validate(v) if v else "", value)
     if errors:
         raise ValidationError(errors)
     return cleaned
@@ -127,6 +143,7 @@ def create_contact(
     mailbox: str = "",
     dingtalk_webhook: str = "",
     dingtalk_secret: str = "",
+    dingtalk_keyword: str = "",
     wecom_webhook: str = "",
 ) -> Contact:
     """Create a contact for `ram_user` (None: the Alibaba Cloud account itself).
@@ -141,6 +158,7 @@ def create_contact(
         mailbox=mailbox,
         dingtalk_webhook=dingtalk_webhook,
         dingtalk_secret=dingtalk_secret or "",
+        dingtalk_keyword=dingtalk_keyword or "",
         wecom_webhook=wecom_webhook,
     )
     account = principal.account
@@ -168,6 +186,7 @@ def create_contact(
             mailbox=cleaned["mailbox"],
             dingtalk_webhook=cleaned["dingtalk_webhook"],
             dingtalk_secret=cleaned.get("dingtalk_secret", ""),
+            dingtalk_keyword=cleaned.get("dingtalk_keyword", ""),
             wecom_webhook=cleaned["wecom_webhook"],
             created_by=principal.ram_user,
         )
@@ -194,16 +213,19 @@ def update_contact(
     dingtalk_webhook: str,
     dingtalk_secret: str | None,
     wecom_webhook: str,
+    dingtalk_keyword: str | None = KEEP_KEYWORD,
 ) -> Contact:
     """Edit a contact's channels (the username is not editable). `dingtalk_secret`: a new
-    secret, "" to remove it, or KEEP_SECRET (None) to keep the stored one. The linked ARMS
-    contact follows (SPEC 5); a conflict there is refused on its field and nothing changes."""
+    secret, "" to remove it, or KEEP_SECRET (None) to keep the stored one; `dingtalk_keyword`
+    likewise (KEEP_KEYWORD). Both go when the DingTalk Robot goes. The linked ARMS contact
+    follows (SPEC 5); a conflict there is refused on its field and nothing changes."""
     _ensure_may_manage(principal, contact)
     cleaned = _clean_channels(
         phone=phone,
         mailbox=mailbox,
         dingtalk_webhook=dingtalk_webhook,
         dingtalk_secret=dingtalk_secret,
+        dingtalk_keyword=dingtalk_keyword,
         wecom_webhook=wecom_webhook,
     )
     with transaction.atomic():
@@ -219,11 +241,15 @@ def update_contact(
         contact_now.mailbox = cleaned["mailbox"]
         contact_now.dingtalk_webhook = cleaned["dingtalk_webhook"]
         contact_now.wecom_webhook = cleaned["wecom_webhook"]
-        if not contact_now.dingtalk_webhook:
-            # A signing secret without its robot means nothing: it goes with the URL.
-            contact_now.dingtalk_secret = ""
-        elif dingtalk_secret is not KEEP_SECRET:
-            contact_now.dingtalk_secret = cleaned["dingtalk_secret"]
+        for field, value in (
+            ("dingtalk_secret", dingtalk_secret),
+            ("dingtalk_keyword", dingtalk_keyword),
+        ):
+            if not contact_now.dingtalk_webhook:
+                # A signing secret or keyword without its robot means nothing: it goes with it.
+                setattr(contact_now, field, "")
+            elif value is not None:  # KEEP_SECRET, KEEP_KEYWORD
+                setattr(contact_now, field, cleaned[field])
         try:
             with transaction.atomic():
                 # post_save propagates the edit to the linked ARMS contact.

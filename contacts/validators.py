@@ -13,7 +13,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 import phonenumbers
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.core.validators import validate_email
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
@@ -54,6 +54,7 @@ ROBOT_NAMES = {"dingtalk": gettext_noop("DingTalk Robot"), "wecom": gettext_noop
 ROBOT_PATHS = {"dingtalk": "/robot/send", "wecom": "/cgi-bin/webhook/send"}
 ROBOT_TOKEN_PARAMS = {"dingtalk": "access_token", "wecom": "key"}
 ROBOT_URL_MAX_LENGTH = 512
+DEFAULT_PORTS = {"https": 443, "http": 80}
 
 # What a person may type around the digits of a phone number: anything else (letters, which
 # libphonenumber would read as a vanity number, or an extension marker) is refused outright.
@@ -110,10 +111,40 @@ def _robot_error(kind: str, message: str, code: str) -> ValidationError:
     return ValidationError(message, code=code, params={"kind": kind})
 
 
+def _host_entry(entry: str) -> tuple[str, int | None]:
+    """`host`, `host:port`, `[v6]`, `[v6]:port` (or a bare IPv6 literal) -> (host, port or
+    None), the host lowercased without brackets or a trailing dot, as urlsplit gives it."""
+    entry = entry.strip().lower()
+    port = ""
+    if entry.startswith("["):
+        host, _bracket, rest = entry[1:].partition("]")
+        port = rest.removeprefix(":")
+    elif entry.count(":") == 1:
+        host, port = entry.split(":")
+    else:
+        host = entry
+    if port and not port.isdigit():
+        raise ImproperlyConfigured(f"ROBOT_WEBHOOK_HOSTS: bad port in {entry!r}")
+    return host.rstrip("."), int(port) if port else None
+
+
+def _host_allowed(kind: str, host: str, port: int, scheme: str) -> bool:
+    """A `host` entry matches only the scheme's default port; `host:port` exactly that port."""
+    for entry in settings.ROBOT_WEBHOOK_HOSTS.get(kind, []):
+        allowed_host, allowed_port = _host_entry(entry)
+        if host == allowed_host and port == (allowed_port or DEFAULT_PORTS[scheme]):
+            return True
+    return False
+
+
 def check_robot_url(kind: str, url: str) -> str:
     """The one guard for robot webhook URLs (save time and send time): https on port 443, an
     allowed host for this robot (`settings.ROBOT_WEBHOOK_HOSTS[kind]`), the robot's exact path,
     exactly one token parameter of sane characters, no user info, no fragment.
+
+    `settings.ROBOT_WEBHOOK_ALLOW_HTTP` (test sinks only) also lets http:// and any port
+    through, as long as a `host:port` entry names that port (a bare `host` entry means 443, or
+    80 for http).
 
     Returns the URL, stripped; raises ValidationError with a message saying what is wrong.
     """
@@ -134,16 +165,19 @@ def check_robot_url(kind: str, url: str) -> str:
         port = parts.port
     except ValueError:
         raise _robot_error(kind, _(ROBOT_URL_BAD_PORT), "robot_url_port") from None
-    if parts.scheme.lower() != "https":
+    allow_http = settings.ROBOT_WEBHOOK_ALLOW_HTTP
+    scheme = parts.scheme.lower()
+    if scheme not in (("https", "http") if allow_http else ("https",)):
         raise _robot_error(kind, _(ROBOT_URL_NOT_HTTPS), "robot_url_scheme")
     if "@" in parts.netloc or parts.username is not None or parts.password is not None:
         raise _robot_error(kind, _(ROBOT_URL_USERINFO), "robot_url_userinfo")
-    if port is not None and port != 443:
+    if port == 0 or (port is not None and port != 443 and not allow_http):
         raise _robot_error(kind, _(ROBOT_URL_BAD_PORT), "robot_url_port")
     if parts.fragment or url.endswith("#"):
         raise _robot_error(kind, _(ROBOT_URL_FRAGMENT), "robot_url_fragment")
-    hosts = [h.lower() for h in settings.ROBOT_WEBHOOK_HOSTS.get(kind, [])]
-    if (parts.hostname or "").lower().rstrip(".") not in hosts:
+    host = (parts.hostname or "").lower().rstrip(".")
+    if not _host_allowed(kind, host, port or DEFAULT_PORTS[scheme], scheme):
+        hosts = [h.lower() for h in settings.ROBOT_WEBHOOK_HOSTS.get(kind, [])]
         raise _robot_error(
             kind,
             _(ROBOT_URL_BAD_HOST).format(robot=_(robot), hosts=" or ".join(hosts)),
@@ -162,6 +196,30 @@ def check_robot_url(kind: str, url: str) -> str:
             kind, _(ROBOT_URL_BAD_TOKEN).format(robot=_(robot), param=param), "robot_token"
         )
     return url
+
+
+INVALID_DINGTALK_KEYWORD = gettext_noop(
+    "A Dingtalk keyword has at most {limit} characters and no control characters."
+)
+DINGTALK_KEYWORD_MAX_LENGTH = 20
+
+# What a keyword may not hold: control and format characters (NUL, zero-width, bidi
+# overrides), lone surrogates, line and paragraph separators.
+_KEYWORD_REFUSED_CATEGORIES = {"Cc", "Cf", "Cs", "Zl", "Zp"}
+
+
+def validate_dingtalk_keyword(keyword: str) -> str:
+    """The DingTalk robot's custom keyword (its Security Settings); blank means the default
+    keyword, 告警. At most 20 characters, none of them a control character."""
+    keyword = (keyword or "").strip()
+    if len(keyword) > DINGTALK_KEYWORD_MAX_LENGTH or any(
+        unicodedata.category(ch) in _KEYWORD_REFUSED_CATEGORIES for ch in keyword
+    ):
+        raise ValidationError(
+            _(INVALID_DINGTALK_KEYWORD).format(limit=DINGTALK_KEYWORD_MAX_LENGTH),
+            code="invalid_keyword",
+        )
+    return keyword
 
 
 def validate_dingtalk_secret(secret: str) -> str:
@@ -186,6 +244,14 @@ def mask_secret_text(value: str, *, keep: int = 4) -> str:
     if len(value) <= keep * 2:
         return "…"
     return f"{value[:keep]}…{value[-keep:]}"
+
+
+def mask_secrets_in(text: str, *secrets: str) -> str:
+    """`text` (an error message, a provider's answer) with each of `secrets` masked."""
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, mask_secret_text(secret))
+    return text
 
 
 def mask_robot_url(kind: str, url: str) -> str:

@@ -17,7 +17,8 @@ def console_view(view):
     @login_required
     @wraps(view)
     def wrapper(request, *args, **kwargs):
-        if request.principal is None:
+        # `not`, never `is None`: request.principal is a lazy object wrapping None.
+        if not request.principal:
             raise PermissionDenied("This sign-in belongs to no account; use the admin site.")
         return view(request, *args, **kwargs)
 

@@ -182,3 +182,71 @@ class User(AbstractUser):
                 name="one_owner_sign_in_per_account",
             ),
         ]
+
+
+class PermissionRequest(models.Model):
+    """SPEC 9: a RAM user asks the account owner for a permission (today: ram:ListUsers, so it
+    may pick any RAM user in New Contact). Every step is a PermissionRequestStep."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        APPROVED = "approved", _("Approved")
+        REJECTED = "rejected", _("Rejected")
+        WITHDRAWN = "withdrawn", _("Withdrawn")
+
+    account = models.ForeignKey(
+        Account, on_delete=models.CASCADE, related_name="permission_requests"
+    )
+    requester = models.ForeignKey(
+        RamUser, on_delete=models.CASCADE, related_name="permission_requests"
+    )
+    permission = models.CharField(_("permission"), max_length=64)
+    reason = models.CharField(_("reason"), max_length=500)
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.PENDING
+    )
+    created_at = models.DateTimeField(_("requested"), default=timezone.now)
+    decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
+    decided_by = models.CharField(_("decided by"), max_length=200, blank=True)
+    decision_reason = models.CharField(_("decision reason"), max_length=500, blank=True)
+    granted_policy = models.ForeignKey(
+        Policy, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    objects = AccountScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            # One pending request per user and permission, also when two requests race.
+            models.UniqueConstraint(
+                fields=["requester", "permission"],
+                condition=models.Q(status="pending"),
+                name="one_pending_request_per_permission",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.requester} -> {self.permission} ({self.status})"
+
+
+class PermissionRequestStep(models.Model):
+    """Who did what to a permission request, and when (the request's record)."""
+
+    class Action(models.TextChoices):
+        REQUESTED = "requested", _("Requested")
+        APPROVED = "approved", _("Approved")
+        REJECTED = "rejected", _("Rejected")
+        WITHDRAWN = "withdrawn", _("Withdrawn")
+
+    request = models.ForeignKey(PermissionRequest, on_delete=models.CASCADE, related_name="steps")
+    action = models.CharField(_("action"), max_length=16, choices=Action.choices)
+    actor = models.CharField(_("by"), max_length=200)
+    note = models.CharField(_("note"), max_length=500, blank=True)
+    at = models.DateTimeField(_("time"), default=timezone.now)
+
+    class Meta:
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.action} by {self.actor}"

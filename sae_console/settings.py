@@ -203,8 +203,61 @@ ROBOT_WEBHOOK_HOSTS = {
     "dingtalk": env_list("SAE_DINGTALK_HOSTS", "oapi.dingtalk.com"),
     "wecom": env_list("SAE_WECOM_HOSTS", "qyapi.weixin.qq.com"),
 }
+# Hosts may be `host` (port 443) or `host:port` entries. The two switches below exist for
+# test sinks only; `check --deploy` warns while either is on.
 # Whether a webhook may resolve to a non-public address (loopback sink in tests only).
 ROBOT_WEBHOOK_ALLOW_PRIVATE = env_bool("SAE_ROBOT_ALLOW_PRIVATE")
+# Whether a webhook may be plain http:// on any port (loopback sink in tests only).
+ROBOT_WEBHOOK_ALLOW_HTTP = env_bool("SAE_ROBOT_ALLOW_HTTP")
+
+# --- Notification delivery (SPEC 8) ---------------------------------------------------------
+# Outbound HTTP to robots: timeouts (seconds) and the most of an answer that is read.
+ROBOT_HTTP_CONNECT_TIMEOUT = float(os.environ.get("SAE_ROBOT_CONNECT_TIMEOUT", "3"))
+ROBOT_HTTP_READ_TIMEOUT = float(os.environ.get("SAE_ROBOT_READ_TIMEOUT", "10"))
+ROBOT_HTTP_MAX_RESPONSE_BYTES = 64 * 1024
+# At most this many messages per robot in any window of this many seconds, across all workers
+# (DingTalk and WeCom both allow 20 a minute). Tests shorten the window.
+ROBOT_RATE_LIMIT = int(os.environ.get("SAE_ROBOT_RATE_LIMIT", "20"))
+ROBOT_RATE_WINDOW_SECONDS = float(os.environ.get("SAE_ROBOT_RATE_WINDOW", "60"))
+# When more messages wait for one robot than a window can carry, send them as one digest.
+ROBOT_DIGEST = env_bool("SAE_ROBOT_DIGEST", True)
+# Attempts per delivery (the first send included), and the backoff base (seconds, doubled per
+# attempt, with full jitter, capped).
+NOTIFY_MAX_ATTEMPTS = int(os.environ.get("SAE_NOTIFY_MAX_ATTEMPTS", "6"))
+NOTIFY_BACKOFF_SECONDS = float(os.environ.get("SAE_NOTIFY_BACKOFF", "10"))
+NOTIFY_BACKOFF_MAX_SECONDS = float(os.environ.get("SAE_NOTIFY_BACKOFF_MAX", "900"))
+# A worker holds a claimed delivery this long; past it the sweeper hands the row to another
+# worker (a worker killed mid-send). Longer than connect + read timeouts.
+NOTIFY_LEASE_SECONDS = float(os.environ.get("SAE_NOTIFY_LEASE", "60"))
+# How often notify_worker's sweeper looks for rows a lost task left behind, and how long a
+# pending row may wait for its task before the sweeper enqueues another.
+NOTIFY_SWEEP_SECONDS = float(os.environ.get("SAE_NOTIFY_SWEEP", "5"))
+NOTIFY_REQUEUE_AFTER_SECONDS = float(os.environ.get("SAE_NOTIFY_REQUEUE_AFTER", "30"))
+# Test sends a person may make in a minute (the Test button may name any mailbox).
+NOTIFY_TESTS_PER_MINUTE = int(os.environ.get("SAE_NOTIFY_TESTS_PER_MINUTE", "10"))
+# Language of notification messages: zh-hans (the console's default) or en.
+NOTIFY_LANGUAGE = os.environ.get("SAE_NOTIFY_LANGUAGE", "zh-hans")
+
+# Alert intake (POST /intake/alertmanager/): the largest body read, posts per minute per
+# token, and how long an identical post counts as Alertmanager retrying (notified once).
+INTAKE_MAX_BYTES = int(os.environ.get("SAE_INTAKE_MAX_BYTES", str(1024 * 1024)))
+INTAKE_POSTS_PER_MINUTE = int(os.environ.get("SAE_INTAKE_POSTS_PER_MINUTE", "120"))
+INTAKE_DEDUP_SECONDS = int(os.environ.get("SAE_INTAKE_DEDUP_SECONDS", "600"))
+# The console's address as Alertmanager reaches it, for the snippet (default: the request's).
+PUBLIC_URL = os.environ.get("SAE_PUBLIC_URL", "").rstrip("/")
+
+# Robot tokens and signing secrets are encrypted at rest (MultiFernet): the first key encrypts,
+# every key decrypts, so a new key goes first and old ones stay until re-encrypted
+# (`manage.py rotate_secrets`). Debug mode derives a key from SECRET_KEY.
+FIELD_ENCRYPTION_KEYS = env_list("SAE_FIELD_ENCRYPTION_KEYS")
+if not FIELD_ENCRYPTION_KEYS:
+    if not DEBUG:
+        raise ImproperlyConfigured(
+            "SAE_FIELD_ENCRYPTION_KEYS must be set when DJANGO_DEBUG is off "
+            "(generate one with: python -c 'from cryptography.fernet import Fernet; "
+            "print(Fernet.generate_key().decode())')."
+        )
+    FIELD_ENCRYPTION_KEYS = ["derive:" + SECRET_KEY]
 
 SAE_MAX_CONTACTS = 100
 
@@ -248,5 +301,10 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("DJANGO_LOG_LEVEL", "INFO")},
-    "loggers": {"axes": {"level": "WARNING"}},
+    "loggers": {
+        "axes": {"level": "WARNING"},
+        # urllib3 logs every request's URL at DEBUG, and a robot's URL carries its token
+        # (SPEC 8: secrets never in a log line). Our own log lines use the masked target.
+        "urllib3": {"level": "WARNING"},
+    },
 }

@@ -6,6 +6,8 @@ import os
 
 os.environ.setdefault("DJANGO_SECRET_KEY", "test-secret-key-not-for-production-" + "x" * 20)
 os.environ.setdefault("DJANGO_ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
+# A fixed key, so worker processes that tests start read what the tests wrote.
+os.environ.setdefault("SAE_FIELD_ENCRYPTION_KEYS", "xptF9EXyZR8FBRSYaGDz1tOsc4I2zdzbocXVushgqzs=")
 
 from sae_console.settings import *  # noqa: F403
 

@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from arms_sync.intake import endpoint as intake_endpoint
 from ram_directory import auth_views
 
 urlpatterns = [
@@ -12,5 +13,8 @@ urlpatterns = [
     path("ram/", include("ram_directory.urls")),
     path("contacts/", include("contacts.urls")),
     path("arms/", include("arms_sync.urls")),
+    path("notify/", include("arms_sync.notify.urls")),
+    path("alerts/", include("arms_sync.intake.urls")),
+    path("intake/alertmanager/", intake_endpoint.alertmanager, name="intake_alertmanager"),
     path("admin/", admin.site.urls),
 ]

@@ -17,6 +17,18 @@
       if (modalEl) { bootstrap.Modal.getOrCreateInstance(modalEl).show(); }
     }
   });
+  // Focus after an htmx swap that replaced what had it (a dialog's form answered again):
+  // the first field in error when the submit was refused (SPEC 12), else a region marked
+  // data-focus-after-swap (the Test results), so that what changed is read out.
+  document.body.addEventListener("htmx:afterSettle", function (event) {
+    // A dialog that opens in #modal-host gets focus from Bootstrap's modal instead.
+    var root = event.target;
+    if (!root || root.id === "modal-host" || !root.isConnected || !root.querySelector) { return; }
+    var target = event.detail.xhr && event.detail.xhr.status === 422
+      ? root.querySelector("[aria-invalid=true], .is-invalid") : null;
+    target = target || root.querySelector("[data-focus-after-swap]");
+    if (target) { target.focus(); }
+  });
   document.body.addEventListener("closeModal", function () {
     var modalEl = document.querySelector("#modal-host .modal");
     if (modalEl) { bootstrap.Modal.getOrCreateInstance(modalEl).hide(); }
@@ -24,6 +36,25 @@
   // A htmx response that carries an error status still shows its fragment (form errors).
   document.body.addEventListener("htmx:beforeSwap", function (event) {
     if (event.detail.xhr.status === 422) { event.detail.shouldSwap = true; event.detail.isError = false; }
+  });
+  // A button with data-copy-target copies that field's text (the Alertmanager snippet); it
+  // says "Copied" for a moment, and the field stays selectable for a manual copy.
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest && event.target.closest("[data-copy-target]");
+    if (!button) { return; }
+    var field = document.getElementById(button.getAttribute("data-copy-target"));
+    if (!field) { return; }
+    field.select();
+    var label = button.textContent;
+    var done = function () {
+      button.textContent = button.getAttribute("data-copied") || label;
+      setTimeout(function () { button.textContent = label; }, 2000);
+    };
+    if (navigator.clipboard && window.isSecureContext) {
+      navigator.clipboard.writeText(field.value).then(done, function () {});
+    } else if (document.execCommand && document.execCommand("copy")) {
+      done();
+    }
   });
   // New Contact (contacts app): typing the Alibaba Cloud account or picking a RAM user selects
   // that kind of username, so the radio never contradicts what was filled in.

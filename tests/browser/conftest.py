@@ -22,7 +22,7 @@ def pytest_collection_modifyitems(items):
 def browser_type_launch_args(browser_type_launch_args):
     executable = next((p for p in CHROMIUM_CANDIDATES if os.access(p, os.X_OK)), None)
     if executable is None:
-        pytest.fail("Debian's chromium is not installed (scripts/ensure-chromium.sh installs it)")
+        pytest.fail("Debian's chromium is not installed (scripts/ensure-test-tools.sh installs it)")
     return {
         **browser_type_launch_args,
         "executable_path": executable,

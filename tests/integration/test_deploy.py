@@ -6,6 +6,7 @@ interpreter, the way gunicorn or `manage.py` loads them on a server.
 
 from __future__ import annotations
 
+import base64
 import os
 import re
 import secrets
@@ -32,6 +33,7 @@ def clean_env(**overrides: str | None) -> dict[str, str]:
     }
     env.update(PRODUCTION_ENV)
     env["DJANGO_SECRET_KEY"] = secrets.token_urlsafe(64)
+    env["SAE_FIELD_ENCRYPTION_KEYS"] = base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
     for key, value in overrides.items():
         if value is None:
             env.pop(key, None)

@@ -1,0 +1,105 @@
+"""`manage.py notify_worker`: everything delivery needs on one machine (SPEC 8).
+
+It runs django-tasks-db's task worker (the send tasks) and, in a thread beside it, the sweeper
+that re-enqueues deliveries a lost task or a killed worker left behind. Start as many as you
+like, on as many machines as share the PostgreSQL database: rows are claimed so that no
+delivery is sent twice.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from django.db import close_old_connections, connection
+from django_tasks_db.backend import DatabaseBackend
+from django_tasks_db.management.commands.db_worker import Worker
+
+from arms_sync.notify.sweeper import sweep
+from arms_sync.notify.tasks import worker_id as default_worker_id
+
+logger = logging.getLogger("arms_sync.notify")
+
+
+def _positive(value: str) -> float:
+    number = float(value)
+    if not 0 < number < 86400:
+        raise ValueError(value)
+    return number
+
+
+class Sweeper(threading.Thread):
+    def __init__(self, interval: float):
+        super().__init__(name="notify-sweeper", daemon=True)
+        self.interval = interval
+        self.stopping = threading.Event()
+
+    def run(self) -> None:
+        while not self.stopping.is_set():
+            try:
+                close_old_connections()
+                report = sweep()
+                if report.reclaimed or report.enqueued:
+                    logger.info(
+                        "sweeper: %s reclaimed, %s enqueued", report.reclaimed, report.enqueued
+                    )
+            except Exception:
+                # The next round tries again; a database that is away must not end the thread.
+                logger.exception("sweeper round failed")
+            self.stopping.wait(self.interval)
+        connection.close()
+
+
+class Command(BaseCommand):
+    help = (
+        "Send notifications: runs the task worker and the sweeper that re-enqueues deliveries "
+        "left pending or claimed past their lease. Run any number, on any number of machines "
+        "sharing one PostgreSQL database."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--interval",
+            type=_positive,
+            default=0.5,
+            help="seconds between polls of an empty task queue (default 0.5)",
+        )
+        parser.add_argument(
+            "--sweep-interval",
+            type=_positive,
+            default=None,
+            help="seconds between sweeps (default: SAE_NOTIFY_SWEEP, 5)",
+        )
+        parser.add_argument("--worker-id", default=None, help="default: host:pid")
+
+    def handle(self, *args, interval, sweep_interval, worker_id: str | None = None, **options):
+        from django.tasks import task_backends
+
+        backend = task_backends["default"]
+        if not isinstance(backend, DatabaseBackend):
+            raise CommandError(
+                f"the default TASKS backend is {type(backend).__name__}; notify_worker needs "
+                "django_tasks_db.DatabaseBackend"
+            )
+        name = (worker_id or default_worker_id())[:64]
+        sweeper = Sweeper(sweep_interval or settings.NOTIFY_SWEEP_SECONDS)
+        sweeper.start()
+        self.stdout.write(f"notify_worker {name}: sending; sweeping every {sweeper.interval:g} s")
+        worker = Worker(
+            queue_names=["default"],
+            interval=interval,
+            batch=False,
+            backend_name="default",
+            startup_delay=False,
+            max_tasks=None,
+            worker_id=name,
+            excluded_queue_names=[],
+        )
+        worker.configure_signals()
+        try:
+            worker.run()
+        finally:
+            sweeper.stopping.set()
+            sweeper.join(timeout=5)

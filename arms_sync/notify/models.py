@@ -1,0 +1,176 @@
+"""Notification events and their delivery records (SPEC 8): the outbox.
+
+An `Event` and one `Delivery` per (event, channel, target) are written in one transaction; the
+delivery rows, not the task queue, are the truth. Each send is recorded as a `DeliveryAttempt`.
+`RobotRateSlot` rows are the per-robot sliding window shared by every worker.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from ram_directory.models import Account, AccountScopedQuerySet
+from sae_console.fields import EncryptedTextField
+
+
+class Event(models.Model):
+    class Kind(models.TextChoices):
+        ALERT = "alert", _("Alert")
+        APPROVAL = "approval", _("Permission approval")
+        TEST = "test", _("Test")
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(_("event"), max_length=16, choices=Kind.choices)
+    title = models.CharField(_("title"), max_length=200)
+    # What the message templates render: alerts, the approval request, the tested contact.
+    payload = models.JSONField(_("payload"), default=dict, blank=True)
+    # Set by sources that may post the same event twice (Alertmanager retrying): unique per
+    # account, so a replay finds the first event instead of notifying again.
+    dedup_key = models.CharField(max_length=128, blank=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+
+    objects = AccountScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account", "dedup_key"],
+                condition=~Q(dedup_key=""),
+                name="event_dedup_key_unique_in_account",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.title}"
+
+
+class DeliveryQuerySet(AccountScopedQuerySet):
+    def due(self, now=None):
+        return self.filter(
+            status=Delivery.Status.PENDING, next_attempt_at__lte=now or timezone.now()
+        )
+
+
+class Delivery(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        SENDING = "sending", _("Sending")
+        SENT = "sent", _("Sent")
+        FAILED = "failed", _("Failed")
+
+    class Channel(models.TextChoices):
+        EMAIL = "email", _("Email")
+        DINGTALK = "dingtalk", _("DingTalk robot")
+        WECOM = "wecom", _("WeCom robot")
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="deliveries")
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="deliveries")
+    channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices)
+    # The email address or robot webhook URL (with its token) and the DingTalk signing secret:
+    # encrypted; pages, logs and commands show `target_masked`.
+    target = EncryptedTextField()
+    target_secret = EncryptedTextField(blank=True)
+    target_keyword = models.CharField(max_length=20, blank=True)
+    target_masked = models.CharField(_("target"), max_length=600)
+    # A hash of the channel and target: one delivery per (event, channel, target), and the key
+    # of the robot's rate window.
+    target_key = models.CharField(max_length=64)
+    # Everyone this delivery reaches ({"name", "phone"}): a robot shared by several contacts
+    # gets one message that @mentions them all.
+    recipients = models.JSONField(default=list, blank=True)
+    # What of the event this delivery carries, when targets get different parts of it:
+    # {"alerts": [positions]} for an alert post routed by labels, alert by alert.
+    context = models.JSONField(default=dict, blank=True)
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.PENDING
+    )
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    # Set while a worker holds the row; past `lease_until` the sweeper hands it to another.
+    claimed_by = models.CharField(max_length=64, blank=True)
+    lease_until = models.DateTimeField(null=True, blank=True)
+    # When a task was last enqueued for it (the sweeper re-enqueues rows a task lost).
+    enqueued_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(_("last error"), blank=True)
+    last_hint = models.CharField(max_length=32, blank=True)
+    sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
+    # Sent inside another delivery's digest (a robot's backlog past its rate).
+    digest = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="digested"
+    )
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    objects = DeliveryQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name_plural = _("deliveries")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["event", "channel", "target_key"], name="one_delivery_per_event_target"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["status", "next_attempt_at"], name="delivery_due"),
+            models.Index(fields=["target_key", "status"], name="delivery_robot_backlog"),
+            models.Index(fields=["account", "-created_at"], name="delivery_account_recent"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.channel} {self.target_masked} ({self.status})"
+
+    @property
+    def is_robot(self) -> bool:
+        return self.channel != self.Channel.EMAIL
+
+
+class DeliveryAttempt(models.Model):
+    class Outcome(models.TextChoices):
+        SENT = "sent", _("Sent")
+        RETRY = "retry", _("Will retry")
+        FAILED = "failed", _("Failed")
+
+    delivery = models.ForeignKey(Delivery, on_delete=models.CASCADE, related_name="attempt_log")
+    number = models.PositiveIntegerField()
+    started_at = models.DateTimeField(default=timezone.now)
+    duration_ms = models.PositiveIntegerField(default=0)
+    outcome = models.CharField(max_length=16, choices=Outcome.choices)
+    hint = models.CharField(max_length=32, blank=True)
+    http_status = models.PositiveIntegerField(null=True, blank=True)
+    errcode = models.BigIntegerField(null=True, blank=True)
+    errmsg = models.CharField(max_length=512, blank=True)
+    worker = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        ordering = ["delivery", "number", "id"]
+
+    def __str__(self) -> str:
+        return f"#{self.number} {self.outcome}"
+
+
+class RobotRateSlot(models.Model):
+    """One message sent (or about to be) to a robot: the sliding window counts these."""
+
+    robot_key = models.CharField(max_length=64)
+    sent_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["robot_key", "sent_at"], name="robot_rate_window")]
+
+    def __str__(self) -> str:
+        return f"{self.robot_key[:8]} {self.sent_at:%H:%M:%S}"
+
+
+class RobotRateLock(models.Model):
+    """A row per robot that a worker locks (SELECT ... FOR UPDATE) while it counts the window
+    and takes a slot, so two workers cannot both take the 20th."""
+
+    robot_key = models.CharField(max_length=64, primary_key=True)
+
+    def __str__(self) -> str:
+        return self.robot_key[:8]

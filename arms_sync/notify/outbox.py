@@ -1,0 +1,198 @@
+"""Writing events and their deliveries (SPEC 8's outbox).
+
+`record_event` writes the event and one delivery per (channel, target) in one transaction and
+enqueues one send task per delivery on commit: an exception before the commit leaves neither
+rows nor tasks. A robot URL (or mailbox) shared by several recipients becomes one delivery
+that names them all.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import timedelta
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from arms_sync.notify import base
+from arms_sync.notify.models import Delivery, Event
+from contacts.validators import mask_robot_url, robot_token
+from ram_directory.models import Account
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """Someone to notify, on every channel they have. Built from an ARMS contact (alerts,
+    approvals), an SAE contact (Test) or the values typed in the Edit panel (Test before
+    saving)."""
+
+    name: str
+    phone: str = ""  # E.164
+    email: str = ""
+    dingtalk_url: str = ""
+    dingtalk_secret: str = ""
+    dingtalk_keyword: str = ""
+    wecom_url: str = ""
+    # For an alert post: the positions of the alerts routed to this recipient (None: all).
+    alerts: tuple[int, ...] | None = None
+
+    @classmethod
+    def from_arms_contact(cls, arms, *, alerts: tuple[int, ...] | None = None) -> Recipient:
+        return cls(
+            alerts=alerts,
+            name=arms.name,
+            phone=str(arms.phone or ""),
+            email=arms.email,
+            dingtalk_url=arms.ding_robot_url,
+            dingtalk_secret=arms.ding_robot_secret,
+            dingtalk_keyword=arms.ding_robot_keyword,
+            wecom_url=arms.wecom_robot_url,
+        )
+
+    @classmethod
+    def from_contact(cls, contact) -> Recipient:
+        return cls(
+            name=contact.username,
+            phone=str(contact.phone or ""),
+            email=contact.mailbox,
+            dingtalk_url=contact.dingtalk_webhook,
+            dingtalk_secret=contact.dingtalk_secret,
+            dingtalk_keyword=contact.dingtalk_keyword,
+            wecom_url=contact.wecom_webhook,
+        )
+
+    def targets(self) -> list[base.Target]:
+        found = []
+        if self.email:
+            found.append(base.Target(base.EMAIL, self.email))
+        if self.dingtalk_url:
+            found.append(
+                base.Target(
+                    base.DINGTALK, self.dingtalk_url, self.dingtalk_secret, self.dingtalk_keyword
+                )
+            )
+        if self.wecom_url:
+            found.append(base.Target(base.WECOM, self.wecom_url))
+        return found
+
+
+def target_key(channel: str, address: str) -> str:
+    """The identity of a target: a mailbox without regard to case, a robot by host and token
+    (the same robot typed with another parameter order is the same robot). Hashed, so the
+    column carries no secret; also the key of a robot's rate window."""
+    if channel == base.EMAIL:
+        ident = address.strip().lower()
+    else:
+        parts = urlsplit(address)
+        ident = f"{(parts.hostname or '').lower()}:{parts.port or ''}{parts.path}?"
+        ident += robot_token(channel, address)
+    return hashlib.sha256(f"{channel}\n{ident}".encode()).hexdigest()
+
+
+def mask_target(channel: str, address: str) -> str:
+    return address if channel == base.EMAIL else mask_robot_url(channel, address)
+
+
+@dataclass
+class _Grouped:
+    target: base.Target
+    people: list
+    alerts: set[int] | None  # None: the whole event
+
+
+def _group(recipients: Iterable[Recipient]) -> dict[tuple[str, str], _Grouped]:
+    """One entry per (channel, target): everyone it reaches, and the union of their alerts."""
+    grouped: dict[tuple[str, str], _Grouped] = {}
+    for recipient in recipients:
+        for target in recipient.targets():
+            key = (target.channel, target_key(target.channel, target.address))
+            entry = grouped.setdefault(key, _Grouped(target, [], set()))
+            person = {"name": recipient.name, "phone": recipient.phone}
+            if person not in entry.people:
+                entry.people.append(person)
+            if recipient.alerts is None or entry.alerts is None:
+                entry.alerts = None
+            else:
+                entry.alerts.update(recipient.alerts)
+    return grouped
+
+
+def build_deliveries(
+    event: Event, recipients: Iterable[Recipient], *, enqueued: bool = True, claimed_by: str = ""
+) -> list[Delivery]:
+    now = timezone.now()
+    claimed = (
+        {
+            "status": Delivery.Status.SENDING,
+            "claimed_by": claimed_by,
+            "attempts": 1,
+            "lease_until": now + timedelta(seconds=settings.NOTIFY_LEASE_SECONDS),
+        }
+        if claimed_by
+        else {}
+    )
+    return [
+        Delivery(
+            **claimed,
+            account_id=event.account_id,
+            event=event,
+            channel=channel,
+            target=entry.target.address,
+            target_secret=entry.target.secret,
+            target_keyword=entry.target.keyword,
+            target_masked=mask_target(channel, entry.target.address),
+            target_key=key,
+            recipients=entry.people,
+            context={} if entry.alerts is None else {"alerts": sorted(entry.alerts)},
+            next_attempt_at=now,
+            # Not enqueued here: the sweeper gives the row a task.
+            enqueued_at=now if enqueued else None,
+        )
+        for (channel, key), entry in _group(recipients).items()
+    ]
+
+
+def enqueue_on_commit(delivery_ids: list[int]) -> None:
+    """One send task per delivery, once the rows are committed (tasks receive keys only)."""
+    if not delivery_ids:
+        return
+    from arms_sync.notify.tasks import deliver
+
+    def _enqueue():
+        for pk in delivery_ids:
+            deliver.enqueue(pk)
+
+    transaction.on_commit(_enqueue, robust=True)
+
+
+def record_event(
+    *,
+    account: Account,
+    kind: str,
+    title: str,
+    payload: dict | None = None,
+    recipients: Iterable[Recipient],
+    dedup_key: str = "",
+    claimed_by: str = "",
+) -> Event:
+    """Write an event and its deliveries in one transaction and enqueue their sends on
+    commit; or, with `claimed_by` (the Test button, which sends at once), write them already
+    claimed by that sender so that no worker takes them meanwhile."""
+    with transaction.atomic():
+        event = Event.objects.create(
+            account=account,
+            kind=kind,
+            title=title[:200],
+            payload=payload or {},
+            dedup_key=dedup_key,
+        )
+        deliveries = Delivery.objects.bulk_create(
+            build_deliveries(event, recipients, enqueued=not claimed_by, claimed_by=claimed_by)
+        )
+        if not claimed_by:
+            enqueue_on_commit([d.pk for d in deliveries])
+    return event

@@ -1,0 +1,196 @@
+"""The console pages of notification delivery (SPEC 8): the Deliveries page with each
+delivery's attempts and Resend, and the Test action of a contact (from its row on the Contact
+Management page, and from the Edit Contact dialog with the values typed, before saving).
+
+As everywhere in the console, every page also works without JavaScript: the detail is a plain
+page, Resend and Test are plain POSTs. With htmx the detail and the Test result open in
+#modal-host, the filters and pages swap the rows only, and Resend reloads them. These pages
+show account data and carry Cache-Control: no-store (SPEC 13).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods
+
+from arms_sync.notify import hints, selectors, services
+from arms_sync.notify.forms import DeliveryFilterForm
+from arms_sync.notify.models import Delivery
+from arms_sync.notify.outbox import Recipient
+from arms_sync.notify.sending import Result
+from contacts.forms import EditContactForm
+from contacts.models import Contact
+from contacts.selectors import contact_to_manage
+from contacts.views import edit_dialog_context
+from ram_directory.access import console_view
+from ram_directory.principal import Principal
+
+PAGE_SIZE = 25
+RESENT = gettext_noop("The delivery to {target} was queued again.")
+NOTHING_SENT_FIX_ERRORS = gettext_noop("Nothing was sent: correct the values marked above.")
+TEST_RESULTS_TEMPLATE = "arms_sync/_test_results.html"
+
+
+def _page(request: HttpRequest, template: str, context: dict, *, status: int = 200):
+    """A dialog's partial for htmx (`#modal`, into #modal-host), else the plain page."""
+    context = {**context, "in_modal": bool(request.htmx)}
+    return render(
+        request, f"{template}#modal" if request.htmx else template, context, status=status
+    )
+
+
+# --- Deliveries --------------------------------------------------------------------------------
+
+
+@console_view
+@never_cache
+@require_http_methods(["GET"])
+def delivery_list(request: HttpRequest) -> HttpResponse:
+    form = DeliveryFilterForm(request.GET)
+    filters = form.filters()
+    rows = selectors.deliveries_for_list(request.principal, **filters)
+    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {"form": form, "page": page, "filtered": any(filters.values())}
+    if request.htmx and request.htmx.target == "delivery-rows":
+        return render(request, "arms_sync/delivery_list.html#refresh", context)
+    return render(request, "arms_sync/delivery_list.html", context)
+
+
+@console_view
+@never_cache
+@require_http_methods(["GET"])
+def delivery_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    delivery = selectors.delivery_for_view(request.principal, pk)
+    return _page(request, "arms_sync/delivery_detail.html", {"delivery": delivery})
+
+
+def _back(request: HttpRequest) -> str:
+    """Where a plain (no-JavaScript) Resend returns: the page it came from, if it is ours."""
+    target = request.POST.get("next", "")
+    if url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return "notify:delivery_list"
+
+
+@console_view
+@never_cache
+@require_http_methods(["POST"])
+def delivery_resend(request: HttpRequest, pk: int) -> HttpResponse:
+    """Queue a failed delivery again. One that is no longer failed (resent meanwhile from
+    another tab) changes nothing: the page reloads and says so."""
+    delivery = selectors.delivery_for_view(request.principal, pk)
+    try:
+        services.resend(delivery=delivery)
+    except PermissionDenied:
+        messages.warning(request, _(services.ONLY_FAILED_RESEND))
+    else:
+        messages.success(request, _(RESENT).format(target=delivery.target_masked))
+    if request.htmx:
+        trigger = json.dumps({"closeModal": True, "deliveriesChanged": True})
+        return HttpResponse(status=204, headers={"HX-Trigger": trigger})
+    return redirect(_back(request))
+
+
+# --- Test ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ChannelResult:
+    """One channel's result, as the Test dialog shows it: never a token or secret."""
+
+    channel: str
+    target: str
+    sent: bool
+    answer: str  # what the provider said: "HTTP 200: errcode 310000: keywords not in content"
+    hint: str  # what it means, in plain words
+    duration_ms: int
+
+    @classmethod
+    def of(cls, result: Result) -> ChannelResult:
+        answer = result.answer
+        said = answer.http_status is not None or answer.errcode is not None or answer.errmsg
+        return cls(
+            channel=result.delivery.get_channel_display(),
+            target=result.delivery.target_masked,
+            sent=result.delivery.status == Delivery.Status.SENT,
+            answer=hints.describe(answer) if said else "",
+            hint=hints.hint_text(answer.hint),
+            duration_ms=answer.duration_ms,
+        )
+
+
+def _send_test(principal: Principal, recipient: Recipient) -> dict:
+    """Send the test now and say how each channel went (context of _test_results.html)."""
+    try:
+        _event, results = services.send_test(principal=principal, recipient=recipient)
+    except services.TestRefused as refused:
+        return {"test_error": refused.message()}
+    return {
+        "results": [ChannelResult.of(result) for result in results],
+        "may_view_deliveries": selectors.may_view_deliveries(principal),
+    }
+
+
+@console_view
+@never_cache
+@require_http_methods(["POST"])
+def contact_test(request: HttpRequest, pk: int) -> HttpResponse:
+    """The Test action of a contact's row: every saved channel, now (SPEC 8)."""
+    contact = contact_to_manage(request.principal, pk)
+    outcome = _send_test(request.principal, Recipient.from_contact(contact))
+    context = {"contact": contact, **outcome}
+    status = 422 if "test_error" in outcome else 200
+    return _page(request, "arms_sync/contact_test.html", context, status=status)
+
+
+def _typed_recipient(contact: Contact, form: EditContactForm) -> Recipient:
+    """The recipient the Edit Contact dialog would save: a blank robot or secret field keeps
+    the saved one (which never went to the browser), a Remove tick leaves it out."""
+    data = form.cleaned_data
+    secret = form.secret_value()
+    return Recipient(
+        name=contact.username,
+        phone=str(data["phone"]),
+        email=data["mailbox"],
+        dingtalk_url=data["dingtalk_webhook"],
+        dingtalk_secret=contact.dingtalk_secret if secret is None else secret,
+        dingtalk_keyword=data["dingtalk_keyword"],
+        wecom_url=data["wecom_webhook"],
+    )
+
+
+@console_view
+@never_cache
+@require_http_methods(["POST"])
+def contact_test_values(request: HttpRequest, pk: int) -> HttpResponse:
+    """Test these values (Edit Contact dialog): the values typed, checked by the edit form's
+    rules, sent before anything is saved. Answers the form again, with the results under the
+    button (htmx: the dialog's form; without JavaScript: the plain Edit Contact page)."""
+    contact = contact_to_manage(request.principal, pk)
+    form = EditContactForm(request.POST, contact=contact)
+    if form.is_valid():
+        outcome = _send_test(request.principal, _typed_recipient(contact, form))
+    else:
+        outcome = {"test_error": _(NOTHING_SENT_FIX_ERRORS)}
+    context = {
+        **edit_dialog_context(contact, form),
+        **outcome,
+        "test_results_template": TEST_RESULTS_TEMPLATE,
+        "in_modal": bool(request.htmx),
+    }
+    status = 422 if "test_error" in outcome else 200
+    template = "contacts/contact_form.html"
+    return render(request, f"{template}#form" if request.htmx else template, context, status=status)

@@ -1,0 +1,196 @@
+"""SPEC 8 end to end with a real Alertmanager (Debian's prometheus-alertmanager, installed by
+the test set-up as Chromium is): alerts posted to Alertmanager's API reach the console's intake
+through Alertmanager's webhook receiver with the bearer token, become events and deliveries to
+a loopback robot, and a resolved alert arrives as resolved."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import time
+import urllib.request
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from arms_sync.intake import services
+from arms_sync.intake.models import ReceivedAlert
+from arms_sync.notify.models import Delivery
+from contacts import services as contact_services
+from ram_directory.principal import Principal
+from tests.factories import AccountFactory
+
+ALERTMANAGER = shutil.which("prometheus-alertmanager") or "/usr/bin/prometheus-alertmanager"
+OUTPUT = Path(os.environ.get("SAE_TEST_OUTPUT", ".test-output"))
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_until(condition, *, timeout: float, step: float = 0.2):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(step)
+    return condition()
+
+
+class Alertmanager:
+    """One Alertmanager process for a test, stopped by its PID."""
+
+    def __init__(self, tmp_path: Path, webhook_url: str, token: str):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        config = {
+            "route": {
+                "receiver": "sae-console",
+                "group_by": ["alertname"],
+                "group_wait": "1s",
+                "group_interval": "1s",
+                "repeat_interval": "1h",
+            },
+            "receivers": [
+                {
+                    "name": "sae-console",
+                    "webhook_configs": [
+                        {
+                            "url": webhook_url,
+                            "send_resolved": True,
+                            "http_config": {
+                                "authorization": {"type": "Bearer", "credentials": token}
+                            },
+                        }
+                    ],
+                }
+            ],
+        }
+        # YAML is a superset of JSON: Alertmanager reads this file as its configuration.
+        self.config = tmp_path / "alertmanager.yml"
+        self.config.write_text(json.dumps(config))
+        self.storage = tmp_path / "data"
+        OUTPUT.mkdir(parents=True, exist_ok=True)
+        self.log = (OUTPUT / "alertmanager.log").open("w")
+        self.proc: subprocess.Popen | None = None
+
+    def start(self) -> Alertmanager:
+        self.proc = subprocess.Popen(
+            [
+                ALERTMANAGER,
+                f"--config.file={self.config}",
+                f"--storage.path={self.storage}",
+                f"--web.listen-address=127.0.0.1:{self.port}",
+                "--cluster.listen-address=",
+            ],
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+        )
+        ready = wait_until(self._ready, timeout=30)
+        assert ready, f"Alertmanager did not start; see {self.log.name}"
+        return self
+
+    def _ready(self) -> bool:
+        try:
+            with urllib.request.urlopen(f"{self.url}/-/ready", timeout=1) as answer:
+                return answer.status == 200
+        except OSError:
+            return False
+
+    def post_alerts(self, alerts: list[dict]) -> None:
+        request = urllib.request.Request(
+            f"{self.url}/api/v2/alerts",
+            data=json.dumps(alerts).encode(),
+            headers={"Content-Type": "application/json"},
+            method="POST",
+        )
+        with urllib.request.urlopen(request, timeout=5) as answer:
+            assert answer.status == 200
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            os.kill(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.kill(self.proc.pid, signal.SIGKILL)
+                self.proc.wait(timeout=10)
+        self.log.close()
+
+
+@pytest.fixture
+def alertmanager(tmp_path, live_server):
+    made: list[Alertmanager] = []
+
+    def _start(token: str) -> Alertmanager:
+        made.append(Alertmanager(tmp_path, f"{live_server.url}/intake/alertmanager/", token))
+        return made[-1].start()
+
+    yield _start
+    for am in made:
+        am.stop()
+
+
+def iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def test_alerts_from_a_real_alertmanager_arrive_as_events_and_robot_messages(
+    alertmanager, robot_sink
+):
+    if not os.access(ALERTMANAGER, os.X_OK):
+        pytest.fail("prometheus-alertmanager is not installed (scripts/ensure-test-tools.sh)")
+    account = AccountFactory()
+    other = AccountFactory()
+    contact_services.create_contact(
+        principal=Principal(account),
+        ram_user=None,
+        phone="+8613800000701",
+        dingtalk_webhook=robot_sink.url("dingtalk", "ok-alertmanager-robot"),
+    )
+    token = services.rotate_token(account=account)
+    services.rotate_token(account=other)
+    am = alertmanager(token)
+    started = datetime.now(UTC) - timedelta(minutes=5)
+    alert = {
+        "labels": {"alertname": "DiskFull", "severity": "warning", "instance": "db-1"},
+        "annotations": {"summary": "Disk almost full", "description": "/var is 97% full"},
+        "startsAt": iso(started),
+        "generatorURL": "http://prometheus.example:9090/graph?g0.expr=disk",
+    }
+    am.post_alerts([alert])
+
+    firing = wait_until(
+        lambda: ReceivedAlert.objects.filter(account=account, status="firing").first(),
+        timeout=30,
+    )
+    assert firing, "Alertmanager's notification never reached the intake"
+    assert firing.name == "DiskFull" and firing.labels["instance"] == "db-1"
+    assert firing.matched_policies == ["sae:default"]
+    assert wait_until(lambda: robot_sink.received("ok-alertmanager-robot"), timeout=10)
+    first = robot_sink.received("ok-alertmanager-robot")[0].text()
+    assert "DiskFull" in first and "Disk almost full" in first
+
+    am.post_alerts([{**alert, "endsAt": iso(datetime.now(UTC) - timedelta(seconds=1))}])
+    resolved = wait_until(
+        lambda: ReceivedAlert.objects.filter(account=account, status="resolved").first(),
+        timeout=30,
+    )
+    assert resolved, "the resolved notification never arrived"
+    assert resolved.ends_at is not None
+    assert wait_until(lambda: len(robot_sink.received("ok-alertmanager-robot")) >= 2, timeout=10)
+    last = robot_sink.received("ok-alertmanager-robot")[-1].text()
+    assert "已恢复" in last or "RESOLVED" in last
+    sent = Delivery.objects.filter(account=account, status=Delivery.Status.SENT).count()
+    assert sent >= 2
+    assert ReceivedAlert.objects.filter(account=other).count() == 0

@@ -1,0 +1,42 @@
+"""Helpers shared by the notification tests."""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from datetime import timedelta
+
+from django.utils import timezone
+
+from arms_sync.notify.models import Delivery, Event
+from arms_sync.notify.sweeper import sweep
+
+
+def deliveries_of(event: Event) -> list[Delivery]:
+    return list(Delivery.objects.filter(event=event).order_by("channel", "id"))
+
+
+@contextlib.contextmanager
+def run_commit_callbacks(capture):
+    """Run what the block registered with on_commit, and what those callbacks register in
+    turn (the test transaction never commits). With the ImmediateBackend of the test
+    settings, an enqueued task runs at once."""
+    with capture(execute=True) as callbacks:
+        yield callbacks
+
+
+def drain(capture, *, rounds: int = 50, soon: float = 0.2) -> int:
+    """Sweep (enqueue due rows and run their tasks) until no pending row falls due within
+    `soon` seconds; bounded by `rounds`."""
+    total = 0
+    for _ in range(rounds):
+        with capture(execute=True):
+            report = sweep()
+        total += report.enqueued
+        horizon = timezone.now() + timedelta(seconds=soon)
+        if not Delivery.objects.filter(
+            status=Delivery.Status.PENDING, next_attempt_at__lte=horizon
+        ).exists():
+            break
+        time.sleep(0.01)
+    return total
