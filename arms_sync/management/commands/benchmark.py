@@ -4,6 +4,7 @@ so it leaves no trace in the database it measures."""
 
 from __future__ import annotations
 
+import json
 import statistics
 import time
 from contextlib import contextmanager
@@ -17,6 +18,7 @@ from django.test.utils import CaptureQueriesContext, override_settings
 from django.urls import reverse
 
 from arms_sync import merge, reconcile
+from arms_sync.intake import services as intake_services
 from contacts import services as contact_services
 from ram_directory import services as ram_services
 from ram_directory.management.base import OperatorCommand
@@ -33,8 +35,8 @@ class _Rollback(Exception):
 class Command(OperatorCommand):
     help = (
         "Measure the console's growing paths on a scratch account (rolled back afterwards): "
-        "bulk RAM import, contact creation, the list pages (time and SQL queries), merge and "
-        "reconcile. Prints one line per figure, or --json."
+        "bulk RAM import, contact creation, the Alertmanager intake, the list pages (time and "
+        "SQL queries), merge and reconcile. Prints one line per figure, or --json."
     )
     reports = True
 
@@ -111,9 +113,55 @@ class Command(OperatorCommand):
         client.force_login(User.objects.get(account=account, ram_user__isnull=True))
         host = next((h for h in settings.ALLOWED_HOSTS if h and not h.startswith(".")), "localhost")
         with override_settings(ALLOWED_HOSTS=[host, "testserver"]):
-            for name in ("contacts:list", "arms:contact_list", "arms:group_list", "ram:user_list"):
+            self._intake(results, account, host)
+            for name in (
+                "contacts:list",
+                "arms:contact_list",
+                "arms:group_list",
+                "ram:user_list",
+                "notify:delivery_list",
+                "alerts:alert_list",
+            ):
                 self._page(results, client, reverse(name), name.replace(":", "_"), repeat, host)
         results["ram_users"] = RamUser.objects.for_account(account).count()
+
+    def _intake(self, results, account, host: str, posts: int = 50, alerts: int = 5) -> None:
+        """Alertmanager posts through the intake endpoint (auth, parse, route, outbox rows).
+        The sends are enqueued on commit, which never comes here: this measures the intake."""
+        token = intake_services.rotate_token(account=account)
+        client = Client()
+        started = time.perf_counter()
+        for post in range(posts):
+            body = {
+                "version": "4",
+                "status": "firing",
+                "receiver": "sae-console",
+                "externalURL": "http://alertmanager.bench.invalid:9093",
+                "alerts": [
+                    {
+                        "status": "firing",
+                        "labels": {"alertname": "BenchAlert", "post": str(post), "n": str(n)},
+                        "annotations": {"summary": "benchmark"},
+                        "startsAt": "2026-12-01T10:00:00Z",
+                    }
+                    for n in range(alerts)
+                ],
+            }
+            response = client.post(
+                "/intake/alertmanager/",
+                data=json.dumps(body),
+                content_type="application/json",
+                HTTP_AUTHORIZATION=f"Bearer {token}",
+                HTTP_HOST=host,
+                secure=True,
+            )
+            if response.status_code != 200:
+                raise CommandError(f"the intake answered {response.status_code}")
+        elapsed = time.perf_counter() - started
+        results["intake_posts"] = posts
+        results["intake_alerts_per_post"] = alerts
+        results["intake_posts_per_s"] = round(posts / elapsed, 1)
+        results["intake_alerts_per_s"] = round(posts * alerts / elapsed, 1)
 
     def _page(self, results, client: Client, url: str, key: str, repeat: int, host: str) -> None:
         timings = []
