@@ -226,6 +226,8 @@ ROBOT_DIGEST = env_bool("SAE_ROBOT_DIGEST", True)
 NOTIFY_MAX_ATTEMPTS = int(os.environ.get("SAE_NOTIFY_MAX_ATTEMPTS", "6"))
 NOTIFY_BACKOFF_SECONDS = float(os.environ.get("SAE_NOTIFY_BACKOFF", "10"))
 NOTIFY_BACKOFF_MAX_SECONDS = float(os.environ.get("SAE_NOTIFY_BACKOFF_MAX", "900"))
+# Deliveries per send task: a worker claims them together and sends them one after the other.
+NOTIFY_BATCH_SIZE = int(os.environ.get("SAE_NOTIFY_BATCH_SIZE", "50"))
 # A worker holds a claimed delivery this long; past it the sweeper hands the row to another
 # worker (a worker killed mid-send). Longer than connect + read timeouts.
 NOTIFY_LEASE_SECONDS = float(os.environ.get("SAE_NOTIFY_LEASE", "60"))

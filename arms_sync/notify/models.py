@@ -7,6 +7,7 @@ delivery rows, not the task queue, are the truth. Each send is recorded as a `De
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -89,6 +90,9 @@ class Delivery(models.Model):
         _("status"), max_length=16, choices=Status.choices, default=Status.PENDING
     )
     attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    # `attempts` never goes back (attempt numbers stay unique); a Resend starts a fresh budget
+    # of retries from here.
+    attempts_before_resend = models.PositiveIntegerField(default=0)
     next_attempt_at = models.DateTimeField(default=timezone.now)
     # Set while a worker holds the row; past `lease_until` the sweeper hands it to another.
     claimed_by = models.CharField(max_length=64, blank=True)
@@ -127,6 +131,10 @@ class Delivery(models.Model):
     @property
     def is_robot(self) -> bool:
         return self.channel != self.Channel.EMAIL
+
+    @property
+    def may_retry(self) -> bool:
+        return self.attempts - self.attempts_before_resend < settings.NOTIFY_MAX_ATTEMPTS
 
 
 class DeliveryAttempt(models.Model):

@@ -157,14 +157,17 @@ def build_deliveries(
 
 
 def enqueue_on_commit(delivery_ids: list[int]) -> None:
-    """One send task per delivery, once the rows are committed (tasks receive keys only)."""
+    """Send tasks for these deliveries once the rows are committed: one per batch of
+    NOTIFY_BATCH_SIZE (tasks receive keys only)."""
     if not delivery_ids:
         return
     from arms_sync.notify.tasks import deliver
 
+    size = settings.NOTIFY_BATCH_SIZE
+
     def _enqueue():
-        for pk in delivery_ids:
-            deliver.enqueue(pk)
+        for start in range(0, len(delivery_ids), size):
+            deliver.enqueue(list(delivery_ids[start : start + size]))
 
     transaction.on_commit(_enqueue, robust=True)
 

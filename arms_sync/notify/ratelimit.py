@@ -18,6 +18,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Count, Min
 from django.utils import timezone
 
 from arms_sync.notify.models import RobotRateLock, RobotRateSlot
@@ -38,10 +39,7 @@ def acquire(
     span = window_length() if window is None else timedelta(seconds=window)
     start = now - span
     with transaction.atomic():
-        RobotRateLock.objects.get_or_create(robot_key=robot_key)
-        RobotRateLock.objects.select_for_update().get(robot_key=robot_key)
-        # Slots that left the window are no longer needed by anyone.
-        RobotRateSlot.objects.filter(robot_key=robot_key, sent_at__lte=start).delete()
+        _lock(robot_key)
         used = list(
             RobotRateSlot.objects.filter(robot_key=robot_key, sent_at__gt=start)
             .order_by("sent_at")
@@ -53,7 +51,63 @@ def acquire(
     return None, max((used[0] + span - now).total_seconds(), 0.001)
 
 
-def release(slot_id: int | None) -> None:
-    """The send is over: the slot counts from now."""
-    if slot_id is not None:
-        RobotRateSlot.objects.filter(pk=slot_id).update(sent_at=timezone.now())
+def _lock(robot_key: str) -> None:
+    """Lock the robot's row for the rest of the transaction (created on its first use)."""
+    locked = RobotRateLock.objects.select_for_update().filter(robot_key=robot_key)
+    if not list(locked.values_list("pk", flat=True)):
+        RobotRateLock.objects.get_or_create(robot_key=robot_key)
+        list(locked.values_list("pk", flat=True))
+
+
+def prune(*, now=None) -> int:
+    """Drop slots no window can still count (the sweeper calls this now and then)."""
+    now = now or timezone.now()
+    longest = max(settings.ROBOT_RATE_WINDOW_SECONDS, 60.0)
+    cutoff = now - timedelta(seconds=longest * 2)
+    deleted, _ = RobotRateSlot.objects.filter(sent_at__lt=cutoff).delete()
+    return deleted
+
+
+def acquire_many(wanted: dict[str, int], *, now=None) -> dict[str, tuple[list[int], float]]:
+    """Slots for several robots at once (a worker's batch): for each robot key, the ids of
+    the slots taken (at most what is wanted and what its window has left) and, when fewer
+    than wanted, the seconds until its window frees one. One transaction; the robots' rows
+    are locked in key order, so two workers cannot deadlock."""
+    if not wanted:
+        return {}
+    now = now or timezone.now()
+    span = window_length()
+    keys = sorted(wanted)
+    with transaction.atomic():
+        locked = RobotRateLock.objects.select_for_update().filter(robot_key__in=keys)
+        if len(list(locked.order_by("robot_key").values_list("pk", flat=True))) < len(keys):
+            RobotRateLock.objects.bulk_create(
+                [RobotRateLock(robot_key=k) for k in keys], ignore_conflicts=True
+            )
+            list(locked.order_by("robot_key").values_list("pk", flat=True))
+        windows = {
+            row["robot_key"]: row
+            for row in RobotRateSlot.objects.filter(robot_key__in=keys, sent_at__gt=now - span)
+            .values("robot_key")
+            .annotate(used=Count("id"), oldest=Min("sent_at"))
+        }
+        new_slots, waits = [], {}
+        for key in keys:
+            window = windows.get(key, {"used": 0, "oldest": now})
+            free = max(settings.ROBOT_RATE_LIMIT - window["used"], 0)
+            take = min(free, wanted[key])
+            new_slots += [RobotRateSlot(robot_key=key, sent_at=now) for _ in range(take)]
+            if take < wanted[key]:
+                waits[key] = max((window["oldest"] + span - now).total_seconds(), 0.001)
+        created = RobotRateSlot.objects.bulk_create(new_slots)
+    granted: dict[str, tuple[list[int], float]] = {k: ([], waits.get(k, 0.0)) for k in keys}
+    for slot in created:
+        granted[slot.robot_key][0].append(slot.pk)
+    return granted
+
+
+def release(slot_ids) -> None:
+    """The sends are over: their slots count from now."""
+    ids = [pk for pk in slot_ids if pk is not None]
+    if ids:
+        RobotRateSlot.objects.filter(pk__in=ids).update(sent_at=timezone.now())

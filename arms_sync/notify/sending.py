@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import random
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -173,7 +174,7 @@ def send_claimed(delivery: Delivery, *, worker_id: str, retries: bool = True) ->
     rate window is full is reported instead of waited for."""
     slot = None
     if delivery.is_robot:
-        slot, wait = ratelimit.acquire(delivery.target_key)
+        slot, wait = ratelimit.acquire(delivery.target_key)  # one slot
         if slot is None:
             answer = base.Answer(
                 ok=False,
@@ -191,21 +192,37 @@ def send_claimed(delivery: Delivery, *, worker_id: str, retries: bool = True) ->
         _release([r for r in backlog if r not in included])
     else:
         included = []
-        message = render.render_event(
-            delivery.event,
-            channel=delivery.channel,
-            mentions=_mentions(delivery),
-            context=delivery.context,
-        )
+        message = _message(delivery)
     try:
-        answer = get_transport(delivery.channel).send(_target(delivery), message)
+        answer = _transmit(delivery, message)
+    finally:
+        ratelimit.release([slot])
+    return _finish(delivery, answer, worker_id=worker_id, retries=retries, digested=included)
+
+
+def _message(delivery: Delivery) -> base.Message:
+    return render.render_event(
+        delivery.event,
+        channel=delivery.channel,
+        mentions=_mentions(delivery),
+        context=delivery.context,
+    )
+
+
+def _transmit(delivery: Delivery, message: base.Message) -> base.Answer:
+    try:
+        return get_transport(delivery.channel).send(_target(delivery), message)
     except Exception:
         # A bug, not a provider's answer: the row must not stay `sending` until its lease.
         logger.exception("delivery %s: transport error", delivery.pk)
-        answer = base.Answer(ok=False, retryable=True, hint=base.HINT_NETWORK, errmsg="error")
-    finally:
-        ratelimit.release(slot)
-    return _finish(delivery, answer, worker_id=worker_id, retries=retries, digested=included)
+        return base.Answer(ok=False, retryable=True, hint=base.HINT_NETWORK, errmsg="error")
+
+
+def _apply(delivery: Delivery, **fields) -> None:
+    """Write these fields of the row, and keep the instance in step (no re-read)."""
+    Delivery.objects.filter(pk=delivery.pk).update(**fields)
+    for name, value in fields.items():
+        setattr(delivery, name, value)
 
 
 def _finish(
@@ -216,21 +233,43 @@ def _finish(
     retries: bool,
     digested: list[Delivery] = (),
 ) -> Result:
+    with transaction.atomic():  # the row's new state and its attempt: one commit
+        outcome = _record(delivery, answer, worker_id=worker_id, retries=retries, digested=digested)
+    log = logger.info if answer.ok else logger.warning
+    log(
+        "delivery %s %s to %s: %s (%s)",
+        delivery.pk,
+        outcome,
+        delivery.target_masked,
+        answer.hint,
+        delivery.last_error or "ok",
+    )
+    return Result(delivery, answer, outcome)
+
+
+def _record(
+    delivery: Delivery, answer: base.Answer, *, worker_id: str, retries: bool, digested
+) -> str:
     now = timezone.now()
     error = "" if answer.ok else hints.describe(answer)[:2000]
-    rows = Delivery.objects.filter(pk=delivery.pk)
     if answer.ok:
         # Marked sent first, right after the provider accepted it.
-        rows.update(
-            status=Status.SENT, sent_at=now, lease_until=None, last_error="", last_hint=answer.hint
+        _apply(
+            delivery,
+            status=Status.SENT,
+            sent_at=now,
+            lease_until=None,
+            last_error="",
+            last_hint=answer.hint,
         )
         if digested:
             Delivery.objects.filter(pk__in=[r.pk for r in digested]).update(
                 status=Status.SENT, sent_at=now, lease_until=None, digest=delivery, last_error=""
             )
         outcome = Outcome.SENT
-    elif answer.retryable and retries and delivery.attempts < settings.NOTIFY_MAX_ATTEMPTS:
-        rows.update(
+    elif answer.retryable and retries and delivery.may_retry:
+        _apply(
+            delivery,
             status=Status.PENDING,
             next_attempt_at=now + timedelta(seconds=backoff(delivery.attempts)),
             claimed_by="",
@@ -242,12 +281,18 @@ def _finish(
         _release(list(digested))
         outcome = Outcome.RETRY
     else:
-        rows.update(status=Status.FAILED, lease_until=None, last_error=error, last_hint=answer.hint)
+        _apply(
+            delivery,
+            status=Status.FAILED,
+            lease_until=None,
+            last_error=error,
+            last_hint=answer.hint,
+        )
         _release(list(digested))
         outcome = Outcome.FAILED
     DeliveryAttempt.objects.create(
         delivery=delivery,
-        number=delivery.attempt_log.count() + 1,
+        number=delivery.attempts,
         started_at=now - timedelta(milliseconds=answer.duration_ms),
         duration_ms=answer.duration_ms,
         outcome=outcome,
@@ -257,25 +302,101 @@ def _finish(
         errmsg=(answer.errmsg or "")[:512],
         worker=worker_id[:64],
     )
-    log = logger.info if answer.ok else logger.warning
-    log(
-        "delivery %s %s to %s: %s (%s)",
-        delivery.pk,
-        outcome,
-        delivery.target_masked,
-        answer.hint,
-        error or "ok",
+    return outcome
+
+
+# --- the worker's path: a batch of deliveries ------------------------------------------------
+
+
+def claim_many(ids, *, worker_id: str, now=None) -> list[Delivery]:
+    """Take those of `ids` that are pending and due, in one UPDATE (a row another worker has,
+    or that is not due, is left out)."""
+    now = now or timezone.now()
+    lease = now + timedelta(seconds=settings.NOTIFY_LEASE_SECONDS)
+    claimed = Delivery.objects.filter(pk__in=ids, status=Status.PENDING, next_attempt_at__lte=now)
+    if not claimed.update(
+        status=Status.SENDING,
+        claimed_by=worker_id,
+        lease_until=lease,
+        attempts=F("attempts") + 1,
+        updated_at=now,
+    ):
+        return []
+    return list(
+        Delivery.objects.filter(pk__in=ids, claimed_by=worker_id, lease_until=lease)
+        .select_related("event")
+        .order_by("created_at", "id")
     )
-    delivery.refresh_from_db()
-    return Result(delivery, answer, outcome)
 
 
-def deliver(delivery_id: int, *, worker_id: str) -> str:
-    """The task's body: send one delivery if it is still due. Idempotent."""
-    delivery = claim(delivery_id, worker_id=worker_id)
-    if delivery is None:
-        return "not-due"
-    return send_claimed(delivery, worker_id=worker_id).outcome
+def _digest_heads(rows: list[Delivery]) -> tuple[list[Delivery], list[Delivery]]:
+    """Split off the robots whose backlog passes what a window carries: one delivery of each
+    goes the single path, which gathers the backlog into a digest; the batch's other
+    deliveries to that robot go back to wait for it."""
+    robots = [d for d in rows if d.is_robot]
+    if not (settings.ROBOT_DIGEST and robots):
+        return rows, []
+    in_batch = Counter(d.target_key for d in robots)
+    waiting = Counter(
+        Delivery.objects.filter(target_key__in=in_batch, status=Status.PENDING).values_list(
+            "target_key", flat=True
+        )
+    )
+    heavy = {k for k, n in in_batch.items() if n + waiting[k] > settings.ROBOT_RATE_LIMIT}
+    heads, back = [], []
+    for key in heavy:
+        mine = [d for d in robots if d.target_key == key]
+        heads.append(mine[0])
+        back.extend(mine[1:])
+    _release(back)
+    return [d for d in rows if d.target_key not in heavy], heads
+
+
+def _take_slots(rows: list[Delivery]) -> tuple[list[Delivery], list[int]]:
+    """Rate slots for the batch's robot messages in one transaction; the messages a full
+    window refuses go back to wait for it (not an attempt)."""
+    granted = ratelimit.acquire_many(Counter(d.target_key for d in rows if d.is_robot))
+    ready, slots, waits = [], [], defaultdict(list)
+    for delivery in rows:
+        if not delivery.is_robot:
+            ready.append(delivery)
+            continue
+        free, wait = granted[delivery.target_key]
+        if free:
+            slots.append(free.pop())
+            ready.append(delivery)
+        else:
+            waits[wait].append(delivery)
+    for wait, group in waits.items():
+        _release(group, wait=wait, hint=base.HINT_RATE_LIMITED)
+    return ready, slots
+
+
+def deliver_many(ids, *, worker_id: str) -> Counter:
+    """The task's body: send the due deliveries among `ids`, one after the other, each marked
+    right after its provider's answer. Batching shares the claim, the rate window's
+    transaction and the task's own overhead. Idempotent: rows already sent or taken are
+    skipped."""
+    outcomes: Counter = Counter()
+    rows, heads = _digest_heads(claim_many(ids, worker_id=worker_id))
+    for head in heads:
+        outcomes[send_claimed(head, worker_id=worker_id).outcome] += 1
+    ready, slots = _take_slots(rows)
+    # Stop before a row's lease could run out mid-send (slow robots), so that no other worker
+    # takes over a row this one is still sending: what is left goes back to the queue.
+    one_send = settings.ROBOT_HTTP_CONNECT_TIMEOUT + settings.ROBOT_HTTP_READ_TIMEOUT + 5
+    margin = timedelta(seconds=min(one_send, settings.NOTIFY_LEASE_SECONDS / 2))
+    try:
+        for done, delivery in enumerate(ready):
+            if done and timezone.now() > delivery.lease_until - margin:
+                _release(ready[done:])
+                break
+            answer = _transmit(delivery, _message(delivery))
+            outcomes[_finish(delivery, answer, worker_id=worker_id, retries=True).outcome] += 1
+    finally:
+        # Stamped after the sends: a window counts from when each message was out.
+        ratelimit.release(slots)
+    return outcomes
 
 
 def send_event_now(event: Event, *, worker_id: str) -> list[Result]:

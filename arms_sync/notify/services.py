@@ -7,6 +7,7 @@ import math
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
@@ -74,7 +75,7 @@ def resend(*, delivery: Delivery) -> Delivery:
     with transaction.atomic():
         updated = Delivery.objects.filter(pk=delivery.pk, status=Delivery.Status.FAILED).update(
             status=Delivery.Status.PENDING,
-            attempts=0,
+            attempts_before_resend=F("attempts"),
             next_attempt_at=timezone.now(),
             enqueued_at=timezone.now(),
             claimed_by="",

@@ -18,6 +18,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from arms_sync.notify import ratelimit
 from arms_sync.notify.models import Delivery, DeliveryAttempt
 from arms_sync.notify.outbox import enqueue_on_commit
 
@@ -79,4 +80,6 @@ def enqueue_due(now) -> int:
 
 def sweep(*, now=None) -> SweepReport:
     now = now or timezone.now()
-    return SweepReport(reclaimed=reclaim_expired(now), enqueued=enqueue_due(now))
+    report = SweepReport(reclaimed=reclaim_expired(now), enqueued=enqueue_due(now))
+    ratelimit.prune(now=now)
+    return report

@@ -1,5 +1,6 @@
-"""The background task (Django's `django.tasks`; django-tasks-db by default): one per delivery,
-enqueued on commit. It receives the primary key only; the row says what is still to do."""
+"""The background task (Django's `django.tasks`; django-tasks-db by default), enqueued on
+commit for each batch of deliveries. It receives primary keys only; the rows say what is still
+to do."""
 
 from __future__ import annotations
 
@@ -16,5 +17,6 @@ def worker_id() -> str:
 
 
 @task
-def deliver(delivery_id: int) -> str:
-    return sending.deliver(delivery_id, worker_id=worker_id())
+def deliver(delivery_ids: list[int]) -> dict[str, int]:
+    """Send these deliveries (a batch of at most NOTIFY_BATCH_SIZE); returns the outcomes."""
+    return dict(sending.deliver_many(delivery_ids, worker_id=worker_id()))

@@ -159,7 +159,7 @@ def test_a_duplicate_task_sends_nothing_twice(
         account, robot_sink, "ok-duplicate", django_capture_on_commit_callbacks
     )
     assert delivery.status == Status.SENT
-    assert sending.deliver(delivery.pk, worker_id="another") == "not-due"
+    assert not sending.deliver_many([delivery.pk], worker_id="another")
     assert len(robot_sink.received("ok-duplicate")) == 1
 
 

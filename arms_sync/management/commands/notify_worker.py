@@ -13,7 +13,7 @@ import threading
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
-from django.db import close_old_connections, connection
+from django.db import close_old_connections, connection, connections
 from django_tasks_db.backend import DatabaseBackend
 from django_tasks_db.management.commands.db_worker import Worker
 
@@ -21,6 +21,7 @@ from arms_sync.notify.sweeper import sweep
 from arms_sync.notify.tasks import worker_id as default_worker_id
 
 logger = logging.getLogger("arms_sync.notify")
+WORKER_CONN_MAX_AGE = 600
 
 
 def _positive(value: str) -> float:
@@ -83,6 +84,11 @@ class Command(BaseCommand):
                 f"the default TASKS backend is {type(backend).__name__}; notify_worker needs "
                 "django_tasks_db.DatabaseBackend"
             )
+        # A worker runs for days and makes many short queries: keep its connections (with
+        # health checks) instead of reconnecting after every task, as CONN_MAX_AGE=0 would.
+        for alias in connections:
+            connections[alias].settings_dict["CONN_MAX_AGE"] = WORKER_CONN_MAX_AGE
+            connections[alias].settings_dict["CONN_HEALTH_CHECKS"] = True
         name = (worker_id or default_worker_id())[:64]
         sweeper = Sweeper(sweep_interval or settings.NOTIFY_SWEEP_SECONDS)
         sweeper.start()
