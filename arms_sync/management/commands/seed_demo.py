@@ -14,6 +14,7 @@ from typing import Any
 from django.db import transaction
 
 from arms_sync import services as arms_services
+from arms_sync.intake import services as intake_services
 from arms_sync.managed import ensure_managed
 from arms_sync.models import ArmsContact, ContactGroup, NotificationPolicy
 from arms_sync.services import ArmsContactRecord
@@ -324,7 +325,10 @@ class Command(OperatorCommand):
         seed_arms_side(demo)
         seed_contacts(demo)
         seed_other_contacts(other)
+        # A fresh intake token each run (only its hash is kept), so the demo can take alerts.
+        token = intake_services.rotate_token(account=demo, created_by="seed_demo")
         return {
+            "intake_token": token,
             "accounts": [
                 {"account_id": a.account_id, "login_name": a.login_name, "alias": a.alias}
                 for a in (demo, other)
@@ -349,3 +353,15 @@ class Command(OperatorCommand):
         self.stdout.write("Demo contacts (account 1234567890123456):")
         for note in report["demo_contacts"]:
             self.stdout.write(f"  {note['case']}: {note['contact']} -> {note['arms']}")
+        self.stdout.write(
+            "Alertmanager intake token of the demo account (shown once; Enterprise Features > "
+            f"Alerts > Alertmanager intake rotates it):\n  {report['intake_token']}\n"
+            "Post a sample alert (the demo contacts are notified by email, shown in this "
+            "terminal):\n"
+            "  curl -X POST http://127.0.0.1:8000/intake/alertmanager/ "
+            f"-H 'Authorization: Bearer {report['intake_token']}' "
+            "-H 'Content-Type: application/json' "
+            '-d \'{"status":"firing","alerts":[{"status":"firing",'
+            '"labels":{"alertname":"HighCPU","severity":"critical"},'
+            '"annotations":{"summary":"CPU above 90%"}}]}\''
+        )
