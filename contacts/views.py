@@ -25,6 +25,7 @@ from contacts import selectors, services
 from contacts.forms import EditContactForm, NewContactForm
 from contacts.models import Contact
 from contacts.validators import mask_robot_url
+from ram_directory import selectors as ram_selectors
 from ram_directory.access import console_view
 
 CONTACT_CREATED = gettext_noop("Contact {username} created.")
@@ -135,6 +136,10 @@ def contact_new(request: HttpRequest) -> HttpResponse:
         "limit": limit,
         "full": total >= limit,
         "only_itself": form.choices.only_itself,
+        # SPEC 9: the panel offers Request permission, or shows the request's state.
+        "permission_request": (
+            ram_selectors.latest_permission_request(principal) if form.choices.only_itself else None
+        ),
     }
     return _dialog(request, "contacts/contact_form.html", context, invalid=form.is_bound)
 

@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from ram_directory.access import Http404, get_for_account, has_nul
-from ram_directory.models import Policy, PolicyAttachment, RamUser
+from ram_directory.models import PermissionRequest, Policy, PolicyAttachment, RamUser
 from ram_directory.principal import LIST_USERS, Principal
 
 # The RAM API actions the console's pages stand for (the names Alibaba Cloud uses).
@@ -213,3 +213,29 @@ def policy_actions(principal: Principal, policy: Policy) -> dict[str, bool]:
         "can_edit": not policy.is_system and principal.can(UPDATE_POLICY, arn),
         "can_delete": not policy.is_system and principal.can(DELETE_POLICY, arn),
     }
+
+
+# --- permission approval (SPEC 9) ----------------------------------------------------------
+
+
+def permission_requests(principal: Principal) -> QuerySet[PermissionRequest]:
+    """The requests the Permission Approval page shows: every request of the account to the
+    owner, who decides them; its own requests to a RAM user (it sees nobody else's)."""
+    rows = PermissionRequest.objects.for_account(principal.account).select_related(
+        "requester__account"  # the requester's sign-in name (UPN) names the account's alias
+    )
+    return rows if principal.is_owner else rows.filter(requester=principal.ram_user)
+
+
+def permission_request_for_view(principal: Principal, pk: int) -> PermissionRequest:
+    """One of permission_requests(principal); 404 for any other, as if it did not exist."""
+    return get_for_account(permission_requests(principal), principal, pk=pk)
+
+
+def latest_permission_request(principal: Principal) -> PermissionRequest | None:
+    """The New Contact panel's note: the RAM user's newest request for ram:ListUsers."""
+    if principal.ram_user is None:
+        return None
+    return PermissionRequest.objects.filter(
+        requester=principal.ram_user, permission=LIST_USERS
+    ).first()

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from ram_directory import views
+from ram_directory import approval_views, views
 
 app_name = "ram"
 urlpatterns = [
@@ -18,4 +18,12 @@ urlpatterns = [
     path("policies/<str:name>/", views.policy_detail, name="policy_detail"),
     path("policies/<str:name>/edit/", views.policy_edit, name="policy_edit"),
     path("policies/<str:name>/delete/", views.policy_delete, name="policy_delete"),
+    # Permission approval (SPEC 9).
+    path("approvals/", approval_views.approval_list, name="approval_list"),
+    path("approvals/request/", approval_views.approval_request, name="approval_request"),
+    path("approvals/<int:pk>/approve/", approval_views.approval_approve, name="approval_approve"),
+    path("approvals/<int:pk>/reject/", approval_views.approval_reject, name="approval_reject"),
+    path(
+        "approvals/<int:pk>/withdraw/", approval_views.approval_withdraw, name="approval_withdraw"
+    ),
 ]

@@ -24,6 +24,10 @@
     // A dialog that opens in #modal-host gets focus from Bootstrap's modal instead.
     var root = event.target;
     if (!root || root.id === "modal-host" || !root.isConnected || !root.querySelector) { return; }
+    // A dialog's content replaced in place (Request permission in the New Contact panel): the
+    // dialog is named by its new title.
+    var title = root.matches(".modal-content") && root.querySelector(".modal-title[id]");
+    if (title) { root.closest(".modal").setAttribute("aria-labelledby", title.id); }
     var target = event.detail.xhr && event.detail.xhr.status === 422
       ? root.querySelector("[aria-invalid=true], .is-invalid") : null;
     target = target || root.querySelector("[data-focus-after-swap]");

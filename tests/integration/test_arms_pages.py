@@ -140,8 +140,9 @@ def test_contact_list_query_count_does_not_grow_with_rows(
         user = RamUserFactory(account=account)
         create_contact(principal=owner_principal, ram_user=user, phone=f"1370000{n:04d}")
     owner_client.get(reverse("arms:contact_list"))  # warm the session
-    # session + user, the ARMS contacts with their SAE contacts, the Not-linked count.
-    with django_assert_num_queries(4):
+    # session + user, the ARMS contacts with their SAE contacts, the Not-linked count, the
+    # menu's Permission Approval badge.
+    with django_assert_num_queries(5):
         response = owner_client.get(reverse("arms:contact_list"))
     assert len(response.context["contacts"]) == rows
 
@@ -155,11 +156,11 @@ def test_group_and_policy_pages_query_count_does_not_grow(
         group.members.add(ArmsContactFactory(account=account))
         NotificationPolicyFactory(account=account, name=f"p{n}").groups.add(group)
     owner_client.get(reverse("arms:group_list"))
-    # session + user, then the groups with their member counts in one query.
-    with django_assert_num_queries(3):
-        owner_client.get(reverse("arms:group_list"))
-    # session + user, the policies, their groups (one prefetch).
+    # session + user, then the groups with their member counts in one query, the badge.
     with django_assert_num_queries(4):
+        owner_client.get(reverse("arms:group_list"))
+    # session + user, the policies, their groups (one prefetch), the badge.
+    with django_assert_num_queries(5):
         owner_client.get(reverse("arms:policy_list"))
 
 
@@ -300,8 +301,8 @@ def test_group_detail_query_count_does_not_grow_with_members(
     url = reverse("arms:group_detail", args=[group.pk])
     owner_client.get(url)
     # session + user, the group with its count, its members with their SAE contacts, its
-    # policies.
-    with django_assert_num_queries(5):
+    # policies, the menu's Permission Approval badge.
+    with django_assert_num_queries(6):
         response = owner_client.get(url)
     assert response.context["group"].member_count == rows
 

@@ -200,8 +200,9 @@ def test_the_list_costs_a_fixed_number_of_queries(
             title=f"alert {n}",
             status=Delivery.Status.FAILED if n % 2 else Delivery.Status.SENT,
         )
-    # Session, user, count, one page of rows with their events.
-    with django_assert_num_queries(4):
+    # Session, user, count, one page of rows with their events, the menu's Permission
+    # Approval badge.
+    with django_assert_num_queries(5):
         response = owner_client.get(LIST)
     assert len(row_ids(response)) == min(rows, 25)
 
@@ -211,9 +212,10 @@ def test_the_detail_costs_a_fixed_number_of_queries(
 ):
     few = make_delivery(account, attempts=[KEYWORD_ANSWER] * 1)
     many = make_delivery(account, attempts=[KEYWORD_ANSWER] * 6)
-    with django_assert_num_queries(4):
+    # Session, user, the delivery, its attempts, the menu's Permission Approval badge.
+    with django_assert_num_queries(5):
         owner_client.get(detail_url(few))
-    with django_assert_num_queries(4):
+    with django_assert_num_queries(5):
         owner_client.get(detail_url(many))
 
 
@@ -279,7 +281,9 @@ def test_resend_queues_a_failed_delivery_again(owner_client, account):
     assert response["Location"] == LIST + "?status=failed"
     delivery.refresh_from_db()
     assert delivery.status == Delivery.Status.PENDING
-    assert delivery.attempts == 0
+    # A fresh budget of retries; attempt numbers go on from the ones already made.
+    assert delivery.attempts_before_resend == delivery.attempts
+    assert delivery.may_retry
     page = owner_client.get(response["Location"]).text
     assert f"The delivery to {delivery.target_masked} was queued again." in page
 
