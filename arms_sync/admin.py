@@ -13,7 +13,7 @@ from __future__ import annotations
 from django.contrib import admin, messages
 from django.contrib.admin.actions import delete_selected as django_delete_selected
 from django.contrib.admin.utils import unquote
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponseRedirect
 from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
@@ -27,6 +27,8 @@ from arms_sync.forms import (
     clear_field_name,
 )
 from arms_sync.models import MANAGED_PREFIX, ArmsContact, ContactGroup, NotificationPolicy
+from sae_console.admin_guards import GatedAdmin
+from sae_console.admin_lists import LargeListAdmin, account_filter, count_of
 
 # {verb} ("is"/"are") is English grammar; a translation may leave it out, so msgfmt must not
 # require it.
@@ -77,11 +79,12 @@ class ManagedFilter(admin.SimpleListFilter):
         return queryset
 
 
-class SaeProtectedAdmin(admin.ModelAdmin):
-    """What the three ARMS models share: the confirmation tick and protected deletes."""
+class SaeProtectedAdmin(GatedAdmin, LargeListAdmin):
+    """What the three ARMS models share: the confirmation tick and protected deletes, and
+    lists that hold at 10,000 accounts (sae_console.admin_lists)."""
 
     actions = [delete_selected]
-    list_filter = (("account", admin.RelatedOnlyFieldListFilter), ManagedFilter)
+    list_filter = (account_filter("account"), ManagedFilter)
     autocomplete_fields = ("account",)
     delete_confirmation_template = "admin/arms_sync/delete_confirmation.html"
     delete_selected_confirmation_template = "admin/arms_sync/delete_selected_confirmation.html"
@@ -196,7 +199,10 @@ class ContactGroupAdmin(SaeProtectedAdmin):
     )
 
     def get_queryset(self, request):
-        return super().get_queryset(request).annotate(member_total=Count("members"))
+        members = ContactGroup.members.through
+        return (
+            super().get_queryset(request).annotate(member_total=count_of(members, "contactgroup"))
+        )
 
     @admin.display(description="members", ordering="member_total")
     def member_count(self, group: ContactGroup) -> int:

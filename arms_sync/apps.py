@@ -1,10 +1,11 @@
 from django.apps import AppConfig
 from django.db.models.signals import post_save, pre_delete
+from django.utils.translation import gettext_lazy as _
 
 
 class ArmsSyncConfig(AppConfig):
     name = "arms_sync"
-    verbose_name = "ARMS"
+    verbose_name = _("ARMS")
 
     def ready(self) -> None:
         import arms_sync.checks  # noqa: F401 (registers the deploy checks on import)

@@ -65,12 +65,13 @@ def _save(arms: ArmsContact) -> None:
         raise ValidationError({field: message}) from None
 
 
-def link(contact: Contact, arms: ArmsContact) -> ArmsContact:
+def link(contact: Contact, arms: ArmsContact, *, new_contact: bool = False) -> ArmsContact:
     """Link the pair: the ARMS contact takes the contact's name and channels and joins
     `sae:contacts` (and, for the account itself, `sae:approvers`). A link the contact had to
     another ARMS contact is dropped first (that one stays on the ARMS side, unlinked)."""
     check_conflicts(contact, arms)
-    ArmsContact.objects.filter(sae_contact=contact).exclude(pk=arms.pk).update(sae_contact=None)
+    if not new_contact:  # a contact created just now has no other link to drop
+        ArmsContact.objects.filter(sae_contact=contact).exclude(pk=arms.pk).update(sae_contact=None)
     copy_contact_fields(arms, contact)
     arms.sae_contact = contact
     _save(arms)
@@ -95,7 +96,7 @@ def link_new_contact(contact: Contact) -> ArmsContact:
         arms = ArmsContact(account_id=contact.account_id)
     elif arms.sae_contact_id is not None and arms.sae_contact_id != contact.pk:
         raise ValidationError({"phone": _(LINKED_PHONE_TAKEN)}, code="linked_phone")
-    return link(contact, arms)
+    return link(contact, arms, new_contact=True)
 
 
 def propagate_edit(contact: Contact) -> ArmsContact | None:

@@ -5,11 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef
 
 from arms_sync.models import (
     APPROVERS_GROUP,
     CONTACTS_GROUP,
     DEFAULT_POLICY,
+    MANAGED_GROUP_DESCRIPTIONS,
     ContactGroup,
     NotificationPolicy,
 )
@@ -37,17 +39,41 @@ def _get_or_create(model, *, account: Account, name: str, defaults: dict):
 
 def ensure_managed(account: Account) -> ManagedObjects:
     """Return the account's `sae:` groups and policy, creating whatever is missing."""
+    # Every link calls this: when all three exist (nearly always), two queries find them.
+    groups = {
+        g.name: g
+        for g in ContactGroup.objects.filter(
+            account=account, name__in=(CONTACTS_GROUP, APPROVERS_GROUP)
+        )
+    }
+    policy = (
+        NotificationPolicy.objects.filter(account=account, name=DEFAULT_POLICY)
+        .annotate(routes_contacts=Exists(_routes(CONTACTS_GROUP)))
+        .first()
+    )
+    if len(groups) == 2 and policy is not None and policy.routes_contacts:
+        return ManagedObjects(groups[CONTACTS_GROUP], groups[APPROVERS_GROUP], policy)
+    return _create_managed(account)
+
+
+def _routes(group_name: str):
+    return NotificationPolicy.groups.through.objects.filter(
+        notificationpolicy_id=OuterRef("pk"), contactgroup__name=group_name
+    )
+
+
+def _create_managed(account: Account) -> ManagedObjects:
     contacts_group = _get_or_create(
         ContactGroup,
         account=account,
         name=CONTACTS_GROUP,
-        defaults={"description": "Every ARMS contact linked to an SAE contact (managed by SAE)."},
+        defaults={"description": MANAGED_GROUP_DESCRIPTIONS[CONTACTS_GROUP]},
     )
     approvers_group = _get_or_create(
         ContactGroup,
         account=account,
         name=APPROVERS_GROUP,
-        defaults={"description": "Receives SAE permission-approval requests (managed by SAE)."},
+        defaults={"description": MANAGED_GROUP_DESCRIPTIONS[APPROVERS_GROUP]},
     )
     default_policy = _get_or_create(
         NotificationPolicy,

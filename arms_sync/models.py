@@ -7,6 +7,7 @@ import secrets
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 from phonenumber_field.modelfields import PhoneNumberField
 
@@ -18,6 +19,12 @@ MANAGED_PREFIX = "sae:"
 CONTACTS_GROUP = "sae:contacts"
 APPROVERS_GROUP = "sae:approvers"
 DEFAULT_POLICY = "sae:default"
+# The descriptions the console gives its `sae:` groups (arms_sync.managed): stored in English,
+# shown in the reader's language (ContactGroup.display_description).
+MANAGED_GROUP_DESCRIPTIONS = {
+    CONTACTS_GROUP: gettext_noop("Every ARMS contact linked to an SAE contact (managed by SAE)."),
+    APPROVERS_GROUP: gettext_noop("Receives SAE permission-approval requests (managed by SAE)."),
+}
 
 
 def new_arms_contact_id() -> int:
@@ -25,7 +32,9 @@ def new_arms_contact_id() -> int:
 
 
 class ArmsContact(models.Model):
-    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="arms_contacts")
+    account = models.ForeignKey(
+        Account, on_delete=models.CASCADE, related_name="arms_contacts", verbose_name=_("account")
+    )
     contact_id = models.BigIntegerField(_("ARMS contact ID"), default=new_arms_contact_id)
     name = models.CharField(_("name"), max_length=128)
     phone = PhoneNumberField(_("phone"), blank=True)
@@ -37,16 +46,22 @@ class ArmsContact(models.Model):
     wecom_robot_url = EncryptedTextField(_("WeCom robot"), blank=True)
     # The SAE contact this ARMS contact is linked to (SPEC 5: one-to-one, both sides optional).
     sae_contact = models.OneToOneField(
-        Contact, null=True, blank=True, on_delete=models.SET_NULL, related_name="arms_contact"
+        Contact,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="arms_contact",
+        verbose_name=_("SAE contact"),
     )
-    created_at = models.DateTimeField(default=timezone.now)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     objects = AccountScopedQuerySet.as_manager()
 
     class Meta:
         ordering = ["name", "id"]
         verbose_name = _("ARMS contact")
+        verbose_name_plural = _("ARMS contacts")
         constraints = [
             models.UniqueConstraint(
                 fields=["account", "contact_id"], name="arms_contact_id_unique_in_account"
@@ -73,16 +88,22 @@ class ArmsContact(models.Model):
 
 
 class ContactGroup(models.Model):
-    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="contact_groups")
+    account = models.ForeignKey(
+        Account, on_delete=models.CASCADE, related_name="contact_groups", verbose_name=_("account")
+    )
     name = models.CharField(_("name"), max_length=128)
     description = models.CharField(_("description"), max_length=256, blank=True)
-    members = models.ManyToManyField(ArmsContact, related_name="groups", blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
+    members = models.ManyToManyField(
+        ArmsContact, related_name="groups", blank=True, verbose_name=_("members")
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
 
     objects = AccountScopedQuerySet.as_manager()
 
     class Meta:
         ordering = ["name"]
+        verbose_name = _("contact group")
+        verbose_name_plural = _("contact groups")
         constraints = [
             models.UniqueConstraint(
                 fields=["account", "name"], name="contact_group_name_unique_in_account"
@@ -96,24 +117,38 @@ class ContactGroup(models.Model):
     def is_managed(self) -> bool:
         return self.name.startswith(MANAGED_PREFIX)
 
+    @property
+    def display_description(self) -> str:
+        """A `sae:` group's own description translated; any other shown as written."""
+        known = MANAGED_GROUP_DESCRIPTIONS.get(self.name)
+        if known and self.description == known:
+            return gettext(known)
+        return self.description
+
 
 class NotificationPolicy(models.Model):
     """Routes events whose labels match `match_labels` to the contacts of `groups`."""
 
     account = models.ForeignKey(
-        Account, on_delete=models.CASCADE, related_name="notification_policies"
+        Account,
+        on_delete=models.CASCADE,
+        related_name="notification_policies",
+        verbose_name=_("account"),
     )
     name = models.CharField(_("name"), max_length=128)
     # Every key must be present in the event's labels with this value; {} matches every event.
     match_labels = models.JSONField(_("match labels"), default=dict, blank=True)
-    groups = models.ManyToManyField(ContactGroup, related_name="policies", blank=True)
+    groups = models.ManyToManyField(
+        ContactGroup, related_name="policies", blank=True, verbose_name=_("contact groups")
+    )
     enabled = models.BooleanField(_("enabled"), default=True)
-    created_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
 
     objects = AccountScopedQuerySet.as_manager()
 
     class Meta:
         ordering = ["name"]
+        verbose_name = _("notification policy")
         verbose_name_plural = _("notification policies")
         constraints = [
             models.UniqueConstraint(

@@ -17,10 +17,11 @@ from contacts import services
 from contacts.models import Contact
 from contacts.validators import mask_dingtalk_secret, mask_robot_url
 from ram_directory.principal import Principal
+from sae_console.admin_lists import LargeListAdmin, account_filter
 
 
 @admin.register(Contact)
-class ContactAdmin(admin.ModelAdmin):
+class ContactAdmin(LargeListAdmin):
     list_display = ("username_shown", "account", "phone", "mailbox", "robots", "created_at")
     list_select_related = ("account", "ram_user", "created_by")
     search_fields = (
@@ -30,7 +31,8 @@ class ContactAdmin(admin.ModelAdmin):
         "phone",
         "mailbox",
     )
-    list_filter = ("account",)
+    # Accounts are typed, not listed (a million contacts of 10,000 accounts: see admin_lists).
+    list_filter = (account_filter("account"),)
     # The secret itself is never shown; the webhooks only masked.
     fields = (
         "account",

@@ -43,9 +43,11 @@ RAM_USER_NOT_ALLOWED = gettext_noop(
 )
 
 USERNAME_HELP = _("Supports creating up to %(limit)s contacts.")
+# Not the seed's error sentence again (a refused number shows that one right under it): what
+# the field takes.
 PHONE_HELP = _(
-    "Each phone number can only be used for one contact. Enter a valid phone number from the "
-    "Chinese mainland (excluding Hong Kong, Macao, and Taiwan), such as 1381111****."
+    "Each phone number can only be used for one contact. A mobile number of the Chinese "
+    "mainland; +86, spaces and hyphens may be typed."
 )
 MAILBOX_HELP = _(
     "Enter the email address used to receive message notifications. Enter a valid email "

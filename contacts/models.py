@@ -16,10 +16,17 @@ from sae_console.fields import EncryptedTextField
 
 
 class Contact(models.Model):
-    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="contacts")
+    account = models.ForeignKey(
+        Account, on_delete=models.CASCADE, related_name="contacts", verbose_name=_("account")
+    )
     # The username: one RAM user of the account, or (when empty) the account itself.
     ram_user = models.ForeignKey(
-        RamUser, null=True, blank=True, on_delete=models.CASCADE, related_name="contacts"
+        RamUser,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="contacts",
+        verbose_name=_("RAM user"),
     )
     phone = PhoneNumberField(_("Phone Number"), region="CN")
     mailbox = models.EmailField(_("Mailbox"), blank=True)
@@ -32,15 +39,22 @@ class Contact(models.Model):
     wecom_webhook = EncryptedTextField(_("Wecom Robot"), blank=True)
     # Who created it: a RAM user, or (when empty) the account owner.
     created_by = models.ForeignKey(
-        RamUser, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        RamUser,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("created by"),
     )
-    created_at = models.DateTimeField(default=timezone.now)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     objects = AccountScopedQuerySet.as_manager()
 
     class Meta:
         ordering = ["created_at", "id"]
+        verbose_name = _("SAE contact")
+        verbose_name_plural = _("SAE contacts")
         constraints = [
             models.UniqueConstraint(
                 fields=["account", "ram_user"], name="one_contact_per_ram_user"

@@ -8,7 +8,8 @@ import unicodedata
 from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q, QuerySet
+from django.db.models import BooleanField, CharField, ExpressionWrapper, Q, QuerySet
+from django.db.models.functions import Cast
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
@@ -48,13 +49,96 @@ def visible_contacts(principal: Principal) -> QuerySet[Contact]:
 
 
 def contacts_for_list(principal: Principal) -> QuerySet[Contact]:
-    """What the Contact Management table shows, in one query whatever the number of rows."""
+    """The contacts the Contact Management table lists, as model instances (one query)."""
     return visible_contacts(principal).select_related(
         "account", "ram_user", "created_by", "arms_contact"
     )
 
 
-def can_manage(principal: Principal, contact: Contact) -> bool:
+@dataclass(frozen=True, slots=True)
+class ContactRow:
+    """One contact as the Contact Management table shows it. The page reads only these columns,
+    straight from the query: no model instances, no phone number parsed back from its stored
+    E.164 text, no ARMS contact loaded (and its robots decrypted) for its name, no signing
+    secret decrypted to learn that there is one (SPEC 8 keeps empty secrets empty)."""
+
+    pk: int
+    account_id: int
+    ram_user_id: int | None
+    created_by_id: int | None
+    username: str
+    phone: str  # E.164, as stored
+    mailbox: str
+    dingtalk_webhook: str
+    signed: bool  # a DingTalk signing secret is stored
+    wecom_webhook: str
+    arms_name: str | None  # None: not linked
+    created_by: str  # the RAM user who created it, or the account's login name
+
+    @property
+    def is_account_itself(self) -> bool:
+        return self.ram_user_id is None
+
+
+_ROW_COLUMNS = (
+    "pk",
+    "account_id",
+    "ram_user_id",
+    "created_by_id",
+    "ram_user__user_name",
+    "phone_text",
+    "mailbox",
+    "dingtalk_webhook",
+    "signed",
+    "wecom_webhook",
+    "arms_contact__pk",
+    "arms_contact__name",
+    "created_by__user_name",
+)
+
+
+def contact_rows(principal: Principal, field: str, value: str) -> list[ContactRow]:
+    """The Contact Management table (SPEC 3, 4): the visible contacts matching the query bar,
+    in one query whatever the number of rows."""
+    login_name = principal.account.login_name
+    contacts = search(visible_contacts(principal), field, value).annotate(
+        phone_text=Cast("phone", output_field=CharField()),
+        signed=ExpressionWrapper(~Q(dingtalk_secret=""), output_field=BooleanField()),
+    )
+    return [
+        ContactRow(
+            pk=pk,
+            account_id=account_id,
+            ram_user_id=ram_user_id,
+            created_by_id=created_by_id,
+            username=user_name if ram_user_id else login_name,
+            phone=phone,
+            mailbox=mailbox,
+            dingtalk_webhook=dingtalk,
+            signed=signed,
+            wecom_webhook=wecom,
+            arms_name=arms_name if arms_pk is not None else None,
+            created_by=created_by_name if created_by_id else login_name,
+        )
+        for (
+            pk,
+            account_id,
+            ram_user_id,
+            created_by_id,
+            user_name,
+            phone,
+            mailbox,
+            dingtalk,
+            signed,
+            wecom,
+            arms_pk,
+            arms_name,
+            created_by_name,
+        ) in contacts.values_list(*_ROW_COLUMNS)
+    ]
+
+
+def can_manage(principal: Principal, contact: Contact | ContactRow) -> bool:
     """SPEC 3 "may edit / delete": the owner all of the account's contacts; a RAM user (with or
     without ListUsers) the contacts it created and its own."""
     if contact.account_id != principal.account.pk:

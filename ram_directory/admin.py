@@ -14,16 +14,25 @@ from typing import Any
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.actions import delete_selected as django_delete_selected
+from django.contrib.auth.admin import GroupAdmin as DjangoGroupAdmin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Count, Model, QuerySet
+from django.db.models import Model, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 
 from ram_directory import services
 from ram_directory.models import Account, Policy, PolicyAttachment, RamUser, User
 from ram_directory.policy import PolicyDocumentError, validate_document
+from sae_console.admin_guards import GatedAdmin
+from sae_console.admin_lists import (
+    CappedCountPaginator,
+    LargeListAdmin,
+    account_filter,
+    count_of,
+)
 
 
 @admin.register(Account)
@@ -32,9 +41,11 @@ class AccountAdmin(admin.ModelAdmin):
     search_fields = ("account_id", "login_name", "alias")
     list_filter = ("created_at",)
     ordering = ("account_id",)
+    show_full_result_count = False
+    paginator = CappedCountPaginator
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Account]:
-        return super().get_queryset(request).annotate(ram_user_count=Count("ram_users"))
+        return super().get_queryset(request).annotate(ram_user_count=count_of(RamUser, "account"))
 
     @admin.display(description="RAM users", ordering="ram_user_count")
     def ram_user_count(self, account: Account) -> int:
@@ -71,7 +82,7 @@ def delete_selected(modeladmin, request, queryset):
         return None
 
 
-class RefusalsShownAdmin(admin.ModelAdmin):
+class RefusalsShownAdmin(GatedAdmin, admin.ModelAdmin):
     """A ServiceRefused out of the add/change or delete page: Django's transaction for the
     page has rolled back; the operator sees why, on the form (or object) again."""
 
@@ -133,7 +144,7 @@ class PolicyAttachmentForm(forms.ModelForm):
         return cleaned
 
 
-class PolicyAttachmentInline(admin.TabularInline):
+class PolicyAttachmentInline(GatedAdmin, admin.TabularInline):
     """Attach (new rows) and detach (Delete ticks); an attachment itself is not edited."""
 
     model = PolicyAttachment
@@ -148,7 +159,7 @@ class PolicyAttachmentInline(admin.TabularInline):
 
 
 @admin.register(RamUser)
-class RamUserAdmin(RefusalsShownAdmin):
+class RamUserAdmin(RefusalsShownAdmin, LargeListAdmin):
     list_display = (
         "user_name",
         "display_name",
@@ -168,7 +179,7 @@ class RamUserAdmin(RefusalsShownAdmin):
         "account__account_id",
         "account__login_name",
     )
-    list_filter = ("account", "created_at")
+    list_filter = (account_filter("account"), "created_at")
     autocomplete_fields = ("account",)
     inlines = (PolicyAttachmentInline,)
 
@@ -223,16 +234,20 @@ class PolicyAdminForm(forms.ModelForm):
 
 
 @admin.register(Policy)
-class PolicyAdmin(ServiceWritesAdmin):
+class PolicyAdmin(ServiceWritesAdmin, LargeListAdmin):
     form = PolicyAdminForm
     list_display = ("name", "policy_type", "account", "description", "attached_count")
     list_select_related = ("account",)
     search_fields = ("name", "description", "account__account_id", "account__login_name")
-    list_filter = ("policy_type", "account")
+    list_filter = ("policy_type", account_filter("account"))
     autocomplete_fields = ("account",)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Policy]:
-        return super().get_queryset(request).annotate(attached_count=Count("attachments"))
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(attached_count=count_of(PolicyAttachment, "policy"))
+        )
 
     @admin.display(description="attached to", ordering="attached_count")
     def attached_count(self, policy: Policy) -> int:
@@ -267,14 +282,14 @@ class PolicyAdmin(ServiceWritesAdmin):
 
 
 @admin.register(PolicyAttachment)
-class PolicyAttachmentAdmin(ServiceWritesAdmin):
+class PolicyAttachmentAdmin(ServiceWritesAdmin, LargeListAdmin):
     """Add = attach, delete = detach; an attachment is not edited (detach and attach)."""
 
     form = PolicyAttachmentForm
     list_display = ("ram_user", "policy", "account", "attached_at")
     list_select_related = ("ram_user__account", "policy")
     search_fields = ("ram_user__user_name", "policy__name", "ram_user__account__account_id")
-    list_filter = ("policy__policy_type", "ram_user__account")
+    list_filter = ("policy__policy_type", account_filter("ram_user__account"))
     autocomplete_fields = ("ram_user", "policy")
 
     @admin.display(description="account", ordering="ram_user__account")
@@ -292,13 +307,24 @@ class PolicyAttachmentAdmin(ServiceWritesAdmin):
         services.detach_policy(ram_user=obj.ram_user, policy=obj.policy)
 
 
+# Django's own, with the gate on its permissions field (a number past 64 bits was a 500).
+admin.site.unregister(Group)
+
+
+@admin.register(Group)
+class GroupAdmin(GatedAdmin, DjangoGroupAdmin):
+    pass
+
+
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin):
+class UserAdmin(GatedAdmin, DjangoUserAdmin):
     """Console sign-ins: account owners, RAM users' UPNs, and platform operators."""
 
     list_display = ("username", "account", "ram_user", "is_staff", "is_active", "last_login")
     list_select_related = ("account", "ram_user")
-    list_filter = ("is_staff", "is_superuser", "is_active", "account")
+    list_filter = ("is_staff", "is_superuser", "is_active", account_filter("account"))
+    show_full_result_count = False
+    paginator = CappedCountPaginator
     search_fields = (
         "username",
         "email",

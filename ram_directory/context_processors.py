@@ -1,6 +1,6 @@
 from functools import cache
 
-from ram_directory import approvals
+from ram_directory import approvals, selectors
 
 
 def principal(request):
@@ -14,4 +14,25 @@ def principal(request):
             return 0
         return approvals.pending_count(principal.account)
 
-    return {"principal": principal, "pending_approvals": pending_approvals}
+    return {
+        "principal": principal,
+        "pending_approvals": pending_approvals,
+        "ram_menu": RamMenu(principal),
+    }
+
+
+class RamMenu:
+    """The console menu's RAM entries (base.html): shown only to a principal the page lets in
+    (a RAM user without ram:ListUsers would get 403 from Users). Asked lazily, so a page
+    without the menu (an htmx fragment) evaluates nothing."""
+
+    def __init__(self, principal):
+        self.principal = principal
+
+    def users(self) -> bool:
+        return bool(self.principal) and self.principal.can_list_users()
+
+    def policies(self) -> bool:
+        return bool(self.principal) and self.principal.can(
+            selectors.LIST_POLICIES, selectors.Arn(self.principal).policies()
+        )

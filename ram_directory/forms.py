@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop
 
 from ram_directory.models import Policy, RamUser
-from ram_directory.policy import PolicyDocumentError, parse_document_text
+from ram_directory.policy import PolicyDocumentError, document_text, parse_document_text
 
 # What the Script Editor shows for a new policy: a Version "1" skeleton to fill in.
 DOCUMENT_SKELETON = json.dumps(
@@ -47,7 +47,7 @@ class ScriptEditorField(forms.CharField):
         # An invalid document comes back as the text that was typed (bound data), a saved one
         # as a dict: show it pretty-printed.
         if isinstance(value, dict):
-            return json.dumps(value, indent=2, ensure_ascii=False)
+            return document_text(value)
         return value
 
 

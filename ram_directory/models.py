@@ -6,6 +6,7 @@ from django.contrib.auth.models import AbstractUser
 from django.core.validators import RegexValidator
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 
 account_id_validator = RegexValidator(
@@ -29,6 +30,21 @@ ram_mobile_validator = RegexValidator(
 
 UPN_SUFFIX = ".onaliyun.com"
 
+# The system policies' descriptions (SPEC 2): stored in every account as these English texts
+# (ram_directory.policy.SYSTEM_POLICIES, data the same everywhere), shown in the reader's
+# language (Policy.display_description); a test keeps the two in step.
+SYSTEM_POLICY_DESCRIPTIONS = {
+    "AdministratorAccess": gettext_noop(
+        "Provides full access to Alibaba Cloud services and resources."
+    ),
+    "AliyunRAMFullAccess": gettext_noop(
+        "Provides full access to Resource Access Management (RAM)."
+    ),
+    "AliyunRAMReadOnlyAccess": gettext_noop(
+        "Provides read-only access to Resource Access Management (RAM)."
+    ),
+}
+
 
 class Account(models.Model):
     """An Alibaba Cloud account (the main account): the tenant every other row belongs to."""
@@ -38,10 +54,12 @@ class Account(models.Model):
     )
     login_name = models.CharField(_("login name"), max_length=128, unique=True)
     alias = models.CharField(_("alias"), max_length=50, unique=True, validators=[alias_validator])
-    created_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
 
     class Meta:
         ordering = ["account_id"]
+        verbose_name = _("account")
+        verbose_name_plural = _("accounts")
 
     def __str__(self) -> str:
         return f"{self.login_name} ({self.account_id})"
@@ -61,7 +79,9 @@ class Policy(models.Model):
         SYSTEM = "System", _("System")
         CUSTOM = "Custom", _("Custom")
 
-    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="policies")
+    account = models.ForeignKey(
+        Account, on_delete=models.CASCADE, related_name="policies", verbose_name=_("account")
+    )
     name = models.CharField(
         _("name"),
         max_length=128,
@@ -78,13 +98,14 @@ class Policy(models.Model):
     )
     description = models.CharField(_("description"), max_length=1024, blank=True)
     document = models.JSONField(_("policy document"))
-    created_at = models.DateTimeField(default=timezone.now)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     objects = AccountScopedQuerySet.as_manager()
 
     class Meta:
         ordering = ["policy_type", "name"]
+        verbose_name = _("policy")
         verbose_name_plural = _("policies")
         constraints = [
             models.UniqueConstraint(
@@ -99,11 +120,22 @@ class Policy(models.Model):
     def is_system(self) -> bool:
         return self.policy_type == self.PolicyType.SYSTEM
 
+    @property
+    def display_description(self) -> str:
+        """The description as pages show it: a system policy's own text is translated (keyed
+        by its name); anything an operator wrote is shown as written."""
+        known = SYSTEM_POLICY_DESCRIPTIONS.get(self.name) if self.is_system else None
+        if known and self.description == known:
+            return gettext(known)
+        return self.description
+
 
 class RamUser(models.Model):
     """A RAM user: a sub-account of one account."""
 
-    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="ram_users")
+    account = models.ForeignKey(
+        Account, on_delete=models.CASCADE, related_name="ram_users", verbose_name=_("account")
+    )
     user_id = models.CharField(_("user ID"), max_length=32, unique=True)
     user_name = models.CharField(_("user name"), max_length=64, validators=[user_name_validator])
     display_name = models.CharField(_("display name"), max_length=128, blank=True)
@@ -112,10 +144,14 @@ class RamUser(models.Model):
     )
     email = models.EmailField(_("email"), blank=True)
     comments = models.CharField(_("comments"), max_length=128, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
-    updated_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    updated_at = models.DateTimeField(_("updated at"), default=timezone.now)
     policies = models.ManyToManyField(
-        Policy, through="PolicyAttachment", related_name="ram_users", blank=True
+        Policy,
+        through="PolicyAttachment",
+        related_name="ram_users",
+        blank=True,
+        verbose_name=_("policies"),
     )
 
     objects = AccountScopedQuerySet.as_manager()
@@ -123,6 +159,7 @@ class RamUser(models.Model):
     class Meta:
         ordering = ["user_name"]
         verbose_name = _("RAM user")
+        verbose_name_plural = _("RAM users")
         constraints = [
             models.UniqueConstraint(
                 fields=["account", "user_name"], name="ram_user_name_unique_in_account"
@@ -139,12 +176,18 @@ class RamUser(models.Model):
 
 
 class PolicyAttachment(models.Model):
-    ram_user = models.ForeignKey(RamUser, on_delete=models.CASCADE, related_name="attachments")
-    policy = models.ForeignKey(Policy, on_delete=models.CASCADE, related_name="attachments")
-    attached_at = models.DateTimeField(default=timezone.now)
+    ram_user = models.ForeignKey(
+        RamUser, on_delete=models.CASCADE, related_name="attachments", verbose_name=_("RAM user")
+    )
+    policy = models.ForeignKey(
+        Policy, on_delete=models.CASCADE, related_name="attachments", verbose_name=_("policy")
+    )
+    attached_at = models.DateTimeField(_("attached at"), default=timezone.now)
 
     class Meta:
         ordering = ["attached_at", "id"]
+        verbose_name = _("policy attachment")
+        verbose_name_plural = _("policy attachments")
         constraints = [
             models.UniqueConstraint(fields=["ram_user", "policy"], name="policy_attached_once")
         ]
@@ -161,10 +204,20 @@ class User(AbstractUser):
     """
 
     account = models.ForeignKey(
-        Account, null=True, blank=True, on_delete=models.CASCADE, related_name="sign_ins"
+        Account,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="sign_ins",
+        verbose_name=_("account"),
     )
     ram_user = models.OneToOneField(
-        RamUser, null=True, blank=True, on_delete=models.CASCADE, related_name="sign_in"
+        RamUser,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="sign_in",
+        verbose_name=_("RAM user"),
     )
 
     class Meta(AbstractUser.Meta):
@@ -195,10 +248,16 @@ class PermissionRequest(models.Model):
         WITHDRAWN = "withdrawn", _("Withdrawn")
 
     account = models.ForeignKey(
-        Account, on_delete=models.CASCADE, related_name="permission_requests"
+        Account,
+        on_delete=models.CASCADE,
+        related_name="permission_requests",
+        verbose_name=_("account"),
     )
     requester = models.ForeignKey(
-        RamUser, on_delete=models.CASCADE, related_name="permission_requests"
+        RamUser,
+        on_delete=models.CASCADE,
+        related_name="permission_requests",
+        verbose_name=_("requester"),
     )
     permission = models.CharField(_("permission"), max_length=64)
     reason = models.CharField(_("reason"), max_length=500)
@@ -210,13 +269,20 @@ class PermissionRequest(models.Model):
     decided_by = models.CharField(_("decided by"), max_length=200, blank=True)
     decision_reason = models.CharField(_("decision reason"), max_length=500, blank=True)
     granted_policy = models.ForeignKey(
-        Policy, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        Policy,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("granted policy"),
     )
 
     objects = AccountScopedQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        verbose_name = _("permission request")
+        verbose_name_plural = _("permission requests")
         constraints = [
             # One pending request per user and permission, also when two requests race.
             models.UniqueConstraint(
@@ -239,7 +305,12 @@ class PermissionRequestStep(models.Model):
         REJECTED = "rejected", _("Rejected")
         WITHDRAWN = "withdrawn", _("Withdrawn")
 
-    request = models.ForeignKey(PermissionRequest, on_delete=models.CASCADE, related_name="steps")
+    request = models.ForeignKey(
+        PermissionRequest,
+        on_delete=models.CASCADE,
+        related_name="steps",
+        verbose_name=_("permission request"),
+    )
     action = models.CharField(_("action"), max_length=16, choices=Action.choices)
     actor = models.CharField(_("by"), max_length=200)
     note = models.CharField(_("note"), max_length=500, blank=True)
@@ -247,6 +318,8 @@ class PermissionRequestStep(models.Model):
 
     class Meta:
         ordering = ["at", "id"]
+        verbose_name = _("permission request step")
+        verbose_name_plural = _("permission request steps")
 
     def __str__(self) -> str:
         return f"{self.action} by {self.actor}"

@@ -15,10 +15,21 @@ from functools import lru_cache
 from typing import Any
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
+
+from sae_console import gate
 
 # \Z, not $: `$` also matches before a trailing newline, which would let "ram:X\n" through.
 ACTION_RE = re.compile(r"^(\*|[A-Za-z0-9*?-]+:[A-Za-z0-9*?]+)\Z")
 ALLOWED_STATEMENT_KEYS = {"Effect", "Action", "Resource", "Condition"}
+# RAM's limit for a custom policy document; the text typed may be longer by its indentation,
+# up to a cap that keeps the parser's work small.
+MAX_DOCUMENT_LENGTH = 6144
+MAX_DOCUMENT_TEXT_LENGTH = 64 * 1024
+DOCUMENT_TOO_LONG = gettext_noop(
+    "The policy document has {length} characters; RAM allows at most {limit} (counted without "
+    "the spaces and line breaks between its parts)."
+)
 
 
 class PolicyDocumentError(ValueError):
@@ -40,20 +51,29 @@ class Statement:
 def parse_document_text(text: str) -> dict[str, Any]:
     """Parse the Script Editor's text and validate it; raise PolicyDocumentError."""
     try:
-        document = json.loads(text)
-    except RecursionError:
-        # `[[[[…` deeper than the parser's recursion limit: invalid input, not a crash.
-        raise PolicyDocumentError([_("The policy document is nested too deeply.")]) from None
-    except json.JSONDecodeError as exc:
-        raise PolicyDocumentError(
-            [
-                _("Invalid JSON at line {line}, column {column}: {error}.").format(
-                    line=exc.lineno, column=exc.colno, error=exc.msg
-                )
-            ]
-        ) from None
+        document = gate.loads(text, max_length=MAX_DOCUMENT_TEXT_LENGTH)
+    except gate.GateError as exc:
+        raise PolicyDocumentError([exc.message]) from None
     validate_document(document)
     return document
+
+
+def document_length(document: Any) -> int:
+    """A document's length as RAM's limit counts it: written compactly (no spaces or line
+    breaks between its parts), so the Script Editor's indentation costs nothing."""
+    return len(json.dumps(document, ensure_ascii=False, separators=(",", ":")))
+
+
+def document_text(document: Any) -> str:
+    """The document as the Script Editor and the policy page show it (indented). A lone
+    surrogate that an earlier version let into the database is shown as its escape, so the
+    page still renders and the editor can save the document corrected."""
+    text = json.dumps(document, indent=2, ensure_ascii=False)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return json.dumps(document, indent=2)
+    return text
 
 
 def _as_list(value: Any) -> list[Any]:
@@ -62,8 +82,18 @@ def _as_list(value: Any) -> list[Any]:
 
 def validate_document(document: Any) -> None:
     errors: list[str] = []
+    try:
+        # What can be stored and shown at all (texts, numbers, depth) before what RAM means.
+        gate.check_json(document)
+    except gate.GateError as exc:
+        raise PolicyDocumentError([exc.message]) from None
     if not isinstance(document, dict):
         raise PolicyDocumentError([_("The policy document must be a JSON object.")])
+    length = document_length(document)
+    if length > MAX_DOCUMENT_LENGTH:
+        raise PolicyDocumentError(
+            [_(DOCUMENT_TOO_LONG).format(limit=MAX_DOCUMENT_LENGTH, length=length)]
+        )
     unknown = set(document) - {"Version", "Statement"}
     if unknown:
         errors.append(
@@ -83,7 +113,6 @@ def validate_document(document: Any) -> None:
     else:
         for index, statement in enumerate(statements):
             errors.extend(_statement_errors(f"Statement[{index}]", statement))
-        errors.extend(_nul_errors("Statement", statements))
     if errors:
         raise PolicyDocumentError(errors)
 
@@ -110,23 +139,6 @@ def _statement_errors(where: str, statement: Any) -> list[str]:
     if "Condition" in statement:
         errors.extend(_condition_errors(f"{where}.Condition", statement["Condition"]))
     return errors
-
-
-def _nul_errors(where: str, value: Any) -> list[str]:
-    """Where a NUL character hides: PostgreSQL's jsonb cannot store one."""
-    if isinstance(value, str):
-        if "\x00" not in value:
-            return []
-        return [_("{where}: contains a NUL character, which cannot be stored.").format(where=where)]
-    if isinstance(value, dict):
-        errors = []
-        for key, item in value.items():
-            at = f"{where}.{key}".replace("\x00", "\\u0000")
-            errors.extend(_nul_errors(at, key) + _nul_errors(at, item))
-        return errors
-    if isinstance(value, list):
-        return [e for i, item in enumerate(value) for e in _nul_errors(f"{where}[{i}]", item)]
-    return []
 
 
 def _pattern_list_errors(where: str, value: Any, pattern: re.Pattern[str] | None) -> list[str]:

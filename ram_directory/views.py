@@ -6,7 +6,6 @@ may do (403 naming the missing permission); the forms parse; the services write.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
@@ -25,6 +24,7 @@ from ram_directory import selectors, services
 from ram_directory.access import console_view
 from ram_directory.forms import AddAuthorizationForm, PolicyCreateForm, PolicyEditForm
 from ram_directory.models import Policy, RamUser
+from ram_directory.policy import document_text
 
 ATTACHED = gettext_noop("Authorization added: {names}.")
 DETACHED = gettext_noop("Removed {policy} from {user}.")
@@ -190,7 +190,7 @@ def policy_detail(request: HttpRequest, name: str) -> HttpResponse:
         "ram_directory/policy_detail.html",
         {
             "policy": policy,
-            "document_text": json.dumps(policy.document, indent=2, ensure_ascii=False),
+            "document_text": document_text(policy.document),
             "attachments": list(selectors.policy_users(policy)),
             **selectors.policy_actions(request.principal, policy),
         },

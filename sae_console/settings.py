@@ -65,6 +65,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Cache-Control: no-store on every response to a signed-in user (SPEC 13).
+    "sae_console.middleware.NoStoreMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
@@ -262,6 +264,15 @@ if not FIELD_ENCRYPTION_KEYS:
     FIELD_ENCRYPTION_KEYS = ["derive:" + SECRET_KEY]
 
 SAE_MAX_CONTACTS = 100
+
+# Request size caps (SPEC 13). The largest form the console has is the Script Editor: a policy
+# document of at most 6,144 characters plus its description, well under 64 KiB even
+# URL-encoded; the admin's bulk actions post at most a page of IDs. Anything bigger is refused
+# with 400 before a form sees it. No page takes a file upload. (The alert intake reads its JSON
+# body itself, up to SAE_INTAKE_MAX_BYTES.)
+DATA_UPLOAD_MAX_MEMORY_SIZE = 256 * 1024
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 1000
+DATA_UPLOAD_MAX_NUMBER_FILES = 0
 
 # --- Security -------------------------------------------------------------------------------
 SECURE_CONTENT_TYPE_NOSNIFF = True

@@ -31,6 +31,15 @@ ACTION_LABELS = {
     SKIPPED: gettext_noop("Skipped"),
 }
 
+
+def _lower_first(label: str) -> str:
+    """ "Contact created" -> "contact created" inside a sentence; "ARMS contact created" keeps
+    its acronym (lower() made it "arms contact created")."""
+    if len(label) > 1 and label[0].isupper() and label[1].islower():
+        return label[0].lower() + label[1:]
+    return label
+
+
 # Skip reasons (tests reuse these).
 # Marked for translation; the plan words them in the request's language (the preview and its
 # Confirm are one session, so both compute the same digest).
@@ -127,12 +136,14 @@ class MergePlan:
         return hashlib.sha256(text.encode()).hexdigest()
 
     def summary(self) -> str:
+        """ "contact created: 1, ARMS contact created: 2" in the request's language, with its
+        punctuation (the Chinese catalogue gives the full-width colon and comma)."""
         parts = [
-            f"{_(ACTION_LABELS[action]).lower()}: {count}"
+            _("{label}: {count}").format(label=_lower_first(_(ACTION_LABELS[action])), count=count)
             for action, count in self.counts.items()
             if count
         ]
-        return ", ".join(parts) if parts else _("nothing to merge")
+        return _(", ").join(parts) if parts else _("nothing to merge")
 
     def as_dict(self) -> dict[str, Any]:
         return {

@@ -78,8 +78,13 @@ def delivery_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def _back(request: HttpRequest) -> str:
     """Where a plain (no-JavaScript) Resend returns: the page it came from, if it is ours."""
     target = request.POST.get("next", "")
-    if url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    # A path of this site only, and nothing a Location header cannot carry (NUL, newlines).
+    if (
+        target.startswith("/")
+        and target.isprintable()
+        and url_has_allowed_host_and_scheme(
+            target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        )
     ):
         return target
     return "notify:delivery_list"

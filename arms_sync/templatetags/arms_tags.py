@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from django import template
 
+from arms_sync import selectors
 from arms_sync.notify import hints
+from arms_sync.notify import selectors as notify_selectors
 from contacts.validators import mask_robot_url
 
 register = template.Library()
@@ -25,3 +27,20 @@ def masked_wecom(url: str) -> str:
 def hint_text(code: str) -> str:
     """A delivery's hint code in plain words (arms_sync.notify.hints), in the page's language."""
     return hints.hint_text(code)
+
+
+# The console menu's ARMS-side entries (base.html): each shown only to a principal the page
+# lets in (the pages answer 403 otherwise); the rules are the pages' own.
+_MENU_PAGES = {
+    "deliveries": lambda principal: notify_selectors.may_view_deliveries(principal),
+    "alerts": lambda principal: notify_selectors.may_view_deliveries(principal),
+    "contacts": lambda principal: selectors.can_view(principal, selectors.SEARCH_CONTACTS),
+    "groups": lambda principal: selectors.can_view(principal, selectors.SEARCH_GROUPS),
+    "policies": lambda principal: selectors.can_view(principal, selectors.LIST_POLICIES),
+}
+
+
+@register.filter
+def may_open(principal, page: str) -> bool:
+    """`principal|may_open:"contacts"`: whether the menu links that ARMS-side page."""
+    return bool(principal) and _MENU_PAGES[page](principal)

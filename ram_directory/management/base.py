@@ -25,6 +25,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connections
 
 from ram_directory.models import Account, Policy, RamUser
+from sae_console import gate
 
 UNKNOWN_ACCOUNT = "no account with ID {account_id}"
 UNKNOWN_RAM_USER = "account {account_id} has no RAM user named {user_name!r}"
@@ -89,6 +90,11 @@ class OperatorCommand(BaseCommand):
 
     def execute(self, *args: Any, **options: Any) -> Any:
         try:
+            # The gate for arguments: a shell hands Python bytes that are not UTF-8 as lone
+            # surrogates, which no database, stdout or log line can encode.
+            for name, value in [*enumerate(args), *options.items()]:
+                if isinstance(value, str):
+                    gate.check_characters(value, where=f"argument {name}")
             return super().execute(*args, **options)
         except ValidationError as exc:
             raise CommandError(validation_message(exc)) from exc
@@ -186,31 +192,14 @@ def read_input(name: str) -> str:
         raise CommandError(f"cannot read {name}: {one_line(reason)}") from None
 
 
-def _has_nul(value: Any) -> bool:
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
-    if isinstance(value, list):
-        return any(_has_nul(item) for item in value)
-    return False
-
-
 def parse_json(text: str) -> Any:
+    """The import file's JSON, through the gate: a NUL character (PostgreSQL cannot store it),
+    a lone surrogate, a number too long for any column or nesting past the cap is refused now,
+    in one line, rather than with a database error halfway through the import."""
     try:
-        data = json.loads(text)
-        # PostgreSQL cannot store a NUL character: refuse the file now, in one line, rather
-        # than with a database error halfway through the import.
-        has_nul = _has_nul(data)
-    except json.JSONDecodeError as exc:
-        raise ImportFileError(
-            f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}"
-        ) from None
-    except RecursionError:
-        raise ImportFileError("invalid JSON: nested too deeply") from None
-    if has_nul:
-        raise ImportFileError("invalid JSON: a text contains a NUL character (\\u0000)")
-    return data
+        return gate.loads(text)
+    except gate.GateError as exc:
+        raise ImportFileError(exc.message) from None
 
 
 def entry_error(where: str, field: str | None, message: str) -> CommandError:

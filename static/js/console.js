@@ -9,37 +9,216 @@
     var el = event.target;
     if (el.matches && el.matches("select[data-autosubmit]")) { el.form.submit(); }
   });
-  // A dialog loaded by htmx into #modal-host is shown as a Bootstrap modal; a response that
-  // carries HX-Trigger "closeModal" hides it.
+
+  // --- Panels and dialogs (SPEC 12) ---------------------------------------------------------
+  // A dialog loaded by htmx into #modal-host is shown as a Bootstrap modal, which moves focus
+  // into it and keeps it there (Tab wraps; Escape closes). This file adds what Bootstrap
+  // cannot know: focus stays inside when htmx replaces the part of the dialog that had it (a
+  // refused submit: the first invalid field takes it and the errors are announced), and when
+  // the dialog closes (Escape, Cancel, or a Confirm that succeeded) focus goes back to the
+  // control that opened it, found again by its URL when the list it was in was reloaded.
+  var FOCUSABLE = "a[href], button:not([disabled]), input:not([disabled]):not([type=hidden])," +
+    " select:not([disabled]), textarea:not([disabled]), [tabindex]:not([tabindex='-1'])";
+  var opener = null;      // the control that opened the dialog now open
+  var returnKey = null;   // its URL (hx-get), to find it again in a reloaded list
+  var returning = null;   // {key, until}: focus still on its way back after a close
+
+  function openModal() { return document.querySelector("#modal-host .modal.show"); }
+  function visible(el) { return !!(el && el.isConnected && el.getClientRects().length); }
+  function keyOf(el) {
+    return el && (el.getAttribute("hx-get") || el.getAttribute("hx-post") || el.getAttribute("href"));
+  }
+  function findByKey(key) {
+    if (!key) { return null; }
+    var candidates = document.querySelectorAll("[hx-get], [hx-post], a[href]");
+    for (var i = 0; i < candidates.length; i++) {
+      if (keyOf(candidates[i]) === key && visible(candidates[i]) &&
+          !candidates[i].closest("#modal-host")) { return candidates[i]; }
+    }
+    return null;
+  }
+  function pageHeading() {
+    var heading = document.querySelector("#main h1, main h1");
+    if (heading && !heading.hasAttribute("tabindex")) { heading.setAttribute("tabindex", "-1"); }
+    return heading;
+  }
+  function focusLost() {
+    var active = document.activeElement;
+    return !active || active === document.body || !active.isConnected;
+  }
+
+  document.body.addEventListener("htmx:beforeRequest", function (event) {
+    var target = event.detail.target;
+    if (target && target.id === "modal-host" && !openModal()) {
+      opener = event.detail.elt;
+      returnKey = keyOf(opener);
+    }
+  });
+  function nameDialog(modalEl) {
+    // A dialog's content replaced in place (Request permission in the New Contact panel): the
+    // dialog is named by its new title.
+    var title = modalEl && modalEl.querySelector(".modal-title[id]");
+    if (title) { modalEl.setAttribute("aria-labelledby", title.id); }
+  }
   document.body.addEventListener("htmx:afterSwap", function (event) {
     if (event.detail.target.id === "modal-host") {
       var modalEl = event.detail.target.querySelector(".modal");
       if (modalEl) { bootstrap.Modal.getOrCreateInstance(modalEl).show(); }
+    } else {
+      nameDialog(openModal());
     }
   });
+  document.addEventListener("hidden.bs.modal", function (event) {
+    if (!event.target.closest || !event.target.closest("#modal-host")) { return; }
+    var key = returnKey;
+    var target = visible(opener) ? opener : findByKey(key);
+    opener = null;
+    returnKey = null;
+    // The list the opener was in may be reloaded next (contactsChanged): focus follows it.
+    returning = { key: key, until: Date.now() + 3000 };
+    (target || pageHeading() || document.body).focus();
+  });
+  // After a Confirm that reloads the page (HX-Redirect: Merge Contacts, Delete ARMS contact),
+  // the opener is looked for again on the page it lands on.
+  document.body.addEventListener("htmx:beforeOnLoad", function (event) {
+    var xhr = event.detail.xhr;
+    var redirect = xhr && xhr.getResponseHeader("HX-Redirect");
+    if (redirect && openModal() && returnKey) {
+      try {
+        sessionStorage.setItem("console.returnFocus", JSON.stringify({ path: redirect, key: returnKey }));
+      } catch (e) { /* storage disabled: focus starts at the top, as on any page */ }
+    }
+  });
+  (function returnFocusAfterRedirect() {
+    var saved = null;
+    try {
+      saved = JSON.parse(sessionStorage.getItem("console.returnFocus") || "null");
+      sessionStorage.removeItem("console.returnFocus");
+    } catch (e) { return; }
+    if (saved && saved.path === location.pathname + location.search) {
+      var target = findByKey(saved.key) || pageHeading();
+      if (target) { target.focus(); }
+    }
+  })();
+  document.body.addEventListener("closeModal", function () {
+    var modalEl = openModal();
+    if (modalEl) { bootstrap.Modal.getOrCreateInstance(modalEl).hide(); }
+  });
+  // Escape closes the open dialog even if focus was lost to the page behind it (Bootstrap
+  // listens on the dialog only). Tab and Shift+Tab wrap around inside the dialog: Bootstrap's
+  // trap catches focus that lands on the page behind, but not focus that leaves the document
+  // (the dialog is the last thing in it).
+  function tabbables(modalEl) {
+    return Array.prototype.filter.call(modalEl.querySelectorAll(FOCUSABLE), function (el) {
+      return visible(el) && !el.closest("noscript, [hidden], [inert]");
+    });
+  }
+  document.addEventListener("keydown", function (event) {
+    var modalEl = openModal();
+    if (!modalEl) { return; }
+    if (event.key === "Escape" && !modalEl.contains(document.activeElement)) {
+      bootstrap.Modal.getOrCreateInstance(modalEl).hide();
+      return;
+    }
+    if (event.key !== "Tab") { return; }
+    var items = tabbables(modalEl);
+    if (!items.length) { event.preventDefault(); modalEl.focus(); return; }
+    var first = items[0];
+    var last = items[items.length - 1];
+    var active = document.activeElement;
+    var outside = !modalEl.contains(active) || active === modalEl;
+    if (event.shiftKey && (active === first || outside)) {
+      event.preventDefault();
+      last.focus();
+    } else if (!event.shiftKey && (active === last || !modalEl.contains(active))) {
+      event.preventDefault();
+      first.focus();
+    }
+  });
+
+  // A refused submit, read out: "Not saved. Check: Phone Number, Mailbox." (the page's
+  // language, from data-refused on <body>). The messages themselves are read with each field
+  // as focus reaches it (aria-describedby), and an error of no field is an alert.
+  function refusalSummary(root) {
+    var names = [];
+    root.querySelectorAll("[aria-invalid=true]").forEach(function (field) {
+      var label = field.id && root.querySelector("label[for='" + field.id + "']");
+      var group = field.closest("fieldset");
+      var legend = group && group.querySelector("legend");
+      var choice = field.type === "checkbox" || field.type === "radio";
+      var named = choice ? (legend || label) : (label || legend);
+      var name = named ? named.textContent.replace(/\*/g, "").replace(/\s+/g, " ").trim() : "";
+      if (name && names.indexOf(name) < 0) { names.push(name); }
+    });
+    var data = document.body.dataset;
+    if (!names.length) { return data.refusedNoField || ""; }
+    return (data.refused || "{fields}").replace("{fields}", names.join(data.listSeparator || ", "));
+  }
+  function announce(modalEl, text) {
+    var region = modalEl.querySelector("[data-dialog-announcer]");
+    if (!region) {
+      region = document.createElement("div");
+      region.className = "visually-hidden";
+      region.setAttribute("data-dialog-announcer", "");
+      region.setAttribute("aria-live", "assertive");
+      region.setAttribute("aria-atomic", "true");
+      modalEl.appendChild(region);
+    }
+    // Emptied first, so that the same errors after a second refused submit are read again.
+    region.textContent = "";
+    setTimeout(function () { region.textContent = text; }, 50);
+  }
+
   // Focus after an htmx swap that replaced what had it (a dialog's form answered again):
   // the first field in error when the submit was refused (SPEC 12), else a region marked
   // data-focus-after-swap (the Test results), so that what changed is read out.
   document.body.addEventListener("htmx:afterSettle", function (event) {
-    // A dialog that opens in #modal-host gets focus from Bootstrap's modal instead.
     var root = event.target;
-    if (!root || root.id === "modal-host" || !root.isConnected || !root.querySelector) { return; }
-    // A dialog's content replaced in place (Request permission in the New Contact panel): the
-    // dialog is named by its new title.
-    var title = root.matches(".modal-content") && root.querySelector(".modal-title[id]");
-    if (title) { root.closest(".modal").setAttribute("aria-labelledby", title.id); }
-    var target = event.detail.xhr && event.detail.xhr.status === 422
-      ? root.querySelector("[aria-invalid=true], .is-invalid") : null;
-    target = target || root.querySelector("[data-focus-after-swap]");
-    if (target) { target.focus(); }
-  });
-  document.body.addEventListener("closeModal", function () {
-    var modalEl = document.querySelector("#modal-host .modal");
-    if (modalEl) { bootstrap.Modal.getOrCreateInstance(modalEl).hide(); }
+    if (!root || !root.isConnected || !root.querySelector) { return; }
+    var modalEl = openModal();
+    if (root.id === "modal-host") { return; }  // a dialog that opens gets focus from Bootstrap
+    if (modalEl && modalEl.contains(root)) {
+      nameDialog(modalEl);
+      var refused = event.detail.xhr && event.detail.xhr.status === 422;
+      var target = refused
+        ? root.querySelector("[aria-invalid=true], .is-invalid") ||
+          root.querySelector("[role=alert][tabindex], [data-testid=form-errors]")
+        : null;
+      target = target || root.querySelector("[data-focus-after-swap]");
+      if (refused) {
+        var text = refusalSummary(root);
+        if (text) { announce(modalEl, text); }
+      }
+      if (target) {
+        if (!target.matches(FOCUSABLE) && !target.hasAttribute("tabindex")) {
+          target.setAttribute("tabindex", "-1");
+        }
+        target.focus();
+      } else if (!modalEl.contains(document.activeElement)) {
+        modalEl.focus();  // never the page behind the dialog: Escape and Tab go on working
+      }
+      return;
+    }
+    // Focus on its way back from a closed dialog, and the list it was in was just reloaded.
+    if (returning && Date.now() < returning.until && focusLost()) {
+      var back = findByKey(returning.key) || pageHeading();
+      returning = null;
+      if (back) { back.focus(); }
+    }
   });
   // A htmx response that carries an error status still shows its fragment (form errors).
   document.body.addEventListener("htmx:beforeSwap", function (event) {
     if (event.detail.xhr.status === 422) { event.detail.shouldSwap = true; event.detail.isError = false; }
+  });
+
+  // --- Messages (#messages, a polite live region) ---------------------------------------------
+  // Messages are appended to the live region, never replace it (partials/messages.html with
+  // oob appends), so each is read out; only the newest few are kept on screen.
+  var KEEP_MESSAGES = 3;
+  document.body.addEventListener("htmx:oobAfterSwap", function (event) {
+    var host = document.getElementById("messages");
+    if (!host || event.detail.target !== host) { return; }
+    while (host.children.length > KEEP_MESSAGES) { host.removeChild(host.firstElementChild); }
   });
   // A button with data-copy-target copies that field's text (the Alertmanager snippet); it
   // says "Copied" for a moment, and the field stays selectable for a manual copy.
@@ -86,14 +265,19 @@
     if (!host) { return; }
     var alert = document.createElement("div");
     alert.className = "alert alert-danger alert-dismissible fade show";
-    alert.setAttribute("role", "alert");
     alert.textContent = text;
     var close = document.createElement("button");
     close.type = "button"; close.className = "btn-close";
-    close.setAttribute("data-bs-dismiss", "alert"); close.setAttribute("aria-label", "Close");
+    close.setAttribute("data-bs-dismiss", "alert");
+    close.setAttribute("aria-label", document.body.dataset.closeLabel || "Close");
     alert.appendChild(close);
     host.appendChild(alert);
-    var modalEl = document.querySelector("#modal-host .modal");
+    while (host.children.length > KEEP_MESSAGES) { host.removeChild(host.firstElementChild); }
+    var modalEl = openModal();
     if (modalEl) { bootstrap.Modal.getOrCreateInstance(modalEl).hide(); }
   });
+  // A plain page answered after a refused submit (no htmx: the Script Editor, or any page
+  // without JavaScript's help): the first field in error takes focus, as in a dialog.
+  var invalid = document.querySelector("main [aria-invalid=true]");
+  if (invalid && !openModal()) { invalid.focus(); }
 })();

@@ -254,7 +254,8 @@ def test_approve_with_htmx_reloads_the_rows_and_the_badge(sign_in, owner, pendin
     assert json.loads(response["HX-Trigger"]) == {"closeModal": True, "approvalsChanged": True}
     rows = client.get(LIST, headers={**HTMX, "HX-Target": "approval-rows"})
     assert rows.text.lstrip().startswith('<div id="approval-rows"')
-    assert 'id="messages" aria-live="polite" hx-swap-oob="true"' in rows.text
+    # The message is appended to the page's live region (SPEC 12: read out), not a new one.
+    assert '<div hx-swap-oob="beforeend:#messages">' in rows.text
     assert 'id="approval-badge" hx-swap-oob="true"' in rows.text
     assert 'data-testid="approval-badge"' not in rows.text  # nothing pending any more
 

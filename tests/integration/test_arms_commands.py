@@ -150,7 +150,7 @@ def test_import_does_not_link_and_keeps_linked_contacts_values(account, owner_pr
         ({"ContactId": 9, "ContactName": "x", "Phone": "12"}, r"\[1\]\.Phone: '12' is not"),
         ({"ContactId": 9, "ContactName": "x", "Email": "nope"}, r"\[1\]\.Email: 'nope'"),
         ({"ContactId": 9, "Phone": "13900000000"}, r"\[1\]\.ContactName: missing"),
-        ({"ContactId": -1, "ContactName": "x"}, r"\[1\]\.ContactId: must be a positive"),
+        ({"ContactId": -1, "ContactName": "x"}, r"\[1\]\.ContactId: must be a whole number from 1"),
         ({"ContactId": 9, "ContactName": "x", "DingRobot": "http://x"}, r"\[1\]\.DingRobot"),
         (
             {"ContactId": 9, "ContactName": "x", "Email": "zhangsan@example.com"},
@@ -172,16 +172,16 @@ def test_malformed_entry_refuses_the_whole_file_and_changes_nothing(
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("{not json", r"^invalid JSON at line 1"),
+        ("{not json", r"^Invalid JSON at line 1"),
         ('{"Contacts": []}', r"^PageBean: missing"),
         ('{"PageBean": {"Contacts": {}}}', r"^PageBean.Contacts: missing or not a list"),
         # SPEC 10, one clear line: a NUL character (PostgreSQL cannot store it) and nesting
         # deeper than the JSON parser follows used to end in a traceback.
         (
             '{"PageBean": {"Contacts": [{"ContactId": 9, "ContactName": "x\\u0000"}]}}',
-            r"^invalid JSON: a text contains a NUL character",
+            r"^PageBean\.Contacts\[0\]\.ContactName: contains a NUL character",
         ),
-        ("[" * 100_000, r"^invalid JSON: nested too deeply"),
+        ("[" * 100_000, r"^The JSON text: nested too deeply"),
     ],
 )
 def test_malformed_file_is_one_clear_line(account, tmp_path, text, message):

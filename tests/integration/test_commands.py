@@ -257,7 +257,7 @@ def _answer_with(*extra: dict[str, Any]) -> dict[str, Any]:
 
 
 MALFORMED = [
-    pytest.param('{"Users": {"User": [', "invalid JSON at line 1", id="bad JSON"),
+    pytest.param('{"Users": {"User": [', "Invalid JSON at line 1", id="bad JSON"),
     pytest.param({"Accounts": []}, "Users.User: missing or not a list", id="no Users.User"),
     pytest.param({"Users": {"User": {"UserName": "x"}}}, "Users.User: missing", id="User not list"),
     pytest.param(42, "expected RAM ListUsers JSON", id="a number"),
@@ -315,10 +315,10 @@ MALFORMED = [
     ),
     pytest.param(
         _answer_with({"UserName": "bob", "DisplayName": "Bob\u0000"}),
-        "invalid JSON: a text contains a NUL character",
+        "Users.User[2].DisplayName: contains a NUL character",
         id="NUL character (PostgreSQL cannot store it)",
     ),
-    pytest.param("[" * 100_000, "invalid JSON: nested too deeply", id="nested too deeply"),
+    pytest.param("[" * 100_000, "The JSON text: nested too deeply", id="nested too deeply"),
 ]
 
 

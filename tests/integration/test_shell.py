@@ -28,7 +28,7 @@ def test_ram_user_signs_in_with_upn(client, ram_user):
 def test_wrong_password_is_refused(client, account):
     response = client.post(reverse("signin"), {"username": account.login_name, "password": "x"})
     assert response.status_code == 200
-    assert "Please enter a correct" in response.text
+    assert "Enter a correct login name and password." in response.text
 
 
 @pytest.mark.parametrize(

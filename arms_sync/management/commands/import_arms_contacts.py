@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 
 from arms_sync import services
+from arms_sync.models import ArmsContact
 from contacts.validators import check_robot_url
 from ram_directory.management.base import (
     ImportCommand,
@@ -22,11 +23,13 @@ from ram_directory.management.base import (
     parse_json,
     read_input,
 )
+from sae_console import gate
 
 BAD_SHAPE = (
     'expected an ARMS contact search answer {"PageBean": {"Contacts": [...]}} '
     '(or {"PageBean": {"AlertContacts": [...]}})'
 )
+NAME_MAX_LENGTH = ArmsContact._meta.get_field("name").max_length
 BAD_PHONE = "{value!r} is not a phone number (mainland numbers may omit +86; others need +<code>)"
 
 
@@ -45,15 +48,12 @@ def load_entries(text: str) -> list[dict[str, Any]]:
     return entries
 
 
-def _text(where: str, entry: dict[str, Any], *keys: str) -> str:
-    for key in keys:
-        value = entry.get(key)
-        if value in (None, ""):
-            continue
-        if not isinstance(value, str):
-            raise ImportFileError(f"{where}.{key}: must be a string")
-        return value.strip()
-    return ""
+def _text(where: str, entry: dict[str, Any], key: str, *, max_length: int = 2048) -> str:
+    """A text of the entry through the gate (no NUL, no lone surrogate, no line break)."""
+    value = entry.get(key)
+    if value in (None, ""):
+        return ""
+    return gate.check_text(value, where=f"{where}.{key}", max_length=max_length, single_line=True)
 
 
 def _phone(where: str, value: str) -> str:
@@ -80,7 +80,10 @@ def _robot(where: str, key: str, kind: str, value: str) -> str:
 
 def _webhook_kind(url: str) -> str | None:
     """Which robot a generic WebhookUrl is, if any (ARMS webhooks may be anything)."""
-    host = (urlsplit(url).hostname or "").lower()
+    try:
+        host = (urlsplit(url).hostname or "").lower()
+    except ValueError:  # "http://[oops": not a URL at all, so not a robot
+        return None
     for kind, hosts in settings.ROBOT_WEBHOOK_HOSTS.items():
         if host in [h.lower() for h in hosts]:
             return kind
@@ -89,18 +92,13 @@ def _webhook_kind(url: str) -> str | None:
 
 def to_record(where: str, entry: dict[str, Any], notes: list[str]) -> services.ArmsContactRecord:
     contact_id = entry.get("ContactId")
-    if isinstance(contact_id, str) and contact_id.strip().isdigit():
-        contact_id = int(contact_id)
-    if contact_id is not None and (
-        isinstance(contact_id, bool) or not isinstance(contact_id, int) or contact_id <= 0
-    ):
-        raise ImportFileError(f"{where}.ContactId: must be a positive number")
-    name = _text(where, entry, "ContactName")
+    if contact_id is not None:
+        # ARMS writes it as a number or a string of digits; the column holds 64 bits.
+        contact_id = gate.check_integer(contact_id, where=f"{where}.ContactId", minimum=1)
+    name = _text(where, entry, "ContactName", max_length=NAME_MAX_LENGTH)
     if not name:
         raise ImportFileError(f"{where}.ContactName: missing")
-    if len(name) > 128:
-        raise ImportFileError(f"{where}.ContactName: longer than 128 characters")
-    email = _text(where, entry, "Email")
+    email = _text(where, entry, "Email", max_length=254)
     if email:
         try:
             validate_email(email)
@@ -120,7 +118,7 @@ def to_record(where: str, entry: dict[str, Any], notes: list[str]) -> services.A
     return services.ArmsContactRecord(
         name=name,
         contact_id=contact_id,
-        phone=_phone(where, _text(where, entry, "Phone")),
+        phone=_phone(where, _text(where, entry, "Phone", max_length=64)),
         email=email,
         ding_robot_url=ding,
         wecom_robot_url=wecom,

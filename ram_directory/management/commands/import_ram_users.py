@@ -6,7 +6,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 from django.core.management.base import CommandParser
-from django.utils.dateparse import parse_datetime
 
 from ram_directory import ram_import
 from ram_directory.management.base import (
@@ -18,6 +17,8 @@ from ram_directory.management.base import (
     password_from_env,
     read_input,
 )
+from ram_directory.models import RamUser
+from sae_console import gate
 
 BAD_SHAPE = (
     'expected RAM ListUsers JSON {"Users": {"User": [...]}} or a list of GetUser answers '
@@ -60,26 +61,28 @@ def load_entries(text: str) -> tuple[list[tuple[str, dict[str, Any]]], bool]:
 
 
 def parse_date(where: str, value: Any) -> datetime | None:
+    """RAM writes UTC with a trailing Z; a date-time without an offset is taken as UTC too."""
     if value in (None, ""):
         return None
-    parsed = parse_datetime(value) if isinstance(value, str) else None
-    if parsed is None:
-        raise ImportFileError(f"{where}: {value!r} is not an ISO 8601 date-time")
-    # RAM writes UTC with a trailing Z; a date-time without an offset is taken as UTC too.
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    return gate.check_datetime(value, where=where, default_tz=UTC)
 
 
 def to_record(where: str, user: dict[str, Any]) -> ram_import.RamUserRecord:
+    """One entry through the gate: texts without NUL or lone surrogates and within the
+    model's lengths, a UserId written as a number or a string, real dates."""
     values: dict[str, Any] = {}
     for key, name in TEXT_FIELDS.items():
         value = user.get(key)
         if value is None:
             continue
-        if isinstance(value, int) and not isinstance(value, bool) and key == "UserId":
-            value = str(value)
-        if not isinstance(value, str):
-            raise ImportFileError(f"{where}.{key}: must be a string")
-        values[name] = value.strip()
+        at = f"{where}.{key}"
+        limit = RamUser._meta.get_field(name).max_length
+        if key == "UserId":
+            values[name] = gate.check_identifier(value, where=at, max_length=limit)
+        else:
+            values[name] = gate.check_text(
+                value, where=at, max_length=limit, single_line=key != "Comments"
+            )
     if not values.get("user_name"):
         raise ImportFileError(f"{where}.UserName: missing")
     for key, name in DATE_FIELDS.items():

@@ -1,0 +1,30 @@
+"""The benchmark's own database: created afresh for every run, never one the tests use."""
+
+from __future__ import annotations
+
+import dj_database_url
+import psycopg
+from psycopg import sql
+
+PREFIX = "sae_bench"
+
+
+def recreate(url: str) -> None:
+    """Drop and create the database `url` names (its name must start with sae_bench)."""
+    config = dj_database_url.parse(url)
+    name = config["NAME"]
+    if not name.startswith(PREFIX):
+        raise SystemExit(f"error: the benchmark database must be named {PREFIX}*, not {name!r}")
+    dsn = {
+        "host": config.get("HOST") or "127.0.0.1",
+        "port": config.get("PORT") or 5432,
+        "user": config.get("USER") or "postgres",
+        "dbname": "postgres",
+    }
+    if config.get("PASSWORD"):
+        dsn["password"] = config["PASSWORD"]
+    with psycopg.connect(**dsn, autocommit=True) as conn:
+        conn.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+        )
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))

@@ -1,0 +1,11 @@
+"""Trigram indexes for the admin's search over contacts_contact (PostgreSQL only; see sae_console.trigram)."""
+
+from django.db import migrations
+
+from sae_console.trigram import trigram_indexes
+
+
+class Migration(migrations.Migration):
+    dependencies = [("contacts", "0003_encrypt_robot_secrets")]
+
+    operations = [trigram_indexes("contacts_contact", ["phone", "mailbox"])]

@@ -1,0 +1,197 @@
+"""SPEC 12 with the keyboard alone: New Contact, Edit, Delete, Merge Contacts and Add
+Authorization. Focus moves into the panel or dialog when it opens and Tab keeps it inside; a
+refused submit leaves focus in the dialog, on the first invalid field, and its errors are read
+out (the dialog's live region); Escape closes; focus goes back to what opened it, after Escape
+and after a Confirm that succeeded (found again when the list it was in was reloaded); the
+confirmation is appended to the messages live region.
+
+Each test reaches the opener with focus() (where Tab would take a person) and from there uses
+only the keyboard."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from contacts.models import Contact
+from tests.browser import tour
+from tests.browser.test_accessibility import sign_in
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+MODAL = "#modal-host .modal.show"
+FOCUS_IN_DIALOG = (
+    "() => { const m = document.querySelector('#modal-host .modal.show');"
+    " return !!m && m.contains(document.activeElement); }"
+)
+ACTIVE = "() => document.activeElement"
+
+
+@pytest.fixture
+def demo():
+    return tour.demo_console(pending_request=False)
+
+
+@pytest.fixture
+def owner_page(browser, request, live_server, demo) -> Page:
+    context = browser.new_context(
+        viewport={"width": 1360, "height": 900}, locale="en-US", reduced_motion="reduce"
+    )
+    request.addfinalizer(context.close)
+    page = context.new_page()
+    sign_in(page, live_server.url, tour.OWNER, "en")
+    return page
+
+
+def press_to_open(page: Page, opener) -> None:
+    opener.focus()
+    page.keyboard.press("Enter")
+    expect(page.locator(MODAL)).to_be_visible()
+    page.wait_for_function(FOCUS_IN_DIALOG)
+
+
+def assert_tab_stays_inside(page: Page, presses: int = 25) -> None:
+    for _ in range(presses):
+        page.keyboard.press("Tab")
+        assert page.evaluate(FOCUS_IN_DIALOG), "Tab left the open dialog"
+    for _ in range(3):
+        page.keyboard.press("Shift+Tab")
+        assert page.evaluate(FOCUS_IN_DIALOG), "Shift+Tab left the open dialog"
+
+
+def tab_to(page: Page, selector: str, limit: int = 40) -> None:
+    """Tab (inside the dialog) until the element matching selector has focus."""
+    for _ in range(limit):
+        if page.evaluate("s => document.activeElement.matches(s)", selector):
+            return
+        page.keyboard.press("Tab")
+    raise AssertionError(f"Tab never reached {selector}")
+
+
+def assert_refused_in_place(page: Page, field: str, error: str) -> None:
+    """The submit was refused: the dialog is open, its first invalid field has focus (its
+    message is read with it), and the dialog's live region says what to check."""
+    expect(page.locator(MODAL)).to_be_visible()
+    invalid = page.locator(f"{MODAL} {field}")
+    expect(invalid).to_be_focused()
+    expect(invalid).to_have_attribute("aria-invalid", "true")
+    announcer = page.locator(f"{MODAL} [data-dialog-announcer]")
+    expect(announcer).to_have_attribute("aria-live", "assertive")
+    expect(announcer).to_contain_text(error)
+
+
+def close_with_escape(page: Page) -> None:
+    page.keyboard.press("Escape")
+    expect(page.locator(MODAL)).to_have_count(0)
+
+
+def test_new_contact_with_the_keyboard(owner_page, live_server, demo, shot):
+    page = owner_page
+    page.goto(f"{live_server.url}/contacts/")
+    opener = page.get_by_test_id("create-contact")
+    press_to_open(page, opener)
+    assert_tab_stays_inside(page)
+    # Phone typed, no RAM user chosen: Enter in the field submits; refused.
+    tab_to(page, "input[name=phone]")
+    page.keyboard.type("13899990000")
+    page.keyboard.press("Enter")
+    assert_refused_in_place(page, "select[name=ram_user]", "Not saved. Check: RAM user")
+    shot("new-contact-refused")
+    assert_tab_stays_inside(page, presses=5)
+    close_with_escape(page)
+    expect(opener).to_be_focused()
+    # Again, to the end: erin has no contact yet (her RAM phone is Hong Kong's).
+    press_to_open(page, opener)
+    tab_to(page, "select[name=ram_user]")
+    page.keyboard.type("erin")
+    tab_to(page, "input[name=phone]")
+    page.keyboard.type("13899990000")
+    page.keyboard.press("Enter")
+    expect(page.locator(MODAL)).to_have_count(0)
+    expect(opener).to_be_focused()
+    expect(page.locator("#messages")).to_contain_text("Contact erin created.")
+    expect(page.locator("#messages")).to_have_attribute("aria-live", "polite")
+    shot("new-contact-created")
+
+
+def test_edit_with_the_keyboard(owner_page, live_server, demo):
+    page = owner_page
+    alice = demo.contacts["alice"]
+    page.goto(f"{live_server.url}/contacts/")
+    edit = f"#contact-rows a[href='/contacts/{alice.pk}/edit/']"
+    press_to_open(page, page.locator(edit))
+    assert_tab_stays_inside(page)
+    tab_to(page, "input[name=phone]")
+    page.keyboard.press("ControlOrMeta+a")
+    page.keyboard.type("12345")
+    page.keyboard.press("Enter")
+    assert_refused_in_place(page, "input[name=phone]", "Not saved. Check: Phone Number.")
+    page.keyboard.press("ControlOrMeta+a")
+    page.keyboard.type("13811110000")
+    page.keyboard.press("Enter")
+    expect(page.locator(MODAL)).to_have_count(0)
+    # The rows were reloaded: the same row's Edit (a new element) has focus.
+    expect(page.locator(edit)).to_be_focused()
+    expect(page.locator("#messages")).to_contain_text("alice")
+    alice.refresh_from_db()
+    assert alice.phone.as_e164 == "+8613811110000"
+
+
+def test_delete_with_the_keyboard(owner_page, live_server, demo):
+    page = owner_page
+    bob = demo.contacts["bob"]
+    page.goto(f"{live_server.url}/contacts/")
+    delete = page.locator(f"#contact-rows a[href='/contacts/{bob.pk}/delete/']")
+    press_to_open(page, delete)
+    assert_tab_stays_inside(page, presses=6)
+    close_with_escape(page)
+    expect(delete).to_be_focused()
+    press_to_open(page, delete)
+    tab_to(page, "button[type=submit]")
+    page.keyboard.press("Enter")
+    expect(page.locator(MODAL)).to_have_count(0)
+    expect(page.locator(f"tr[data-contact-id='{bob.pk}']")).to_have_count(0)
+    # The row and its Delete are gone: focus lands on the page's heading, never the body.
+    expect(page.get_by_role("heading", name="Contact Management", level=1)).to_be_focused()
+    expect(page.locator("#messages")).to_contain_text("bob")
+    assert not Contact.objects.filter(pk=bob.pk).exists()
+
+
+def test_merge_contacts_with_the_keyboard(owner_page, live_server, demo):
+    page = owner_page
+    page.goto(f"{live_server.url}/contacts/")
+    merge = page.get_by_test_id("merge-contacts")
+    press_to_open(page, merge)
+    assert_tab_stays_inside(page, presses=8)
+    close_with_escape(page)
+    expect(merge).to_be_focused()
+    press_to_open(page, merge)
+    tab_to(page, "form button[type=submit]")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    # Confirm reloads the page: focus is given back to Merge Contacts there.
+    expect(page.get_by_test_id("merge-contacts")).to_be_focused()
+    expect(page.locator("#messages")).to_contain_text("Merge Contacts finished")
+
+
+def test_add_authorization_with_the_keyboard(owner_page, live_server, demo, shot):
+    page = owner_page
+    bob = demo.users["bob"]
+    page.goto(f"{live_server.url}/ram/users/{bob.user_id}/?tab=permissions")
+    opener = page.locator(f"a[href='/ram/users/{bob.user_id}/authorize/']")
+    press_to_open(page, opener)
+    assert_tab_stays_inside(page)
+    # Confirm with nothing checked: refused, the first policy's box has focus.
+    tab_to(page, "#authorize-form button[type=submit]")
+    page.keyboard.press("Enter")
+    assert_refused_in_place(
+        page, "input[name=policies]:not([disabled]) >> nth=0", "Not saved. Check: Policy."
+    )
+    shot("add-authorization-refused")
+    page.keyboard.press("Space")
+    tab_to(page, "#authorize-form button[type=submit]")
+    page.keyboard.press("Enter")
+    expect(page.locator(MODAL)).to_have_count(0)
+    expect(opener).to_be_focused()
+    expect(page.locator("#messages")).to_contain_text("Authorization added")
+    assert bob.policies.count() == 2
