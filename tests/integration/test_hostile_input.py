@@ -407,14 +407,9 @@ def test_admin_many_to_many_field_with_an_id_past_64_bits_is_a_form_error(operat
     assert not NotificationPolicy.objects.filter(name="p").exists()
 
 
-# --- found by the fuzz suite in code this change does not own ------------------------------
+# --- found by the fuzz suite ---------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="arms_sync/notify/views.py _back(): a `next` that is not a path is taken for a view "
-    "name by redirect() (NoReverseMatch, 500); remove this mark when it is fixed",
-)
 def test_resend_with_a_next_that_is_not_a_path_goes_back_to_the_deliveries(account):
     contact_services.create_contact(
         principal=Principal(account), ram_user=None, phone="13811112222", mailbox="a@example.com"
