@@ -47,25 +47,6 @@ def backoff(attempt: int) -> float:
     return random.uniform(delay / 2, delay)
 
 
-def claim(delivery_id: int, *, worker_id: str, now=None) -> Delivery | None:
-    """Take a due, pending delivery for this worker, or None if another has it or it is not
-    due (a duplicate task, or one that outlived its row)."""
-    now = now or timezone.now()
-    lease = now + timedelta(seconds=settings.NOTIFY_LEASE_SECONDS)
-    taken = Delivery.objects.filter(
-        pk=delivery_id, status=Status.PENDING, next_attempt_at__lte=now
-    ).update(
-        status=Status.SENDING,
-        claimed_by=worker_id,
-        lease_until=lease,
-        attempts=F("attempts") + 1,
-        updated_at=now,
-    )
-    if not taken:
-        return None
-    return Delivery.objects.select_related("event").get(pk=delivery_id)
-
-
 def _mentions(delivery: Delivery, extra: list[Delivery] = ()) -> tuple[str, ...]:
     phones = []
     for row in [delivery, *extra]:
