@@ -27,7 +27,6 @@ from arms_sync.forms import (
     clear_field_name,
 )
 from arms_sync.models import MANAGED_PREFIX, ArmsContact, ContactGroup, NotificationPolicy
-from sae_console.admin_guards import GatedAdmin
 from sae_console.admin_lists import LargeListAdmin, account_filter, count_of
 
 # {verb} ("is"/"are") is English grammar; a translation may leave it out, so msgfmt must not
@@ -79,7 +78,7 @@ class ManagedFilter(admin.SimpleListFilter):
         return queryset
 
 
-class SaeProtectedAdmin(GatedAdmin, LargeListAdmin):
+class SaeProtectedAdmin(LargeListAdmin):
     """What the three ARMS models share: the confirmation tick and protected deletes, and
     lists that hold at 10,000 accounts (sae_console.admin_lists)."""
 

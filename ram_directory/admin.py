@@ -14,9 +14,7 @@ from typing import Any
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.actions import delete_selected as django_delete_selected
-from django.contrib.auth.admin import GroupAdmin as DjangoGroupAdmin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
-from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Model, QuerySet
@@ -26,7 +24,6 @@ from django.urls import reverse
 from ram_directory import services
 from ram_directory.models import Account, Policy, PolicyAttachment, RamUser, User
 from ram_directory.policy import PolicyDocumentError, validate_document
-from sae_console.admin_guards import GatedAdmin
 from sae_console.admin_lists import (
     CappedCountPaginator,
     LargeListAdmin,
@@ -82,7 +79,7 @@ def delete_selected(modeladmin, request, queryset):
         return None
 
 
-class RefusalsShownAdmin(GatedAdmin, admin.ModelAdmin):
+class RefusalsShownAdmin(admin.ModelAdmin):
     """A ServiceRefused out of the add/change or delete page: Django's transaction for the
     page has rolled back; the operator sees why, on the form (or object) again."""
 
@@ -144,7 +141,7 @@ class PolicyAttachmentForm(forms.ModelForm):
         return cleaned
 
 
-class PolicyAttachmentInline(GatedAdmin, admin.TabularInline):
+class PolicyAttachmentInline(admin.TabularInline):
     """Attach (new rows) and detach (Delete ticks); an attachment itself is not edited."""
 
     model = PolicyAttachment
@@ -307,17 +304,8 @@ class PolicyAttachmentAdmin(ServiceWritesAdmin, LargeListAdmin):
         services.detach_policy(ram_user=obj.ram_user, policy=obj.policy)
 
 
-# Django's own, with the gate on its permissions field (a number past 64 bits was a 500).
-admin.site.unregister(Group)
-
-
-@admin.register(Group)
-class GroupAdmin(GatedAdmin, DjangoGroupAdmin):
-    pass
-
-
 @admin.register(User)
-class UserAdmin(GatedAdmin, DjangoUserAdmin):
+class UserAdmin(DjangoUserAdmin):
     """Console sign-ins: account owners, RAM users' UPNs, and platform operators."""
 
     list_display = ("username", "account", "ram_user", "is_staff", "is_active", "last_login")

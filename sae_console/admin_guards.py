@@ -1,26 +1,31 @@
-"""The admin's form fields, safe against input that cannot be stored (SPEC 13).
+"""The admin, safe against input that cannot be stored or looked up (SPEC 13).
 
-Django's admin answers 500 to two kinds of posted ID that no row can have:
+Django's admin answered 500 (found by the fuzz suite, tests/fuzz) to:
 
-- an autocomplete field (`autocomplete_fields`) re-rendering a refused form looks the posted
-  value up to show it as selected, and a value that is not a number (`" "`, `"x"`) raises
+- an autocomplete field (`autocomplete_fields`) re-rendering a refused form: it looks the
+  posted value up to show it as selected, and a value that is not a number (`" "`) raises
   `ValueError` in that query;
-- a many-to-many field (`filter_horizontal`) looks its values up with `IN (...)`, and a number
-  past 64 bits cannot even be sent to SQLite (`OverflowError`).
+- a many-to-many field (`filter_horizontal`, a group's permissions) or the change list's
+  selected rows (`_selected_action`) looked up with `IN (...)`: a number past 64 bits cannot
+  even be sent to SQLite (`OverflowError`), a text is a `ValueError`;
+- a JSON field (a policy document, a notification policy's match labels) holding a number of
+  5,000 digits, NaN or nesting past the parser; and it stored lone surrogates, whose pages then
+  answered 500;
+- `?_to_field=` (empty) on a change or delete page (`FieldDoesNotExist`).
 
-and its JSON fields (a policy document, a notification policy's match labels) took a number
-of 5,000 digits, NaN or nesting past the parser for a 500, and lone surrogates for storage.
-
-`GatedAdmin` gives every relation field of an admin (and of its inlines) the guarded
-widgets and field below, so that an impossible ID is an ordinary "select a valid choice" error
-and is not shown as selected, and every JSON field the gate (`sae_console.gate.JSONFormField`).
+`ConsoleAdminSite` is the project's admin site (`admin.site`, through
+`sae_console.admin_apps.ConsoleAdminConfig` in INSTALLED_APPS): every model admin registered
+on it, Django's and other apps' included, gets `GatedAdmin` mixed in, and so do their inlines.
+No admin class has to remember it.
 """
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
 from django import forms
+from django.contrib.admin import AdminSite, helpers
 from django.contrib.admin.widgets import AutocompleteSelect, AutocompleteSelectMultiple
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -78,9 +83,9 @@ class GuardedModelMultipleChoiceField(forms.ModelMultipleChoiceField):
 
 
 class GatedAdmin:
-    """For a ModelAdmin or an InlineModelAdmin: the guarded widgets and fields above."""
-
-    formfield_overrides = {models.JSONField: {"form_class": gate.JSONFormField}}
+    """For a ModelAdmin or an InlineModelAdmin (mixed in by `gated`, which also puts the gate
+    on JSON fields): the guarded widgets and field above, and look-ups that cannot fail on
+    what was posted."""
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if "widget" not in kwargs and db_field.name in self.get_autocomplete_fields(request):
@@ -96,3 +101,49 @@ class GatedAdmin:
             )
         kwargs.setdefault("form_class", GuardedModelMultipleChoiceField)
         return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+    def get_inlines(self, request, obj):
+        return [gated(inline) for inline in super().get_inlines(request, obj)]
+
+    def get_object(self, request, object_id, from_field=None):
+        # `?_to_field=` (empty) is no field: the primary key, as without it.
+        return super().get_object(request, object_id, from_field or None)
+
+    def response_action(self, request, queryset, *args, **kwargs):
+        selected = request.POST.getlist(helpers.ACTION_CHECKBOX_NAME)
+        possible = [pk for pk in selected if could_exist(self.model._meta.pk, pk)]
+        if possible != selected:
+            # Rows that cannot exist are not selected (as rows deleted meanwhile are not).
+            request.POST = request.POST.copy()
+            request.POST.setlist(helpers.ACTION_CHECKBOX_NAME, possible)
+        return super().response_action(request, queryset, *args, **kwargs)
+
+
+@cache
+def gated(admin_class: type) -> type:
+    """`admin_class` with GatedAdmin mixed in (itself if it has it already)."""
+    if issubclass(admin_class, GatedAdmin):
+        return admin_class
+    overrides = dict(admin_class.formfield_overrides)
+    overrides[models.JSONField] = {
+        **overrides.get(models.JSONField, {}),
+        "form_class": gate.JSONFormField,
+    }
+    return type(
+        admin_class.__name__,
+        (GatedAdmin, admin_class),
+        {
+            "__module__": admin_class.__module__,
+            "__qualname__": admin_class.__qualname__,
+            "formfield_overrides": overrides,
+        },
+    )
+
+
+class ConsoleAdminSite(AdminSite):
+    """Django's admin site, every model admin registered on it gated."""
+
+    def register(self, model_or_iterable, admin_class=None, **options):
+        from django.contrib.admin import ModelAdmin
+
+        return super().register(model_or_iterable, gated(admin_class or ModelAdmin), **options)

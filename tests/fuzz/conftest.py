@@ -12,12 +12,16 @@ import os
 import socket
 
 import pytest
+from django.apps import apps
 from django.conf import settings as django_settings
 from django.core.management import call_command
 from django.utils import translation
 from hypothesis import HealthCheck, settings
 
+from ram_directory.models import Policy, RamUser
 from tests.fuzz import stats
+from tests.fuzz.crawl import Crawl, crawl
+from tests.fuzz.site import APP_LABELS
 from tests.fuzz.world import World, build_world
 
 PROFILE = os.environ.get("SAE_FUZZ_PROFILE", "ci")
@@ -80,6 +84,33 @@ def world(django_db_setup, django_db_blocker, no_network) -> World:
     yield built
     with django_db_blocker.unblock():
         call_command("flush", interactive=False, verbosity=0)
+
+
+@pytest.fixture(scope="package")
+def crawled(world: World, django_db_blocker) -> Crawl:
+    """What every role reaches (tests.fuzz.crawl), once for the suite."""
+    with django_db_blocker.unblock():
+        return crawl(world.clients)
+
+
+@pytest.fixture(scope="package")
+def pools(world: World, django_db_blocker) -> dict[str, list[str]]:
+    """Values for URL parameters: primary keys of every app table, RAM user IDs and names,
+    policy names (of both accounts)."""
+    with django_db_blocker.unblock():
+        ints: set[str] = set()
+        for model in apps.get_models():
+            if model._meta.app_label in APP_LABELS and model._meta.pk.get_internal_type() in (
+                "AutoField",
+                "BigAutoField",
+            ):
+                ints.update(str(pk) for pk in model._base_manager.values_list("pk", flat=True))
+        texts = {
+            *RamUser.objects.values_list("user_id", flat=True),
+            *RamUser.objects.values_list("user_name", flat=True),
+            *Policy.objects.values_list("name", flat=True),
+        }
+    return {"int": sorted(ints, key=int), "str": sorted(texts)}
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):

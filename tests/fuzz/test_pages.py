@@ -21,24 +21,24 @@ from typing import Any
 from urllib.parse import quote_from_bytes, urlsplit
 
 import pytest
-from django.apps import apps
 from django.urls import resolve
 from hypothesis import event, given
 from hypothesis import strategies as st
 
-from ram_directory.models import Policy, RamUser
 from tests.fuzz import hostile, stats
 from tests.fuzz.conftest import fuzz_settings
+from tests.fuzz.crawl import Crawl
 from tests.fuzz.site import (
-    APP_LABELS,
     ENDPOINTS,
-    Crawl,
+    HOSTILE_BY_KIND,
     Endpoint,
-    crawl,
     encode_body,
+    field_kind,
     fingerprint,
+    follow,
     judge,
     outcome_of,
+    plausible,
     request,
     rolled_back,
 )
@@ -75,32 +75,6 @@ HEADERS = ["HX-Request", "HX-Target", "HX-Current-URL", "Accept-Language", "Refe
 MISSING_INT, MISSING_STR = "987654321", "fuzz-no-such-thing"
 
 
-@pytest.fixture(scope="module")
-def site(world: World, django_db_blocker) -> Crawl:
-    with django_db_blocker.unblock():
-        return crawl(world.clients)
-
-
-@pytest.fixture(scope="module")
-def pools(world: World, django_db_blocker) -> dict[str, list[str]]:
-    """Values for URL parameters: primary keys of every app table, RAM user IDs and names,
-    policy names (of both accounts)."""
-    with django_db_blocker.unblock():
-        ints: set[str] = set()
-        for model in apps.get_models():
-            if model._meta.app_label in APP_LABELS and model._meta.pk.get_internal_type() in (
-                "AutoField",
-                "BigAutoField",
-            ):
-                ints.update(str(pk) for pk in model._base_manager.values_list("pk", flat=True))
-        texts = {
-            *RamUser.objects.values_list("user_id", flat=True),
-            *RamUser.objects.values_list("user_name", flat=True),
-            *Policy.objects.values_list("name", flat=True),
-        }
-    return {"int": sorted(ints, key=int), "str": sorted(texts)}
-
-
 def _problems(outcomes) -> list[str]:
     return [
         f"{o.role} {o.method} {o.url} -> {o.status}\n{o.problem}"
@@ -112,27 +86,27 @@ def _problems(outcomes) -> list[str]:
 # --- 1. the crawl ----------------------------------------------------------------------------
 
 
-def test_every_page_each_role_reaches_answers_without_5xx(site: Crawl):
-    routes = {o for by_route in site.urls.values() for o in by_route}
+def test_every_page_each_role_reaches_answers_without_5xx(crawled: Crawl):
+    routes = {o for by_route in crawled.urls.values() for o in by_route}
     stats.cover("URL patterns in the URLconf", *(e.route for e in ENDPOINTS))
     stats.cover("URL patterns reached by the crawl", *routes)
-    stats.cover("URL patterns with a form on a page (crawl)", *(route for route in site.forms))
+    stats.cover("URL patterns with a form on a page (crawl)", *(route for route in crawled.forms))
     stats.cover(
         "URL patterns not reached by the crawl",
         *(e.route for e in ENDPOINTS if e.route not in routes),
     )
-    stats.count("crawl: GET requests", len(site.outcomes))
-    stats.count("5xx answers seen", sum(o.status >= 500 for o in site.outcomes))
-    assert not _problems(site.outcomes), "\n\n".join(_problems(site.outcomes))
+    stats.count("crawl: GET requests", len(crawled.outcomes))
+    stats.count("5xx answers seen", sum(o.status >= 500 for o in crawled.outcomes))
+    assert not _problems(crawled.outcomes), "\n\n".join(_problems(crawled.outcomes))
     # The crawl reaches every console page kind, or the suite is attacking less than it says.
     assert len(routes) >= 60, sorted(routes)
 
 
-def test_every_answer_to_a_signed_in_user_is_not_stored(site: Crawl):
+def test_every_answer_to_a_signed_in_user_is_not_stored(crawled: Crawl):
     """SPEC 13: pages, fragments, redirects, 403 and 404 pages all show account data."""
     stored = [
         f"{o.role} {o.url} -> {o.status}, Cache-Control: {o.cache_control!r}"
-        for o in site.outcomes
+        for o in crawled.outcomes
         if o.role != "anonymous" and "no-store" not in o.cache_control
     ]
     assert not stored, "\n".join(stored)
@@ -151,9 +125,16 @@ def _absent(url: str, foreign: dict[str, str]) -> str:
     return endpoint.path(values)
 
 
-def test_every_url_answers_every_role_and_foreign_ids_as_if_absent(world: World, site: Crawl):
+def test_every_url_answers_every_role_and_foreign_ids_as_if_absent(world: World, crawled: Crawl):
+    # Of each route, a URL each side reached: account A's, account B's, the operator's.
+    sides = (("anonymous", *ACCOUNT_A_ROLES), ("other_owner",), ("operator",))
     everything = sorted(
-        {u for by_route in site.urls.values() for urls in by_route.values() for u in urls}
+        {
+            url
+            for route in {r for by_route in crawled.urls.values() for r in by_route}
+            for side in sides
+            for url in crawled.known_urls(route, side)[:1]
+        }
     )
     outcomes = []
     with rolled_back(*world.clients.values()):
@@ -178,14 +159,14 @@ def test_every_url_answers_every_role_and_foreign_ids_as_if_absent(world: World,
     # SPEC 1: another account's ID answers exactly as an ID that does not exist.
     own_values: dict[str, set[str]] = {}
     for role in ACCOUNT_A_ROLES:
-        for urls in site.urls[role].values():
+        for urls in crawled.urls[role].values():
             for url in urls:
                 match = resolve(urlsplit(url).path)
                 for name, value in match.kwargs.items():
                     own_values.setdefault(f"{match.route}|{name}", set()).add(str(value))
     leaks, checked = [], 0
     with rolled_back(*world.clients.values()):
-        for urls in site.urls["other_owner"].values():
+        for urls in crawled.urls["other_owner"].values():
             for url in urls:
                 match = resolve(urlsplit(url).path)
                 if match.route.startswith("admin/"):
@@ -232,7 +213,7 @@ def _encode_path(path: str) -> str:
     return "/" + quote_from_bytes(path.lstrip("/").encode("utf-8", "surrogatepass"), safe="/")
 
 
-def _url_strategy(endpoint: Endpoint, site: Crawl, pools: dict[str, list[str]]):
+def _url_strategy(endpoint: Endpoint, crawled: Crawl, pools: dict[str, list[str]]):
     if endpoint.is_regex:
         generated = st.from_regex(endpoint.regex, fullmatch=True).map(_encode_path)
     else:
@@ -246,42 +227,15 @@ def _url_strategy(endpoint: Endpoint, site: Crawl, pools: dict[str, list[str]]):
             )
             values[name] = st.one_of(st.sampled_from(pool), hostile_value)
         generated = st.fixed_dictionaries(values).map(endpoint.path)
-    known = site.known_urls(endpoint.route)
+    known = crawled.known_urls(endpoint.route)
     return st.one_of(st.sampled_from(known), generated) if known else generated
-
-
-HOSTILE_BY_KIND = {
-    "json": hostile.json_field_values,
-    "number": hostile.number_field_values,
-    "text": hostile.text_values,
-}
-
-
-def _kind(offered: list[str]) -> str:
-    """What a field takes, judged by what its page offers: JSON (a textarea holding a
-    document), a number (IDs of a select, a count) or text."""
-    shown = [value.strip() for value in offered if value.strip()]
-    if any(value.startswith(("{", "[")) for value in shown):
-        return "json"
-    if shown and all(value.isascii() and value.isdigit() for value in shown):
-        return "number"
-    return "text"
-
-
-def _plausible(offered: list[str], kind: str, *, prefer_offered: bool = True):
-    """A value the form could accept: one it offers, else a short name (so that a form whose
-    name field is empty on the page can still be saved, and what is saved be shown)."""
-    filled = [value for value in offered if value.strip()]
-    if filled and (prefer_offered or kind != "text"):
-        return st.sampled_from(filled)
-    return st.from_regex(r"[A-Za-z][A-Za-z0-9-]{2,12}", fullmatch=True)
 
 
 def _field_pairs(fields: dict[str, list[str]], extra_names: list[str]):
     """(name, value) pairs: each field the form has offered, hostile or missing or twice;
     plus a few fields the form does not have."""
 
-    kinds = {name: _kind(offered) for name, offered in fields.items()}
+    kinds = {name: field_kind(offered) for name, offered in fields.items()}
 
     @st.composite
     def pairs(draw):
@@ -301,7 +255,7 @@ def _field_pairs(fields: dict[str, list[str]], extra_names: list[str]):
             if how == "hostile":
                 value = draw(hostile_values)
             else:
-                value = draw(_plausible(offered, kinds[name], prefer_offered=how == "offered"))
+                value = draw(plausible(offered, kinds[name], prefer_offered=how == "offered"))
             result.append((name, value))
             if how == "twice":
                 result.append((name, draw(hostile_values)))
@@ -313,44 +267,26 @@ def _field_pairs(fields: dict[str, list[str]], extra_names: list[str]):
     return pairs()
 
 
-def _follow(client, role: str, response):
-    """GET where an accepted request leads: its redirect, or the page htmx is sent to."""
-    target = response.get("Location") or response.get("HX-Redirect")
-    if not target or urlsplit(target).netloc not in ("", "testserver"):
-        return None
-    return request(client, role, "GET", urlsplit(target).path)
-
-
 def _examples(endpoint: Endpoint, fields: dict[str, list[str]]) -> int:
     """The console's own forms get most, and any form with a JSON field (the only way
     surrogates, huge numbers or NaN get through a form); the admin (the operator's, Django's
     own views) and pages without a form fewer."""
-    if any(_kind(offered) == "json" for offered in fields.values()):
+    if any(field_kind(offered) == "json" for offered in fields.values()):
         return 30  # and 40 more documents each in the JSON fields' own test
     if fields:
         return 6 if endpoint.is_admin else 40
     return 2 if endpoint.is_admin else 8
 
 
-# Findings in code this change does not own, reported to its owner; each stays here (so CI
-# stays green) only until it is fixed. See also test_hostile_input.py.
-KNOWN_FINDINGS: dict[str, str] = {}
-
-
-def _marks(endpoint: Endpoint) -> list:
-    reason = KNOWN_FINDINGS.get(endpoint.label)
-    return [pytest.mark.xfail(reason=reason, strict=False)] if reason else []
-
-
-@pytest.mark.parametrize(
-    "endpoint", [pytest.param(e, id=e.label, marks=_marks(e)) for e in ENDPOINTS]
-)
+@pytest.mark.parametrize("endpoint", ENDPOINTS, ids=[e.label for e in ENDPOINTS])
 def test_hostile_requests_never_answer_5xx_and_a_refusal_writes_nothing(
-    endpoint: Endpoint, world: World, site: Crawl, pools: dict[str, list[str]]
+    endpoint: Endpoint, world: World, crawled: Crawl, pools: dict[str, list[str]]
 ):
-    fields = site.fields_for(endpoint.route)
-    query_fields = list(site.fields_for(endpoint.route, "GET")) + QUERY_NAMES
-    all_fields = sorted({name for forms in site.forms.values() for f in forms for name in f.fields})
+    fields = crawled.fields_for(endpoint.route)
+    query_fields = list(crawled.fields_for(endpoint.route, "GET")) + QUERY_NAMES
+    all_fields = sorted(
+        {name for forms in crawled.forms.values() for f in forms for name in f.fields}
+    )
     stats.cover("URL patterns attacked", endpoint.route)
     if fields:
         stats.cover("forms attacked (URL patterns with a POST form)", endpoint.route)
@@ -361,7 +297,7 @@ def test_hostile_requests_never_answer_5xx_and_a_refusal_writes_nothing(
     @fuzz_settings(_examples(endpoint, fields))
     @given(
         role=st.sampled_from(_weights(endpoint)),
-        url=_url_strategy(endpoint, site, pools),
+        url=_url_strategy(endpoint, crawled, pools),
         method=st.sampled_from(["POST"] * 6 + ["GET"] * 3 + ["PUT", "DELETE", "HEAD"]),
         query=st.lists(st.tuples(st.sampled_from(query_fields), hostile.text_values), max_size=3),
         body=_field_pairs(fields, all_fields),
@@ -390,63 +326,10 @@ def test_hostile_requests_never_answer_5xx_and_a_refusal_writes_nothing(
             if outcome.status < 400 and method != "GET":
                 # What was accepted must show too: the page it leads to (a policy saved with
                 # a lone surrogate used to answer 500 there, not on the POST).
-                shown = _follow(client, role, response)
+                shown = follow(client, role, response)
                 if shown is not None and shown.status >= 500:
                     outcome = shown
         event(f"{role} {method} -> {outcome.status}")
         judge(outcome, before, after, kind="hostile requests", what=f"{role} {method} {url}")
-
-    attack()
-
-
-def test_every_json_field_takes_any_document_without_5xx(world: World, site: Crawl):
-    """The only way a lone surrogate, NaN or a number past any column gets in through a form is
-    a JSON field (a policy document, match labels): every such field the crawl found gets
-    documents mutated from the one its page shows, the rest of its form filled plausibly so
-    that the document is checked, saved, and shown."""
-    found = [
-        (route, name, fields)
-        for route in sorted(site.forms)
-        for fields in [site.fields_for(route)]
-        for name, offered in fields.items()
-        if _kind(offered) == "json"
-    ]
-    stats.cover("JSON fields attacked", *(f"{route} {name}" for route, name, _ in found))
-    assert len(found) >= 4, found  # the Script Editor twice, the admin's policy and labels
-    before = fingerprint()
-    failures = []
-    for route, json_name, fields in found:
-        role = "operator" if route.startswith("admin/") else "owner"
-        urls = site.known_urls(route, (role,))
-        try:
-            if urls:
-                _attack_json_field(world.clients[role], role, urls, json_name, fields, before)
-        except Exception as failure:  # every field is attacked; all failures are reported
-            failures.append(f"{route} {json_name}: {failure}")
-    assert not failures, "\n\n".join(failures)
-
-
-def _attack_json_field(client, role, urls, json_name, fields, before) -> None:
-    @fuzz_settings(40)
-    @given(
-        url=st.sampled_from(urls),
-        document=hostile.mutated_texts(fields[json_name]),
-        others=st.fixed_dictionaries(
-            {
-                name: _plausible(offered, _kind(offered))
-                for name, offered in fields.items()
-                if name != json_name
-            }
-        ),
-    )
-    def attack(url, document, others):
-        data, content_type = encode_body([*others.items(), (json_name, document)], "urlencoded")
-        with rolled_back(client):
-            response = client.generic("POST", url, data=data, content_type=content_type)
-            outcome = outcome_of(response, role, "POST", url)
-            after = fingerprint() if 400 <= outcome.status < 500 else before
-            if outcome.status < 400:
-                outcome = _follow(client, role, response) or outcome
-        judge(outcome, before, after, kind="JSON documents", what=f"{url} {document[:300]!r}")
 
     attack()
