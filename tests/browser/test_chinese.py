@@ -40,7 +40,9 @@ THIRD_PARTY = [
     re.compile(r"^(Today|Yesterday|Tomorrow|Now|Midnight|Noon|6 a\.m\.|6 p\.m\.) \("),
     re.compile(r"\((today|yesterday|tomorrow)\)$"),
     re.compile(r"^Filter by "),
-    re.compile(r"^\w{2}\*+$"),  # a password hash, masked by Django's admin
+    # a password hash or salt, masked by Django's admin: mask_hash shows 2 or 6 characters, and
+    # a random salt that begins with six letters read as an English word
+    re.compile(r"^\w{2,6}\*+$"),
     re.compile(r"Control 键或 Mac 上的 Command 键"),
     re.compile(r"LDAP"),
     re.compile(r"Django"),
