@@ -17,6 +17,8 @@ setup: $(VENV)/.installed
 
 # The demo server runs in debug mode (no secret key or TLS needed on a laptop).
 run: export DJANGO_DEBUG = 1
+# The console's address, for the intake snippet and the sample curl seed_demo prints.
+run: export SAE_PUBLIC_URL ?= http://$(HOST)
 # A notification worker runs beside the server and stops with it.
 run: setup
 	$(PY) manage.py migrate --no-input

@@ -18,6 +18,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from arms_sync.intake.models import IntakeToken, ReceivedAlert
@@ -183,6 +184,13 @@ def receive(*, account: Account, post: Post, body: bytes) -> Received:
             raise
         return replay
     return Received(event, len(post.alerts), event.deliveries.count(), replayed=False)
+
+
+def endpoint_url(base: str = "") -> str:
+    """The intake's address under `base`, for commands, which have no request to take it from
+    (default: SAE_PUBLIC_URL, else where `runserver` listens by default)."""
+    base = base or settings.PUBLIC_URL or "http://127.0.0.1:8000"
+    return f"{base.rstrip('/')}{reverse('intake_alertmanager')}"
 
 
 def snippet(*, url: str, token: str = "<token>") -> str:

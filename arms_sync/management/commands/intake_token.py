@@ -4,16 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.conf import settings
 from django.core.management.base import CommandParser
-from django.urls import reverse
 
 from arms_sync.intake import services
 from ram_directory.management.base import OperatorCommand, get_account
-
-
-def intake_url(base: str) -> str:
-    return f"{base.rstrip('/')}{reverse('intake_alertmanager')}"
 
 
 class Command(OperatorCommand):
@@ -35,7 +29,7 @@ class Command(OperatorCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         account = get_account(options["account_id"])
-        url = intake_url(options["url"] or settings.PUBLIC_URL or "http://127.0.0.1:8000")
+        url = services.endpoint_url(options["url"])
         token = services.rotate_token(account=account, created_by="manage.py intake_token")
         snippet = services.snippet(url=url, token=token)
         if options["as_json"]:

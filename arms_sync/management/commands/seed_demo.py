@@ -358,7 +358,7 @@ class Command(OperatorCommand):
             f"Alerts > Alertmanager intake rotates it):\n  {report['intake_token']}\n"
             "Post a sample alert (the demo contacts are notified by email, shown in this "
             "terminal):\n"
-            "  curl -X POST http://127.0.0.1:8000/intake/alertmanager/ "
+            f"  curl -X POST {intake_services.endpoint_url()} "
             f"-H 'Authorization: Bearer {report['intake_token']}' "
             "-H 'Content-Type: application/json' "
             '-d \'{"status":"firing","alerts":[{"status":"firing",'
