@@ -64,10 +64,15 @@ def test_the_sae_groups_descriptions_are_shown_in_the_readers_language(account):
         assert group.display_description == "与 SAE 联系人关联的全部 ARMS 联系人（由 SAE 管理）。"
 
 
+def in_chinese(client, url_name: str) -> str:
+    """The page at `url_name` as the client sees it after choosing 简体中文."""
+    client.post(reverse("set_language"), {"language": "zh-hans", "next": "/"})
+    return client.get(reverse(url_name)).text
+
+
 def test_the_group_pages_show_the_translated_description(owner_client, account):
     ensure_managed(account)
-    owner_client.post(reverse("set_language"), {"language": "zh-hans", "next": "/"})
-    page = owner_client.get(reverse("arms:group_list")).text
+    page = in_chinese(owner_client, "arms:group_list")
     assert "接收 SAE 的权限审批申请（由 SAE 管理）。" in page
     assert "Receives SAE permission-approval requests" not in page
 
@@ -81,11 +86,10 @@ def test_the_approval_grant_policys_description_is_shown_in_the_readers_language
 
 def test_the_admin_lists_show_the_console_descriptions_translated(operator_client, account):
     ensure_managed(account)
-    operator_client.post(reverse("set_language"), {"language": "zh-hans", "next": "/admin/"})
-    policies = operator_client.get(reverse("admin:ram_directory_policy_changelist")).text
+    policies = in_chinese(operator_client, "admin:ram_directory_policy_changelist")
     assert "管理所有阿里云资源的权限。" in policies
     assert "Provides full access" not in policies
-    groups = operator_client.get(reverse("admin:arms_sync_contactgroup_changelist")).text
+    groups = in_chinese(operator_client, "admin:arms_sync_contactgroup_changelist")
     assert "接收 SAE 的权限审批申请（由 SAE 管理）。" in groups
     assert "Receives SAE permission-approval requests" not in groups
 
