@@ -59,11 +59,11 @@ def delete_selected(modeladmin, request, queryset):
 
 
 class ManagedFilter(admin.SimpleListFilter):
-    title = "managed by SAE"
+    title = _("managed by SAE")
     parameter_name = "managed"
 
     def lookups(self, request, model_admin):
-        return (("yes", "Managed by SAE"), ("no", "Not managed"))
+        return (("yes", _("Managed by SAE")), ("no", _("Not managed")))
 
     def queryset(self, request, queryset):
         managed = (
@@ -150,7 +150,7 @@ class ArmsContactAdmin(SaeProtectedAdmin):
     fieldsets = (
         (None, {"fields": ("account", "contact_id", "name", "linked_to")}),
         (
-            "Channels",
+            _("Channels"),
             {
                 "fields": (
                     "phone",
@@ -173,9 +173,9 @@ class ArmsContactAdmin(SaeProtectedAdmin):
             return fieldsets
         return (*fieldsets, (_("Remove"), {"fields": [clear_field_name(n) for n in held]}))
 
-    @admin.display(description="SAE contact")
+    @admin.display(description=_("SAE contact"))
     def linked_to(self, arms: ArmsContact) -> str:
-        return arms.sae_contact.username if arms.sae_contact_id else "— (not linked)"
+        return arms.sae_contact.username if arms.sae_contact_id else gettext("— (not linked)")
 
     def save_model(self, request, obj, form, change):
         services.save_arms_contact(
@@ -189,7 +189,7 @@ class ArmsContactAdmin(SaeProtectedAdmin):
 @admin.register(ContactGroup)
 class ContactGroupAdmin(SaeProtectedAdmin):
     form = ContactGroupAdminForm
-    list_display = ("name", "managed", "member_count", "account", "description")
+    list_display = ("name", "managed", "member_count", "account", "description_shown")
     list_select_related = ("account",)
     search_fields = ("name", "description", "account__account_id", "account__login_name")
     filter_horizontal = ("members",)
@@ -203,13 +203,19 @@ class ContactGroupAdmin(SaeProtectedAdmin):
             super().get_queryset(request).annotate(member_total=count_of(members, "contactgroup"))
         )
 
-    @admin.display(description="members", ordering="member_total")
+    @admin.display(description=_("members"), ordering="member_total")
     def member_count(self, group: ContactGroup) -> int:
         return group.member_total
 
-    @admin.display(description="Managed by SAE", boolean=True)
+    @admin.display(description=_("Managed by SAE"), boolean=True)
     def managed(self, group: ContactGroup) -> bool:
         return group.is_managed
+
+    # The `sae:` groups' own descriptions are stored in English and shown translated
+    # (ContactGroup.display_description); what an operator wrote is shown as written.
+    @admin.display(description=_("description"), ordering="description")
+    def description_shown(self, group: ContactGroup) -> str:
+        return group.display_description
 
     def formfield_for_manytomany(self, db_field, request, **kwargs):
         if db_field.name == "members":
@@ -249,11 +255,11 @@ class NotificationPolicyAdmin(SaeProtectedAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("groups")
 
-    @admin.display(description="Managed by SAE", boolean=True)
+    @admin.display(description=_("Managed by SAE"), boolean=True)
     def managed(self, policy: NotificationPolicy) -> bool:
         return policy.is_managed
 
-    @admin.display(description="contact groups")
+    @admin.display(description=_("contact groups"))
     def group_names(self, policy: NotificationPolicy) -> str:
         return ", ".join(g.name for g in policy.groups.all()) or "—"
 

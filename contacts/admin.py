@@ -12,6 +12,8 @@ from django.contrib import admin
 from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from contacts import services
 from contacts.models import Contact
@@ -55,28 +57,31 @@ class ContactAdmin(LargeListAdmin):
     def has_change_permission(self, request: HttpRequest, obj: Contact | None = None) -> bool:
         return False
 
-    @admin.display(description="Username", ordering="ram_user__user_name")
+    @admin.display(description=_("Username"), ordering="ram_user__user_name")
     def username_shown(self, contact: Contact) -> str:
         return contact.username
 
-    @admin.display(description="Robots")
+    @admin.display(description=_("Robots"))
     def robots(self, contact: Contact) -> str:
         kinds = [
-            k
-            for k, url in (("DingTalk", contact.dingtalk_webhook), ("WeCom", contact.wecom_webhook))
+            gettext(kind)
+            for kind, url in (
+                ("DingTalk robot", contact.dingtalk_webhook),
+                ("WeCom robot", contact.wecom_webhook),
+            )
             if url
         ]
         return ", ".join(kinds) or "—"
 
-    @admin.display(description="Dingtalk Robot")
+    @admin.display(description=_("Dingtalk Robot"))
     def dingtalk_masked(self, contact: Contact) -> str:
         return mask_robot_url("dingtalk", contact.dingtalk_webhook) or "—"
 
-    @admin.display(description="Dingtalk signing secret")
+    @admin.display(description=_("Dingtalk signing secret"))
     def dingtalk_secret_masked(self, contact: Contact) -> str:
         return mask_dingtalk_secret(contact.dingtalk_secret) or "—"
 
-    @admin.display(description="Wecom Robot")
+    @admin.display(description=_("Wecom Robot"))
     def wecom_masked(self, contact: Contact) -> str:
         return mask_robot_url("wecom", contact.wecom_webhook) or "—"
 

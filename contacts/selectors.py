@@ -6,10 +6,11 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import BooleanField, CharField, ExpressionWrapper, Q, QuerySet
-from django.db.models.functions import Cast
+from django.db.models import BooleanField, CharField, ExpressionWrapper, F, Q, QuerySet
+from django.db.models.functions import Cast, Coalesce, Lower
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
@@ -31,6 +32,55 @@ NOT_ALLOWED_TO_MANAGE = gettext_noop(
 )
 
 _PHONE_QUERY_NOISE = re.compile(r"[\s\-().]")
+
+# The table's sortable columns (the product page sorts by these): the key `?sort=` names,
+# ascending, or descending with a leading "-". The username is the RAM user's name or, for the
+# account itself, its login name, compared without regard to case.
+SORT_COLUMNS = {
+    "username": Lower(Coalesce("ram_user__user_name", "account__login_name")),
+    "phone": F("phone"),  # E.164 text: mainland mobiles all have 14 characters
+    "created": F("created_at"),
+}
+DEFAULT_SORT = "created"  # oldest first, as the list always was (Contact.Meta.ordering)
+
+
+@dataclass(frozen=True, slots=True)
+class ContactSort:
+    """The table's order, from `?sort=`: anything unknown means the default."""
+
+    key: str = DEFAULT_SORT
+    descending: bool = False
+
+    @classmethod
+    def parse(cls, value: str | None) -> ContactSort:
+        value = value or ""
+        key = value.removeprefix("-")
+        if key not in SORT_COLUMNS:
+            return cls()
+        return cls(key=key, descending=value.startswith("-"))
+
+    @property
+    def param(self) -> str:
+        return f"-{self.key}" if self.descending else self.key
+
+    @property
+    def is_default(self) -> bool:
+        return self == ContactSort()
+
+    def order_by(self) -> list:
+        """The column, then the pk in the same direction: rows that tie (two contacts created
+        in the same instant) keep one order, and descending is exactly ascending reversed."""
+        column = SORT_COLUMNS[self.key]
+        if self.descending:
+            return [column.desc(), "-pk"]
+        return [column.asc(), "pk"]
+
+    def next_for(self, key: str) -> ContactSort:
+        """What a click on `key`'s header asks for: ascending, or the other way if the table is
+        already sorted by it."""
+        if key == self.key:
+            return ContactSort(key=key, descending=not self.descending)
+        return ContactSort(key=key)
 
 
 def can_merge(principal: Principal) -> bool:
@@ -74,6 +124,7 @@ class ContactRow:
     wecom_webhook: str
     arms_name: str | None  # None: not linked
     created_by: str  # the RAM user who created it, or the account's login name
+    created_at: datetime
 
     @property
     def is_account_itself(self) -> bool:
@@ -94,16 +145,23 @@ _ROW_COLUMNS = (
     "arms_contact__pk",
     "arms_contact__name",
     "created_by__user_name",
+    "created_at",
 )
 
 
-def contact_rows(principal: Principal, field: str, value: str) -> list[ContactRow]:
+def contact_rows(
+    principal: Principal, field: str, value: str, sort: ContactSort | None = None
+) -> list[ContactRow]:
     """The Contact Management table (SPEC 3, 4): the visible contacts matching the query bar,
-    in one query whatever the number of rows."""
+    in `sort`'s order, in one query whatever the number of rows and the order."""
     login_name = principal.account.login_name
-    contacts = search(visible_contacts(principal), field, value).annotate(
-        phone_text=Cast("phone", output_field=CharField()),
-        signed=ExpressionWrapper(~Q(dingtalk_secret=""), output_field=BooleanField()),
+    contacts = (
+        search(visible_contacts(principal), field, value)
+        .annotate(
+            phone_text=Cast("phone", output_field=CharField()),
+            signed=ExpressionWrapper(~Q(dingtalk_secret=""), output_field=BooleanField()),
+        )
+        .order_by(*(sort or ContactSort()).order_by())
     )
     return [
         ContactRow(
@@ -119,6 +177,7 @@ def contact_rows(principal: Principal, field: str, value: str) -> list[ContactRo
             wecom_webhook=wecom,
             arms_name=arms_name if arms_pk is not None else None,
             created_by=created_by_name if created_by_id else login_name,
+            created_at=created_at,
         )
         for (
             pk,
@@ -134,6 +193,7 @@ def contact_rows(principal: Principal, field: str, value: str) -> list[ContactRo
             arms_pk,
             arms_name,
             created_by_name,
+            created_at,
         ) in contacts.values_list(*_ROW_COLUMNS)
     ]
 

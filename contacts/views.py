@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -50,6 +51,7 @@ class Row:
     wecom: str  # masked
     arms_name: str | None  # None: "Not linked"
     created_by: str
+    created_at: datetime
     may_manage: bool
     edit_url: str
     delete_url: str
@@ -86,6 +88,7 @@ def _rows(principal, contacts: list[selectors.ContactRow]) -> list[Row]:
             wecom=mask_robot_url("wecom", c.wecom_webhook),
             arms_name=c.arms_name,
             created_by=c.created_by,
+            created_at=c.created_at,
             may_manage=selectors.can_manage(principal, c),
             edit_url=edit_url(c.pk),
             delete_url=delete_url(c.pk),
@@ -102,13 +105,38 @@ def _query(request: HttpRequest) -> tuple[str, str]:
     return field, request.GET.get("q", "")[:QUERY_MAX_LENGTH]
 
 
+@dataclass(frozen=True, slots=True)
+class SortHeader:
+    """A sortable column's header: what a click asks for, and (for screen readers) how the
+    table is sorted now."""
+
+    key: str  # the column's key in selectors.SORT_COLUMNS
+    next: str  # the `?sort=` value a click asks for
+    aria_sort: str  # "ascending" / "descending" on the sorted column, "" on the others
+    next_is_descending: bool
+
+
+def _sort_headers(sort: selectors.ContactSort) -> dict[str, SortHeader]:
+    headers = {}
+    for key in selectors.SORT_COLUMNS:
+        click = sort.next_for(key)
+        current = ("descending" if sort.descending else "ascending") if key == sort.key else ""
+        headers[key] = SortHeader(
+            key=key, next=click.param, aria_sort=current, next_is_descending=click.descending
+        )
+    return headers
+
+
 @console_view
 @require_http_methods(["GET"])
 def contact_list(request: HttpRequest) -> HttpResponse:
     principal = request.principal
     field, value = _query(request)
+    sort = selectors.ContactSort.parse(request.GET.get("sort"))
     context = {
-        "rows": _rows(principal, selectors.contact_rows(principal, field, value)),
+        "rows": _rows(principal, selectors.contact_rows(principal, field, value, sort)),
+        "sort": sort,
+        "sort_headers": _sort_headers(sort),
         "total": Contact.objects.for_account(principal.account).count(),
         "limit": services.contact_limit(),
         "can_merge": selectors.can_merge(principal),

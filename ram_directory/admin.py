@@ -20,6 +20,7 @@ from django.db import transaction
 from django.db.models import Model, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 
 from ram_directory import services
 from ram_directory.models import Account, Policy, PolicyAttachment, RamUser, User
@@ -44,7 +45,7 @@ class AccountAdmin(admin.ModelAdmin):
     def get_queryset(self, request: HttpRequest) -> QuerySet[Account]:
         return super().get_queryset(request).annotate(ram_user_count=count_of(RamUser, "account"))
 
-    @admin.display(description="RAM users", ordering="ram_user_count")
+    @admin.display(description=_("RAM users"), ordering="ram_user_count")
     def ram_user_count(self, account: Account) -> int:
         return account.ram_user_count
 
@@ -68,7 +69,7 @@ def _refused(obj: Model, write) -> Any:
         raise ServiceRefused(obj, exc) from exc
 
 
-@admin.action(description="Delete selected %(verbose_name_plural)s", permissions=["delete"])
+@admin.action(description=_("Delete selected %(verbose_name_plural)s"), permissions=["delete"])
 def delete_selected(modeladmin, request, queryset):
     """Django's bulk delete, each row through the service: all of them, or none and why."""
     try:
@@ -233,7 +234,7 @@ class PolicyAdminForm(forms.ModelForm):
 @admin.register(Policy)
 class PolicyAdmin(ServiceWritesAdmin, LargeListAdmin):
     form = PolicyAdminForm
-    list_display = ("name", "policy_type", "account", "description", "attached_count")
+    list_display = ("name", "policy_type", "account", "description_shown", "attached_count")
     list_select_related = ("account",)
     search_fields = ("name", "description", "account__account_id", "account__login_name")
     list_filter = ("policy_type", account_filter("account"))
@@ -246,9 +247,15 @@ class PolicyAdmin(ServiceWritesAdmin, LargeListAdmin):
             .annotate(attached_count=count_of(PolicyAttachment, "policy"))
         )
 
-    @admin.display(description="attached to", ordering="attached_count")
+    @admin.display(description=_("attached to"), ordering="attached_count")
     def attached_count(self, policy: Policy) -> int:
         return policy.attached_count
+
+    # A system policy's own description is stored in English, the same in every account, and
+    # shown translated (Policy.display_description); a custom one is shown as written.
+    @admin.display(description=_("description"), ordering="description")
+    def description_shown(self, policy: Policy) -> str:
+        return policy.display_description
 
     def get_readonly_fields(self, request, obj=None):
         # New policies are Custom (system ones come with the account); a policy stays in its
@@ -289,7 +296,7 @@ class PolicyAttachmentAdmin(ServiceWritesAdmin, LargeListAdmin):
     list_filter = ("policy__policy_type", account_filter("ram_user__account"))
     autocomplete_fields = ("ram_user", "policy")
 
-    @admin.display(description="account", ordering="ram_user__account")
+    @admin.display(description=_("account"), ordering="ram_user__account")
     def account(self, attachment: PolicyAttachment) -> Account:
         return attachment.ram_user.account
 
@@ -323,9 +330,9 @@ class UserAdmin(DjangoUserAdmin):
     autocomplete_fields = ("account", "ram_user")
     fieldsets = (
         *DjangoUserAdmin.fieldsets,
-        ("Console identity", {"fields": ("account", "ram_user")}),
+        (_("Console identity"), {"fields": ("account", "ram_user")}),
     )
     add_fieldsets = (
         *DjangoUserAdmin.add_fieldsets,
-        ("Console identity", {"fields": ("account", "ram_user")}),
+        (_("Console identity"), {"fields": ("account", "ram_user")}),
     )

@@ -16,11 +16,17 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from ram_directory import services, signals
-from ram_directory.models import PermissionRequest, PermissionRequestStep, Policy
+from ram_directory.models import (
+    CONSOLE_POLICY_DESCRIPTIONS,
+    GRANT_POLICY_NAME,
+    PermissionRequest,
+    PermissionRequestStep,
+    Policy,
+)
 from ram_directory.principal import LIST_USERS, Principal
 
-# The permission a request asks for, and the policy that grants it on approval.
-GRANT_POLICY_NAME = "SAEContactsListUsers"
+# The permission a request asks for, and the policy that grants it on approval
+# (GRANT_POLICY_NAME, with its description in ram_directory.models).
 GRANT_DOCUMENT = {
     "Version": "1",
     "Statement": [{"Effect": "Allow", "Action": ["ram:ListUsers", "ram:GetUser"], "Resource": "*"}],
@@ -90,7 +96,7 @@ def _grant_policy(account) -> Policy:
             account=account,
             name=GRANT_POLICY_NAME,
             document=GRANT_DOCUMENT,
-            description="Granted by SAE permission approval: list and read RAM users.",
+            description=CONSOLE_POLICY_DESCRIPTIONS[GRANT_POLICY_NAME],
         )
     return policy
 

@@ -44,6 +44,13 @@ SYSTEM_POLICY_DESCRIPTIONS = {
         "Provides read-only access to Resource Access Management (RAM)."
     ),
 }
+# The custom policy the console itself creates to grant an approved permission request
+# (ram_directory.approvals): its description is written and shown the same way.
+GRANT_POLICY_NAME = "SAEContactsListUsers"
+CONSOLE_POLICY_DESCRIPTIONS = {
+    **SYSTEM_POLICY_DESCRIPTIONS,
+    GRANT_POLICY_NAME: gettext_noop("Granted by SAE permission approval: list and read RAM users."),
+}
 
 
 class Account(models.Model):
@@ -122,9 +129,11 @@ class Policy(models.Model):
 
     @property
     def display_description(self) -> str:
-        """The description as pages show it: a system policy's own text is translated (keyed
-        by its name); anything an operator wrote is shown as written."""
-        known = SYSTEM_POLICY_DESCRIPTIONS.get(self.name) if self.is_system else None
+        """The description as pages and the admin show it: a text the console wrote (a system
+        policy's, the approval grant's) is translated, keyed by the policy's name; anything an
+        operator wrote, also over one of those, is shown as written. Translating at display
+        time keeps the stored row the same in every account and language."""
+        known = CONSOLE_POLICY_DESCRIPTIONS.get(self.name)
         if known and self.description == known:
             return gettext(known)
         return self.description

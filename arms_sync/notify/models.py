@@ -23,20 +23,24 @@ class Event(models.Model):
         APPROVAL = "approval", _("Permission approval")
         TEST = "test", _("Test")
 
-    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="events")
+    account = models.ForeignKey(
+        Account, on_delete=models.CASCADE, related_name="events", verbose_name=_("account")
+    )
     kind = models.CharField(_("event"), max_length=16, choices=Kind.choices)
     title = models.CharField(_("title"), max_length=200)
     # What the message templates render: alerts, the approval request, the tested contact.
     payload = models.JSONField(_("payload"), default=dict, blank=True)
     # Set by sources that may post the same event twice (Alertmanager retrying): unique per
     # account, so a replay finds the first event instead of notifying again.
-    dedup_key = models.CharField(max_length=128, blank=True)
+    dedup_key = models.CharField(_("dedup key"), max_length=128, blank=True)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
 
     objects = AccountScopedQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        verbose_name = _("event")
+        verbose_name_plural = _("events")
         constraints = [
             models.UniqueConstraint(
                 fields=["account", "dedup_key"],
@@ -68,43 +72,54 @@ class Delivery(models.Model):
         DINGTALK = "dingtalk", _("DingTalk robot")
         WECOM = "wecom", _("WeCom robot")
 
-    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="deliveries")
-    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="deliveries")
+    account = models.ForeignKey(
+        Account, on_delete=models.CASCADE, related_name="deliveries", verbose_name=_("account")
+    )
+    event = models.ForeignKey(
+        Event, on_delete=models.CASCADE, related_name="deliveries", verbose_name=_("event")
+    )
     channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices)
     # The email address or robot webhook URL (with its token) and the DingTalk signing secret:
     # encrypted; pages, logs and commands show `target_masked`.
-    target = EncryptedTextField()
-    target_secret = EncryptedTextField(blank=True)
-    target_keyword = models.CharField(max_length=20, blank=True)
+    target = EncryptedTextField(_("target (encrypted)"))
+    target_secret = EncryptedTextField(_("DingTalk signing secret"), blank=True)
+    target_keyword = models.CharField(_("DingTalk keyword"), max_length=20, blank=True)
     target_masked = models.CharField(_("target"), max_length=600)
     # A hash of the channel and target: one delivery per (event, channel, target), and the key
     # of the robot's rate window.
-    target_key = models.CharField(max_length=64)
+    target_key = models.CharField(_("target hash"), max_length=64)
     # Everyone this delivery reaches ({"name", "phone"}): a robot shared by several contacts
     # gets one message that @mentions them all.
-    recipients = models.JSONField(default=list, blank=True)
+    recipients = models.JSONField(_("recipients"), default=list, blank=True)
     # What of the event this delivery carries, when targets get different parts of it:
     # {"alerts": [positions]} for an alert post routed by labels, alert by alert.
-    context = models.JSONField(default=dict, blank=True)
+    context = models.JSONField(_("part of the event"), default=dict, blank=True)
     status = models.CharField(
         _("status"), max_length=16, choices=Status.choices, default=Status.PENDING
     )
     attempts = models.PositiveIntegerField(_("attempts"), default=0)
     # `attempts` never goes back (attempt numbers stay unique); a Resend starts a fresh budget
     # of retries from here.
-    attempts_before_resend = models.PositiveIntegerField(default=0)
-    next_attempt_at = models.DateTimeField(default=timezone.now)
+    attempts_before_resend = models.PositiveIntegerField(
+        _("attempts before the last resend"), default=0
+    )
+    next_attempt_at = models.DateTimeField(_("next attempt"), default=timezone.now)
     # Set while a worker holds the row; past `lease_until` the sweeper hands it to another.
-    claimed_by = models.CharField(max_length=64, blank=True)
-    lease_until = models.DateTimeField(null=True, blank=True)
+    claimed_by = models.CharField(_("claimed by"), max_length=64, blank=True)
+    lease_until = models.DateTimeField(_("lease until"), null=True, blank=True)
     # When a task was last enqueued for it (the sweeper re-enqueues rows a task lost).
-    enqueued_at = models.DateTimeField(null=True, blank=True)
+    enqueued_at = models.DateTimeField(_("enqueued"), null=True, blank=True)
     last_error = models.TextField(_("last error"), blank=True)
-    last_hint = models.CharField(max_length=32, blank=True)
+    last_hint = models.CharField(_("last hint"), max_length=32, blank=True)
     sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
     # Sent inside another delivery's digest (a robot's backlog past its rate).
     digest = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="digested"
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="digested",
+        verbose_name=_("digest"),
     )
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
@@ -113,6 +128,7 @@ class Delivery(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        verbose_name = _("delivery")
         verbose_name_plural = _("deliveries")
         constraints = [
             models.UniqueConstraint(
@@ -143,19 +159,27 @@ class DeliveryAttempt(models.Model):
         RETRY = "retry", _("Will retry")
         FAILED = "failed", _("Failed")
 
-    delivery = models.ForeignKey(Delivery, on_delete=models.CASCADE, related_name="attempt_log")
-    number = models.PositiveIntegerField()
-    started_at = models.DateTimeField(default=timezone.now)
-    duration_ms = models.PositiveIntegerField(default=0)
-    outcome = models.CharField(max_length=16, choices=Outcome.choices)
-    hint = models.CharField(max_length=32, blank=True)
-    http_status = models.PositiveIntegerField(null=True, blank=True)
-    errcode = models.BigIntegerField(null=True, blank=True)
-    errmsg = models.CharField(max_length=512, blank=True)
-    worker = models.CharField(max_length=64, blank=True)
+    delivery = models.ForeignKey(
+        Delivery,
+        on_delete=models.CASCADE,
+        related_name="attempt_log",
+        verbose_name=_("delivery"),
+    )
+    number = models.PositiveIntegerField(_("number"))
+    started_at = models.DateTimeField(_("started"), default=timezone.now)
+    duration_ms = models.PositiveIntegerField(_("duration (ms)"), default=0)
+    outcome = models.CharField(_("outcome"), max_length=16, choices=Outcome.choices)
+    hint = models.CharField(_("hint"), max_length=32, blank=True)
+    http_status = models.PositiveIntegerField(_("HTTP status"), null=True, blank=True)
+    # The robots' own answer fields, named as their APIs name them.
+    errcode = models.BigIntegerField(_("errcode"), null=True, blank=True)
+    errmsg = models.CharField(_("errmsg"), max_length=512, blank=True)
+    worker = models.CharField(_("worker"), max_length=64, blank=True)
 
     class Meta:
         ordering = ["delivery", "number", "id"]
+        verbose_name = _("delivery attempt")
+        verbose_name_plural = _("delivery attempts")
 
     def __str__(self) -> str:
         return f"#{self.number} {self.outcome}"
@@ -164,10 +188,12 @@ class DeliveryAttempt(models.Model):
 class RobotRateSlot(models.Model):
     """One message sent (or about to be) to a robot: the sliding window counts these."""
 
-    robot_key = models.CharField(max_length=64)
-    sent_at = models.DateTimeField(default=timezone.now)
+    robot_key = models.CharField(_("robot key"), max_length=64)
+    sent_at = models.DateTimeField(_("sent"), default=timezone.now)
 
     class Meta:
+        verbose_name = _("robot rate slot")
+        verbose_name_plural = _("robot rate slots")
         indexes = [models.Index(fields=["robot_key", "sent_at"], name="robot_rate_window")]
 
     def __str__(self) -> str:
@@ -178,7 +204,11 @@ class RobotRateLock(models.Model):
     """A row per robot that a worker locks (SELECT ... FOR UPDATE) while it counts the window
     and takes a slot, so two workers cannot both take the 20th."""
 
-    robot_key = models.CharField(max_length=64, primary_key=True)
+    robot_key = models.CharField(_("robot key"), max_length=64, primary_key=True)
+
+    class Meta:
+        verbose_name = _("robot rate lock")
+        verbose_name_plural = _("robot rate locks")
 
     def __str__(self) -> str:
         return self.robot_key[:8]

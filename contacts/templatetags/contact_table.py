@@ -14,6 +14,7 @@ from html import escape as html_escape
 from django import template
 from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.timezone import localtime
 from django.utils.translation import gettext
 
 register = template.Library()
@@ -29,6 +30,16 @@ def _escape(value: str) -> str:
 
 def _text(value: str) -> str:
     return _escape(value) if value else _EMPTY
+
+
+def _time(value) -> str:
+    """A <time> in the console's time zone, as the other tables write it (Y-m-d H:i:s); the
+    date and the time may go on two lines, so a narrow table stays narrow."""
+    local = localtime(value)
+    return (
+        f'<time datetime="{local.isoformat()}"><span class="text-nowrap">{local:%Y-%m-%d}</span>'
+        f' <span class="text-nowrap">{local:%H:%M:%S}</span></time>'
+    )
 
 
 @register.simple_tag(takes_context=True)
@@ -103,6 +114,7 @@ def _row(row, labels: dict[str, str], csrf: str) -> str:
         f'\n          <td class="secret-mask robot-cell">{_text(row.wecom)}</td>'
         f'\n          <td class="wrap-anywhere">{arms}</td>'
         f'\n          <td class="wrap-anywhere">{escape(row.created_by)}</td>'
+        f"\n          <td>{_time(row.created_at)}</td>"
         f'\n          <td class="text-nowrap">{actions}\n          </td>'
         "\n        </tr>"
     )

@@ -6,7 +6,8 @@ What a page shows is its visible text, its accessible names (aria-label, title, 
 and its title. Data is not the interface: every text stored in the database (names, e-mail
 addresses, comments, a custom policy's description, alert labels...) is taken out before the
 check, except the texts the console itself stores in English and shows translated (the system
-policies' and the `sae:` groups' descriptions). Left out as well: code and secrets (code, pre,
+policies', the approval grant policy's and the `sae:` groups' descriptions), which must show
+translated, in the console and in the admin alike. Left out as well: code and secrets (code, pre,
 masked robots), identifiers (ram:ListUsers, URLs, e-mail addresses) and the names that stay
 English in the real Chinese console (RAM, ARMS, SAE, ID...). Django's own admin strings come
 from Django's catalogue; the few it leaves in English are listed in THIRD_PARTY.
@@ -49,30 +50,6 @@ THIRD_PARTY = [
 ]
 
 THIRD_PARTY_ADMIN = ("/admin/axes/", "/admin/django_tasks_database/")
-# Admin texts still in English because the files that write them were being changed by others
-# when this test was written (SPEC 12 phase 2): the admin.py column and filter names (plain
-# strings, not gettext_lazy), the system policies' and sae: groups' descriptions in the admin
-# lists (admin.py: display_description), and the notification models' names (arms_sync/notify/
-# models.py verbose names). Each pattern must still match something (the test says when one is
-# fixed, so that it is taken off this list); an empty list is the goal.
-PENDING_ADMIN = [
-    # arms_sync/admin.py
-    re.compile(r"^(以 )?[Mm]anaged by SAE$|^Not managed$|^Channels$|^— \(not linked\)$"),
-    re.compile(r"^SAE contact:?$|^Members$|^Contact groups$"),
-    re.compile(r"^(Every ARMS contact linked|Receives SAE permission-approval)"),
-    # ram_directory/admin.py
-    re.compile(r"^Attached to$|^Console identity$|^RAM users$|^Provides (full|read-only) access"),
-    # contacts/admin.py
-    re.compile(r"^(Robots|Dingtalk Robot:|Dingtalk signing secret:|Wecom Robot:)$"),
-    # arms_sync/notify/admin.py and models.py (Event, Delivery, DeliveryAttempt)
-    re.compile(
-        r"^(以 )?(Account|Claimed by|Dedup key|Delivery attempts|Digest|Duration ms|Errcode|"
-        r"Errmsg|Event|Events|Hint|Http status|Last hint|Lease until|Next attempt at|Number|"
-        r"Outcome|Recipients|Worker|account):?$"
-    ),
-    re.compile(r"(^|查看 |选择|搜索 |\d+ )(delivery|event|events)(查看|分页)?$"),
-]
-
 _TEXTS = """() => {
   const out = [document.title];
   const skip = "script, style, noscript, code, pre, kbd, samp, textarea, option:not(:checked)," +
@@ -112,9 +89,9 @@ def stored_texts() -> set[str]:
     """Every text value in the project's tables (data, not interface), longest first so a
     text is taken out before any text it contains."""
     from arms_sync.models import MANAGED_GROUP_DESCRIPTIONS
-    from ram_directory.models import SYSTEM_POLICY_DESCRIPTIONS
+    from ram_directory.models import CONSOLE_POLICY_DESCRIPTIONS
 
-    ours = set(SYSTEM_POLICY_DESCRIPTIONS.values()) | set(MANAGED_GROUP_DESCRIPTIONS.values())
+    ours = set(CONSOLE_POLICY_DESCRIPTIONS.values()) | set(MANAGED_GROUP_DESCRIPTIONS.values())
     texts: set[str] = set()
     for config in apps.get_app_configs():
         if config.name not in {"ram_directory", "contacts", "arms_sync"}:
@@ -159,10 +136,9 @@ def _strings(value) -> list[str]:
 
 
 class EnglishLedger:
-    def __init__(self, pending: list[re.Pattern] | None = None):
+    def __init__(self):
         self.third_party = third_party_names()
         self.found: dict[str, set[str]] = {}
-        self.pending = {pattern: 0 for pattern in pending or []}
         self.refresh()
 
     def refresh(self) -> None:
@@ -184,11 +160,6 @@ class EnglishLedger:
     def check(self, page, where: str) -> None:
         self.refresh()
         for text in page.evaluate(_TEXTS):
-            known = [pattern for pattern in self.pending if pattern.search(text)]
-            for pattern in known:
-                self.pending[pattern] += 1
-            if known:
-                continue
             for problem in self.english_in(text):
                 self.found.setdefault(f"{problem!s} <- {text!r}", set()).add(where)
 
@@ -231,7 +202,7 @@ def test_sign_in_and_the_admin_in_chinese_have_no_english_of_this_project(zh_pag
     page.context.add_cookies(
         [{"name": "django_language", "value": "zh-hans", "url": live_server.url}]
     )
-    ledger = EnglishLedger(pending=PENDING_ADMIN)
+    ledger = EnglishLedger()
     page.goto(f"{live_server.url}/signin/")
     ledger.check(page, "sign-in")
     page.goto(f"{live_server.url}/admin/login/")
@@ -245,5 +216,3 @@ def test_sign_in_and_the_admin_in_chinese_have_no_english_of_this_project(zh_pag
         page.goto(live_server.url + url)
         ledger.check(page, url)
     assert ledger.found == {}, "\n" + ledger.report()
-    fixed = [pattern.pattern for pattern, hits in ledger.pending.items() if not hits]
-    assert fixed == [], "translated now: take these off PENDING_ADMIN"

@@ -224,3 +224,55 @@ def test_edit_and_delete_through_their_dialogs_follow_on_the_arms_side(
     expect(arms_row(page, live_server, "alice")).to_have_count(0)
     assert not ArmsContact.objects.filter(pk=arms_pk).exists()
     shot("arms-after-delete")
+
+
+def test_the_column_headers_sort_the_table_in_place_and_the_query_keeps_the_order(
+    page, live_server, signin_page, shot, tenant
+):
+    """Issue 10: Username, Phone Number and Created At sort the table (htmx swaps the rows, the
+    address follows); a search and the refresh after a change keep the order."""
+    account, users = tenant
+    owner = principal_of(account)
+    for name, phone in (("carol", "13811110001"), ("alice", "13811110003"), ("bob", "13811110002")):
+        services.create_contact(principal=owner, ram_user=users[name], phone=phone)
+    signin_page(account.login_name, PASSWORD)
+    open_contacts(page, live_server)
+
+    def order() -> list[str]:
+        return [text.split()[0] for text in rows(page).all_inner_texts()]
+
+    table = page.get_by_test_id("contact-table")
+    expect(table.locator("th[aria-sort=ascending]")).to_contain_text("Created At")
+    assert order() == ["carol", "alice", "bob"]  # oldest first
+    table.get_by_role("link", name="Username").click()
+    expect(table.locator("th[aria-sort=ascending]")).to_contain_text("Username")
+    assert order() == ["alice", "bob", "carol"]
+    assert page.url.endswith("?sort=username")
+    table.get_by_role("link", name="Username").click()
+    expect(table.locator("th[aria-sort=descending]")).to_contain_text("Username")
+    assert order() == ["carol", "bob", "alice"]
+    table.get_by_role("link", name="Phone Number").click()
+    expect(table.locator("th[aria-sort=ascending]")).to_contain_text("Phone Number")
+    table.get_by_role("link", name="Phone Number").click()
+    expect(table.locator("th[aria-sort=descending]")).to_contain_text("Phone Number")
+    assert order() == ["alice", "bob", "carol"]
+    shot("sorted-by-phone-descending")
+
+    bar = page.locator("#contact-query")
+    bar.get_by_label("Query value").fill("a")  # alice and carol
+    bar.get_by_role("button", name="Search").click()
+    expect(rows(page)).to_have_count(2)
+    assert order() == ["alice", "carol"]
+    assert "sort=-phone" in page.url and "q=a" in page.url
+    expect(table.locator("th[aria-sort=descending]")).to_contain_text("Phone Number")
+
+    # Deleting a contact reloads the rows with the query and the order.
+    rows(page).filter(has_text="alice").get_by_role("link", name="Delete").click()
+    page.locator("#modal-host .modal.show").get_by_role("button", name="Confirm").click()
+    expect(rows(page)).to_have_count(1)
+    expect(table.locator("th[aria-sort=descending]")).to_contain_text("Phone Number")
+    table.get_by_role("link", name="Created At").click()
+    expect(table.locator("th[aria-sort=ascending]")).to_contain_text("Created At")
+    assert order() == ["carol"]
+    assert "q=a" in page.url
+    shot("sorted-after-delete")

@@ -17,10 +17,12 @@ from playwright.sync_api import Page, expect
 
 from arms_sync.merge import PLAN_CHANGED
 from arms_sync.models import ArmsContact
+from contacts import services as contact_services
 from contacts.forms import RAM_USER_REQUIRED
 from contacts.models import Contact
 from ram_directory.forms import NOTHING_CHOSEN
 from ram_directory.models import Policy, PolicyAttachment
+from ram_directory.principal import Principal
 from tests.factories import (
     PASSWORD,
     AccountFactory,
@@ -188,6 +190,30 @@ def test_without_javascript_create_query_edit_and_delete_a_contact(nojs, live_se
     expect(page.get_by_test_id("arms-contacts")).not_to_contain_text("alice")
     assert not ArmsContact.objects.filter(account=account).exists()
     shot("arms-contact-gone")
+
+
+def test_without_javascript_the_column_headers_sort_and_a_search_keeps_the_order(nojs, live_server):
+    page, shot = nojs
+    account = AccountFactory()
+    owner = Principal(account)
+    for name, phone in (("carol", "13811110001"), ("alice", "13811110003"), ("bob", "13811110002")):
+        contact_services.create_contact(
+            principal=owner, ram_user=RamUserFactory(account=account, user_name=name), phone=phone
+        )
+    sign_in(page, live_server, account.login_name)
+    table = page.get_by_test_id("contact-table")
+    table.get_by_role("link", name="Username").click()
+    table.get_by_role("link", name="Username").click()
+    expect(page).to_have_url(re.compile(r"\?sort=-username$"))
+    expect(table.locator("th[aria-sort=descending]")).to_contain_text("Username")
+    names = [text.split()[0] for text in contact_rows(page).all_inner_texts()]
+    assert names == ["carol", "bob", "alice"]
+    page.get_by_label("Query value").fill("a")
+    page.get_by_role("button", name="Search").click()
+    expect(page).to_have_url(re.compile(r"sort=-username"))
+    names = [text.split()[0] for text in contact_rows(page).all_inner_texts()]
+    assert names == ["carol", "alice"]
+    shot("sorted-and-queried")
 
 
 def test_without_javascript_a_cancel_link_returns_to_the_list(nojs, live_server):

@@ -105,3 +105,21 @@ def test_query_with_a_nul_character_finds_nothing_instead_of_500(owner_client, a
     response = owner_client.get(reverse(URL), {"field": field, "q": "a\x00"})
     assert response.status_code == 200
     assert response.context["rows"] == []
+
+
+@pytest.mark.parametrize("htmx", [False, True], ids=["page", "rows"])
+def test_every_order_runs_the_same_queries_for_1_and_100_contacts(
+    client, account, other_account, htmx
+):
+    """Sorting is the one query's ORDER BY: each column, both ways, and an unknown value cost
+    what the default order costs, with 1 contact and with 100."""
+    headers = {"HX-Request": "true", "HX-Target": "contact-rows"} if htmx else {}
+    fill(account, 1)
+    fill(other_account, 100)
+    counts = {}
+    for who in (account, other_account):
+        client.force_login(owner_of(who))
+        for sort in ("", "username", "-username", "phone", "-phone", "created", "-created", "x"):
+            counts[who.pk, sort] = count_queries(client, data={"sort": sort}, headers=headers)
+    default = counts[account.pk, ""]
+    assert set(counts.values()) == {default}, counts

@@ -8,7 +8,10 @@ the pages the principal may open."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
+from django.apps import apps
 from django.conf import settings
 from django.urls import reverse
 from django.utils import translation
@@ -16,7 +19,8 @@ from django.utils import translation
 from arms_sync.managed import ensure_managed
 from arms_sync.merge.rows import CREATED, SKIPPED, UNCHANGED, MergePlan
 from arms_sync.models import MANAGED_GROUP_DESCRIPTIONS, ContactGroup
-from ram_directory.models import SYSTEM_POLICY_DESCRIPTIONS, Policy
+from ram_directory import approvals
+from ram_directory.models import CONSOLE_POLICY_DESCRIPTIONS, SYSTEM_POLICY_DESCRIPTIONS, Policy
 from ram_directory.policy import SYSTEM_POLICIES
 from tests.factories import PolicyFactory
 from tests.integration.contacts_support import ram_user_named
@@ -60,12 +64,66 @@ def test_the_sae_groups_descriptions_are_shown_in_the_readers_language(account):
         assert group.display_description == "与 SAE 联系人关联的全部 ARMS 联系人（由 SAE 管理）。"
 
 
+def in_chinese(client, url_name: str) -> str:
+    """The page at `url_name` as the client sees it after choosing 简体中文."""
+    client.post(reverse("set_language"), {"language": "zh-hans", "next": "/"})
+    return client.get(reverse(url_name)).text
+
+
 def test_the_group_pages_show_the_translated_description(owner_client, account):
     ensure_managed(account)
-    owner_client.post(reverse("set_language"), {"language": "zh-hans", "next": "/"})
-    page = owner_client.get(reverse("arms:group_list")).text
+    page = in_chinese(owner_client, "arms:group_list")
     assert "接收 SAE 的权限审批申请（由 SAE 管理）。" in page
     assert "Receives SAE permission-approval requests" not in page
+
+
+def test_the_approval_grant_policys_description_is_shown_in_the_readers_language(account):
+    grant = approvals._grant_policy(account)
+    assert grant.description == CONSOLE_POLICY_DESCRIPTIONS[approvals.GRANT_POLICY_NAME]
+    with translation.override("zh-hans"):
+        assert grant.display_description == "由 SAE 权限审批授予：列出并查看 RAM 用户。"
+
+
+def test_the_admin_lists_show_the_console_descriptions_translated(operator_client, account):
+    ensure_managed(account)
+    policies = in_chinese(operator_client, "admin:ram_directory_policy_changelist")
+    assert "管理所有阿里云资源的权限。" in policies
+    assert "Provides full access" not in policies
+    groups = in_chinese(operator_client, "admin:arms_sync_contactgroup_changelist")
+    assert "接收 SAE 的权限审批申请（由 SAE 管理）。" in groups
+    assert "Receives SAE permission-approval requests" not in groups
+
+
+# Latin letters a Chinese model or field name may keep: names the real console keeps, and the
+# robots' own answer fields.
+KEPT_IN_NAMES = {"ID", "RAM", "ARMS", "SAE", "URL", "HTTP", "errcode", "errmsg"}
+OUR_APPS = {"ram_directory", "contacts", "arms_sync"}
+
+
+def _names_of_our_models():
+    for config in apps.get_app_configs():
+        if config.name not in OUR_APPS:
+            continue
+        for model in config.get_models():
+            meta = model._meta
+            yield model.__name__, "verbose_name", meta.verbose_name
+            yield model.__name__, "verbose_name_plural", meta.verbose_name_plural
+            for field in meta.get_fields():
+                if hasattr(field, "verbose_name"):
+                    yield model.__name__, field.name, field.verbose_name
+
+
+def test_every_model_and_field_of_ours_has_a_chinese_name():
+    """SPEC 12: the admin (and every form built from a model) names models and fields in
+    Chinese; a name without verbose_name, or a plural left to Django ("RAM 用户s"), stays
+    English."""
+    with translation.override("zh-hans"):
+        english = [
+            (model, what, str(name))
+            for model, what, name in _names_of_our_models()
+            if set(re.findall(r"[A-Za-z]+", str(name))) - KEPT_IN_NAMES
+        ]
+    assert english == []
 
 
 class _Counts(MergePlan):
