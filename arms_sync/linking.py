@@ -28,15 +28,22 @@ ARMS_PHONE_TAKEN = gettext_noop(
 ARMS_MAILBOX_TAKEN = gettext_noop("Another ARMS contact of this account already uses this mailbox.")
 
 
+# ARMS contact field <- SAE contact attribute: what every link and edit copies.
+COPIED_FIELDS = {
+    "name": "username",
+    "phone": "phone",
+    "email": "mailbox",
+    "ding_robot_url": "dingtalk_webhook",
+    "ding_robot_secret": "dingtalk_secret",
+    "ding_robot_keyword": "dingtalk_keyword",
+    "wecom_robot_url": "wecom_webhook",
+}
+
+
 def copy_contact_fields(arms: ArmsContact, contact: Contact) -> None:
     """On every link and edit the ARMS contact takes the SAE contact's name and channels."""
-    arms.name = contact.username
-    arms.phone = contact.phone
-    arms.email = contact.mailbox
-    arms.ding_robot_url = contact.dingtalk_webhook
-    arms.ding_robot_secret = contact.dingtalk_secret
-    arms.ding_robot_keyword = contact.dingtalk_keyword
-    arms.wecom_robot_url = contact.wecom_webhook
+    for arms_field, contact_attribute in COPIED_FIELDS.items():
+        setattr(arms, arms_field, getattr(contact, contact_attribute))
 
 
 def _others(contact: Contact, arms: ArmsContact | None):
@@ -84,14 +91,6 @@ def join_groups(pairs: list[tuple[ContactGroup, ArmsContact]]) -> None:
         [through(contactgroup_id=group.pk, armscontact_id=arms.pk) for group, arms in pairs],
         ignore_conflicts=True,
     )
-
-
-def link(contact: Contact, arms: ArmsContact) -> ArmsContact:
-    """Link the pair (merge); a link the contact had to another ARMS contact is dropped first
-    (that one stays on the ARMS side, unlinked)."""
-    check_conflicts(contact, arms)
-    ArmsContact.objects.filter(sae_contact=contact).exclude(pk=arms.pk).update(sae_contact=None)
-    return _attach(contact, arms)
 
 
 def _attach(contact: Contact, arms: ArmsContact) -> ArmsContact:
