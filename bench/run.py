@@ -294,6 +294,9 @@ class Bench:
                     connections=self.plan.connections,
                     headers=headers,
                 )
+            # The machine's 1-minute load after each round: a phase slowed by a neighbour
+            # (every page of it, the bare view too) shows here, not only in its figures.
+            loads = [round(os.getloadavg()[0], 2)]
             for _round in range(self.plan.rounds):
                 for name, (path, who, _rows) in pages.items():
                     runs[name].append(
@@ -304,6 +307,9 @@ class Bench:
                             headers={"Cookie": cookies[who]},
                         )
                     )
+                loads.append(round(os.getloadavg()[0], 2))
+        self.details.setdefault("machine_load", {})[label] = loads
+        log(f"{label}: load average before and after each round {loads}")
         figures: dict[str, dict] = {}
         for name, results in runs.items():
             result = combine(results)
