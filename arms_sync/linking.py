@@ -1,6 +1,6 @@
 """Linking SAE contacts to ARMS contacts and keeping the pair in step (SPEC 5).
 
-Called by the signal receivers (creation, edit, deletion of a contact) and by merge. Every
+Called by the signal receivers (creation, edit, deletion of a contact), reconcile and merge. Every
 function runs inside the caller's transaction; a refusal is a ValidationError naming the SAE
 contact's field, so the contact service's `atomic()` rolls the whole change back and the form
 shows the message next to that field.
@@ -9,12 +9,13 @@ shows the message next to that field.
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError
+from django.db.models import Q
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from arms_sync.managed import ensure_managed
-from arms_sync.models import ArmsContact
+from arms_sync.managed import ManagedObjects, ensure_managed
+from arms_sync.models import ArmsContact, ContactGroup
 from contacts.models import Contact
 
 LINKED_PHONE_TAKEN = gettext_noop(
@@ -27,15 +28,22 @@ ARMS_PHONE_TAKEN = gettext_noop(
 ARMS_MAILBOX_TAKEN = gettext_noop("Another ARMS contact of this account already uses this mailbox.")
 
 
+# ARMS contact field <- SAE contact attribute: what every link and edit copies.
+COPIED_FIELDS = {
+    "name": "username",
+    "phone": "phone",
+    "email": "mailbox",
+    "ding_robot_url": "dingtalk_webhook",
+    "ding_robot_secret": "dingtalk_secret",
+    "ding_robot_keyword": "dingtalk_keyword",
+    "wecom_robot_url": "wecom_webhook",
+}
+
+
 def copy_contact_fields(arms: ArmsContact, contact: Contact) -> None:
     """On every link and edit the ARMS contact takes the SAE contact's name and channels."""
-    arms.name = contact.username
-    arms.phone = contact.phone
-    arms.email = contact.mailbox
-    arms.ding_robot_url = contact.dingtalk_webhook
-    arms.ding_robot_secret = contact.dingtalk_secret
-    arms.ding_robot_keyword = contact.dingtalk_keyword
-    arms.wecom_robot_url = contact.wecom_webhook
+    for arms_field, contact_attribute in COPIED_FIELDS.items():
+        setattr(arms, arms_field, getattr(contact, contact_attribute))
 
 
 def _others(contact: Contact, arms: ArmsContact | None):
@@ -56,47 +64,69 @@ def check_conflicts(contact: Contact, arms: ArmsContact | None) -> None:
 
 def _save(arms: ArmsContact) -> None:
     # The database constraints are the final word when two requests race past the checks.
+    # No savepoint of its own (two round trips a save): every caller runs in an atomic() that
+    # the ValidationError leaves, which rolls the whole change back (module docstring).
     try:
-        with transaction.atomic():
-            arms.save()
+        arms.save()
     except IntegrityError as exc:
         field = "mailbox" if "email" in str(exc) else "phone"
         message = _(ARMS_MAILBOX_TAKEN) if field == "mailbox" else _(ARMS_PHONE_TAKEN)
         raise ValidationError({field: message}) from None
 
 
-def link(contact: Contact, arms: ArmsContact, *, new_contact: bool = False) -> ArmsContact:
-    """Link the pair: the ARMS contact takes the contact's name and channels and joins
-    `sae:contacts` (and, for the account itself, `sae:approvers`). A link the contact had to
-    another ARMS contact is dropped first (that one stays on the ARMS side, unlinked)."""
-    check_conflicts(contact, arms)
-    if not new_contact:  # a contact created just now has no other link to drop
-        ArmsContact.objects.filter(sae_contact=contact).exclude(pk=arms.pk).update(sae_contact=None)
+def managed_groups(contact: Contact, managed: ManagedObjects) -> list[ContactGroup]:
+    """The `sae:` groups a linked ARMS contact belongs to: `sae:contacts`, and for the
+    account itself `sae:approvers` (the owner decides permission requests, SPEC 9: its
+    contact hears of them by default)."""
+    if contact.is_account_itself:
+        return [managed.contacts_group, managed.approvers_group]
+    return [managed.contacts_group]
+
+
+def join_groups(pairs: list[tuple[ContactGroup, ArmsContact]]) -> None:
+    """Add ARMS contacts to groups in one INSERT (members.add() is one per group); a
+    membership already there stays as it is."""
+    through = ContactGroup.members.through
+    through.objects.bulk_create(
+        [through(contactgroup_id=group.pk, armscontact_id=arms.pk) for group, arms in pairs],
+        ignore_conflicts=True,
+    )
+
+
+def _attach(contact: Contact, arms: ArmsContact) -> ArmsContact:
+    """Link the pair: the ARMS contact takes the contact's name and channels and joins its
+    `sae:` groups. (Merge Contacts links many at once, in bulk: arms_sync.merge.applying.)"""
     copy_contact_fields(arms, contact)
     arms.sae_contact = contact
     _save(arms)
     managed = ensure_managed(contact.account)
-    managed.contacts_group.members.add(arms)
-    if contact.is_account_itself:
-        # The owner decides permission requests (SPEC 9): its contact hears of them by default.
-        managed.approvers_group.members.add(arms)
+    join_groups([(group, arms) for group in managed_groups(contact, managed)])
     return arms
 
 
 def link_new_contact(contact: Contact) -> ArmsContact:
     """SPEC 5, creating a contact with phone P: (1) no ARMS contact has P: create one and link;
     (2) one has P and is free: link it; (3) one has P and another SAE contact is linked to it:
-    refuse on Phone Number."""
-    arms = (
-        ArmsContact.objects.select_for_update()
-        .filter(account_id=contact.account_id, phone=contact.phone)
-        .first()
+    refuse on Phone Number. A mailbox another ARMS contact holds is refused on Mailbox.
+
+    One query finds both the ARMS contact with P and any that holds the mailbox (a contact
+    created just now has no other link to drop)."""
+    wanted = Q(phone=contact.phone)
+    if contact.mailbox:
+        wanted |= Q(email__iexact=contact.mailbox)
+    found = list(
+        ArmsContact.objects.select_for_update().filter(wanted, account_id=contact.account_id)
     )
+    phone = contact.phone.as_e164
+    arms = next((a for a in found if a.phone and a.phone.as_e164 == phone), None)
     if arms is None:
         arms = ArmsContact(account_id=contact.account_id)
     elif arms.sae_contact_id is not None and arms.sae_contact_id != contact.pk:
         raise ValidationError({"phone": _(LINKED_PHONE_TAKEN)}, code="linked_phone")
-    return link(contact, arms, new_contact=True)
+    # Only one ARMS contact can have P: any other found holds the mailbox.
+    if any(other is not arms for other in found):
+        raise ValidationError({"mailbox": _(ARMS_MAILBOX_TAKEN)})
+    return _attach(contact, arms)
 
 
 def propagate_edit(contact: Contact) -> ArmsContact | None:

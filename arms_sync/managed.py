@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from functools import cached_property
 
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef
@@ -21,11 +21,26 @@ from ram_directory.models import Account
 SAE_EVENT_LABELS = {"source": "sae"}
 
 
-@dataclass(frozen=True)
 class ManagedObjects:
-    contacts_group: ContactGroup
-    approvers_group: ContactGroup
-    default_policy: NotificationPolicy
+    """The account's `sae:` groups, and its `sae:default` policy (read when first asked for:
+    linking needs only the groups)."""
+
+    def __init__(
+        self,
+        contacts_group: ContactGroup,
+        approvers_group: ContactGroup,
+        default_policy: NotificationPolicy | None = None,
+    ):
+        self.contacts_group = contacts_group
+        self.approvers_group = approvers_group
+        if default_policy is not None:
+            self.__dict__["default_policy"] = default_policy
+
+    @cached_property
+    def default_policy(self) -> NotificationPolicy:
+        return NotificationPolicy.objects.get(
+            account_id=self.contacts_group.account_id, name=DEFAULT_POLICY
+        )
 
 
 def _get_or_create(model, *, account: Account, name: str, defaults: dict):
@@ -39,27 +54,22 @@ def _get_or_create(model, *, account: Account, name: str, defaults: dict):
 
 def ensure_managed(account: Account) -> ManagedObjects:
     """Return the account's `sae:` groups and policy, creating whatever is missing."""
-    # Every link calls this: when all three exist (nearly always), two queries find them.
+    # Every link calls this: when all three exist and `sae:default` routes `sae:contacts`
+    # (nearly always), one query finds them.
+    routed = NotificationPolicy.groups.through.objects.filter(
+        contactgroup_id=OuterRef("pk"),
+        notificationpolicy__account=account,
+        notificationpolicy__name=DEFAULT_POLICY,
+    )
     groups = {
         g.name: g
         for g in ContactGroup.objects.filter(
             account=account, name__in=(CONTACTS_GROUP, APPROVERS_GROUP)
-        )
+        ).annotate(routed=Exists(routed))
     }
-    policy = (
-        NotificationPolicy.objects.filter(account=account, name=DEFAULT_POLICY)
-        .annotate(routes_contacts=Exists(_routes(CONTACTS_GROUP)))
-        .first()
-    )
-    if len(groups) == 2 and policy is not None and policy.routes_contacts:
-        return ManagedObjects(groups[CONTACTS_GROUP], groups[APPROVERS_GROUP], policy)
+    if len(groups) == 2 and groups[CONTACTS_GROUP].routed:
+        return ManagedObjects(groups[CONTACTS_GROUP], groups[APPROVERS_GROUP])
     return _create_managed(account)
-
-
-def _routes(group_name: str):
-    return NotificationPolicy.groups.through.objects.filter(
-        notificationpolicy_id=OuterRef("pk"), contactgroup__name=group_name
-    )
 
 
 def _create_managed(account: Account) -> ManagedObjects:

@@ -272,11 +272,15 @@ def add_robots(i: int, *, wecom: bool = True, secrets_every: int = 5) -> None:
             if wecom and n % 2 == 0
             else ""
         )
+        contact.fill_masks()
         linked = arms[contact.pk]
         linked.ding_robot_url = contact.dingtalk_webhook
         linked.ding_robot_secret = contact.dingtalk_secret
         linked.wecom_robot_url = contact.wecom_webhook
-    Contact.objects.bulk_update(contacts, ["dingtalk_webhook", "dingtalk_secret", "wecom_webhook"])
+    Contact.objects.bulk_update(
+        contacts,
+        ["dingtalk_webhook", "dingtalk_secret", "wecom_webhook", "dingtalk_masked", "wecom_masked"],
+    )
     ArmsContact.objects.bulk_update(
         list(arms.values()), ["ding_robot_url", "ding_robot_secret", "wecom_robot_url"]
     )

@@ -6,15 +6,19 @@ import dj_database_url
 import psycopg
 from psycopg import sql
 
-PREFIX = "sae_bench"
+# The names a run may drop and create: sae_bench* (make bench, make bench-quick), and sae_perf_*
+# for a run from a second clone beside them (e.g. BENCH_QUICK_PG_URL=.../sae_perf_bq), so two
+# clones never drop each other's database. Never a test database, never the console's own.
+PREFIXES = ("sae_bench", "sae_perf_")
 
 
 def recreate(url: str) -> None:
-    """Drop and create the database `url` names (its name must start with sae_bench)."""
+    """Drop and create the database `url` names (its name must start with one of PREFIXES)."""
     config = dj_database_url.parse(url)
     name = config["NAME"]
-    if not name.startswith(PREFIX):
-        raise SystemExit(f"error: the benchmark database must be named {PREFIX}*, not {name!r}")
+    if not name.startswith(PREFIXES):
+        allowed = " or ".join(f"{prefix}*" for prefix in PREFIXES)
+        raise SystemExit(f"error: the benchmark database must be named {allowed}, not {name!r}")
     dsn = {
         "host": config.get("HOST") or "127.0.0.1",
         "port": config.get("PORT") or 5432,

@@ -43,6 +43,7 @@ CREATE_BASE = 600_000  # accounts that take the New Contact POSTs
 MERGE_ACCOUNT = 700_001
 INTAKE_ACCOUNT = 800_001
 DISPATCH_ACCOUNT = 800_002
+ONLY_PHASES = ("pages", "creates", "merge")
 PAGE_QUERY = "?field=username&q=user05"  # 10 of the 100 contacts
 ADMIN_SEARCH = "?q=user5"
 
@@ -106,9 +107,16 @@ def main(argv: list[str] | None = None) -> int:
         default=os.environ.get(
             "BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/sae_bench"
         ),
-        help="PostgreSQL database to (re)create; its name must start with sae_bench",
+        help="PostgreSQL database to (re)create; its name must start with sae_bench or sae_perf_",
     )
     parser.add_argument("--output", default="docs/benchmarks", help="where latest.* go")
+    parser.add_argument(
+        "--only",
+        choices=ONLY_PHASES,
+        help="run one phase alone, on a fresh database as usual (pages: account 1's pages; "
+        "creates, merge: the writes); its figures go to <output>/only-<phase>.json and latest.* "
+        "is left alone",
+    )
     args = parser.parse_args(argv)
     plan = QUICK if args.quick else FULL
     if args.accounts:
@@ -134,6 +142,14 @@ def main(argv: list[str] | None = None) -> int:
     import django
 
     django.setup()
+    if args.only:
+        figures = Bench(plan, logs).run_only(args.only)
+        figures["total_s"] = round(time.perf_counter() - started, 1)
+        path = output / f"only-{args.only}.json"
+        path.write_text(json.dumps(figures, indent=2, ensure_ascii=False) + "\n")
+        log(f"wrote {path}")
+        print(json.dumps(figures, indent=2, ensure_ascii=False))
+        return 0
     results = Bench(plan, logs).run()
     results["details"]["total_s"] = round(time.perf_counter() - started, 1)
 
@@ -164,15 +180,17 @@ class Bench:
         self.setup: dict[str, float] = {}
 
     # --- the run -----------------------------------------------------------------------------
-    def run(self) -> dict[str, Any]:
+    def prepare(self) -> None:
         from django.core.management import call_command
-
-        from bench import data
 
         with timed(self.setup, "migrate_s"):
             call_command("migrate", verbosity=0, interactive=False)
         with timed(self.setup, "collectstatic_s"):
             call_command("collectstatic", verbosity=0, interactive=False)
+
+    def build_measured(self) -> None:
+        from bench import data
+
         log("building account 1 (100 RAM users, 100 linked contacts)")
         with timed(self.setup, "build_1_account_s"):
             data.build(MEASURED, MEASURED + 1)
@@ -181,6 +199,11 @@ class Bench:
         self.operator = data.operator()
         self.details["queries"] = self.query_counts()
 
+    def run(self) -> dict[str, Any]:
+        from bench import data
+
+        self.prepare()
+        self.build_measured()
         small = self.measure_pages("1 account")
         log(f"building accounts 2..{self.plan.accounts} (bulk INSERT ... SELECT)")
         with timed(self.setup, "build_rest_s"):
@@ -193,6 +216,19 @@ class Bench:
         writes = self.writes()
         notify = self.notification()
         return self.results(small, large, writes, notify)
+
+    def run_only(self, phase: str) -> dict[str, Any]:
+        """One phase alone (`--only`), for measuring a change without the whole run."""
+        self.prepare()
+        if phase == "pages":
+            self.build_measured()
+            return {
+                "queries": self.details["queries"],
+                "at_1_account": self.measure_pages("1 account"),
+            }
+        if phase == "creates":
+            return {"creates": self.creates(self.build_create_accounts())}
+        return {"merge": self.merge()}
 
     def env(self, **extra: str) -> dict[str, str]:
         return {**os.environ, **extra}
@@ -258,6 +294,9 @@ class Bench:
                     connections=self.plan.connections,
                     headers=headers,
                 )
+            # The machine's 1-minute load after each round: a phase slowed by a neighbour
+            # (every page of it, the bare view too) shows here, not only in its figures.
+            loads = [round(os.getloadavg()[0], 2)]
             for _round in range(self.plan.rounds):
                 for name, (path, who, _rows) in pages.items():
                     runs[name].append(
@@ -268,6 +307,9 @@ class Bench:
                             headers={"Cookie": cookies[who]},
                         )
                     )
+                loads.append(round(os.getloadavg()[0], 2))
+        self.details.setdefault("machine_load", {})[label] = loads
+        log(f"{label}: load average before and after each round {loads}")
         figures: dict[str, dict] = {}
         for name, results in runs.items():
             result = combine(results)
@@ -319,14 +361,17 @@ class Bench:
 
     # --- writes ------------------------------------------------------------------------------
     def writes(self) -> dict[str, Any]:
+        out = {"creates": self.creates(self.build_create_accounts())}
+        out["merge"] = self.merge()
+        return out
+
+    def build_create_accounts(self) -> int:
+        """The accounts that take the New Contact POSTs (100 each, no contact yet)."""
         from bench import data
 
         accounts = -(-self.plan.creates // 100)
         data.build(CREATE_BASE + 1, CREATE_BASE + 1 + accounts, contacts=0)
-        data.build(MERGE_ACCOUNT, MERGE_ACCOUNT + 1, contacts=0)
-        out = {"creates": self.creates(accounts)}
-        out["merge"] = self.merge()
-        return out
+        return accounts
 
     def creates(self, accounts: int) -> dict[str, Any]:
         """New Contact POSTs through the server, as the panel sends them without JavaScript:
@@ -384,6 +429,7 @@ class Bench:
         from contacts.models import Contact
         from ram_directory.principal import Principal
 
+        data.build(MERGE_ACCOUNT, MERGE_ACCOUNT + 1, contacts=0)
         account = data.account(MERGE_ACCOUNT)
         figures: dict[str, Any] = {}
         for run in ("first", "again"):

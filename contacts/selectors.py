@@ -110,7 +110,8 @@ class ContactRow:
     """One contact as the Contact Management table shows it. The page reads only these columns,
     straight from the query: no model instances, no phone number parsed back from its stored
     E.164 text, no ARMS contact loaded (and its robots decrypted) for its name, no signing
-    secret decrypted to learn that there is one (SPEC 8 keeps empty secrets empty)."""
+    secret decrypted to learn that there is one (SPEC 8 keeps empty secrets empty), no robot URL
+    decrypted to be masked (the masked form is a column of its own)."""
 
     pk: int
     account_id: int
@@ -119,9 +120,9 @@ class ContactRow:
     username: str
     phone: str  # E.164, as stored
     mailbox: str
-    dingtalk_webhook: str
+    dingtalk: str  # masked, as stored beside the encrypted URL
     signed: bool  # a DingTalk signing secret is stored
-    wecom_webhook: str
+    wecom: str  # masked
     arms_name: str | None  # None: not linked
     created_by: str  # the RAM user who created it, or the account's login name
     created_at: datetime
@@ -139,9 +140,9 @@ _ROW_COLUMNS = (
     "ram_user__user_name",
     "phone_text",
     "mailbox",
-    "dingtalk_webhook",
+    "dingtalk_masked",
     "signed",
-    "wecom_webhook",
+    "wecom_masked",
     "arms_contact__pk",
     "arms_contact__name",
     "created_by__user_name",
@@ -172,9 +173,9 @@ def contact_rows(
             username=user_name if ram_user_id else login_name,
             phone=phone,
             mailbox=mailbox,
-            dingtalk_webhook=dingtalk,
+            dingtalk=dingtalk,
             signed=signed,
-            wecom_webhook=wecom,
+            wecom=wecom,
             arms_name=arms_name if arms_pk is not None else None,
             created_by=created_by_name if created_by_id else login_name,
             created_at=created_at,

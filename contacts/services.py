@@ -11,6 +11,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Count, Q
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
@@ -166,18 +167,26 @@ def create_contact(
     with transaction.atomic():
         # Serialise the account's contact creations (PostgreSQL row lock; on SQLite the
         # IMMEDIATE transaction already holds the write lock), so the count below is exact
-        # even when many requests race for the last place.
-        Account.objects.select_for_update().get(pk=account.pk)
-        existing = Contact.objects.filter(account_id=account.pk)
-        if existing.count() >= contact_limit():
+        # even when many requests race for the last place. The count is a statement of its
+        # own, after the lock: in READ COMMITTED only a later statement sees what the
+        # transaction we waited for committed.
+        Account.objects.select_for_update().filter(pk=account.pk).values_list("pk").get()
+        # The limit, the username and the phone in one round trip (an account has at most
+        # 100 contacts, so counting them is cheap).
+        taken = Contact.objects.filter(account_id=account.pk).aggregate(
+            total=Count("pk"),
+            username=Count("pk", filter=Q(ram_user=ram_user)),
+            phone=Count("pk", filter=Q(phone=cleaned["phone"])),
+        )
+        if taken["total"] >= contact_limit():
             raise ValidationError(
                 _(CONTACT_LIMIT_REACHED).format(limit=contact_limit()), code="limit_reached"
             )
-        if existing.filter(ram_user=ram_user).exists():
+        if taken["username"]:
             raise ValidationError(
                 {"username": _(USERNAME_TAKEN).format(username=username)}, code="username_taken"
             )
-        if existing.filter(phone=cleaned["phone"]).exists():
+        if taken["phone"]:
             raise ValidationError({"phone": _(PHONE_TAKEN)}, code="phone_taken")
         contact = Contact(
             account=account,
@@ -191,9 +200,9 @@ def create_contact(
             created_by=principal.ram_user,
         )
         try:
-            with transaction.atomic():
-                # post_save links the contact on the ARMS side (arms_sync.receivers).
-                contact.save()
+            # post_save links the contact on the ARMS side (arms_sync.receivers). No savepoint
+            # of its own: a refusal leaves the atomic() above, which rolls all of it back.
+            contact.save()
         except IntegrityError as exc:
             raise _integrity_to_validation(exc, username) from None
     return contact
@@ -251,9 +260,9 @@ def update_contact(
             elif value is not None:  # KEEP_SECRET, KEEP_KEYWORD
                 setattr(contact_now, field, cleaned[field])
         try:
-            with transaction.atomic():
-                # post_save propagates the edit to the linked ARMS contact.
-                contact_now.save()
+            # post_save propagates the edit to the linked ARMS contact (no savepoint needed:
+            # a refusal leaves the atomic() above).
+            contact_now.save()
         except IntegrityError as exc:
             raise _integrity_to_validation(exc, contact_now.username) from None
     return contact_now

@@ -26,7 +26,6 @@ from django.views.decorators.http import require_http_methods
 from contacts import selectors, services
 from contacts.forms import EditContactForm, NewContactForm
 from contacts.models import Contact
-from contacts.validators import mask_robot_url
 from ram_directory import selectors as ram_selectors
 from ram_directory.access import console_view
 
@@ -83,9 +82,9 @@ def _rows(principal, contacts: list[selectors.ContactRow]) -> list[Row]:
             is_account_itself=c.is_account_itself,
             phone=c.phone,
             mailbox=c.mailbox,
-            dingtalk=mask_robot_url("dingtalk", c.dingtalk_webhook),
+            dingtalk=c.dingtalk,
             signed=c.signed,
-            wecom=mask_robot_url("wecom", c.wecom_webhook),
+            wecom=c.wecom,
             arms_name=c.arms_name,
             created_by=c.created_by,
             created_at=c.created_at,

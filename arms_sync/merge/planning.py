@@ -118,32 +118,58 @@ def _valid_mailbox(value: str) -> str:
     return validate_mailbox(value)
 
 
-def _subjects(account: Account) -> list[tuple[RamUser | None, Contact | None]]:
-    contacts = {
-        c.ram_user_id: c
-        for c in Contact.objects.for_account(account).select_related("ram_user", "account")
-    }
+@dataclass(frozen=True)
+class Snapshot:
+    """What a merge reads, in three queries: the account's contacts (with their RAM users),
+    its ARMS contacts (their robots left unread: no plan needs them) and its RAM users."""
+
+    account: Account
+    contacts: list[Contact]
+    arms: list[ArmsContact]
+    users: list[RamUser]
+
+
+# Encrypted columns of an ARMS contact: a plan never reads them, so they are not decrypted.
+ARMS_SECRETS = ("ding_robot_url", "ding_robot_secret", "wecom_robot_url")
+
+
+def read_account(account: Account, *, lock: bool = False) -> Snapshot:
+    """The account as a merge sees it. `lock` (Confirm, inside its transaction): the ARMS
+    contacts are read FOR UPDATE, first, so an edit that propagates to one of them waits for
+    the merge (or the merge for it, and then reads what it committed)."""
+    arms = ArmsContact.objects.for_account(account).defer(*ARMS_SECRETS).order_by("pk")
+    if lock:
+        arms = arms.select_for_update()
+    arms = list(arms)
+    contacts = list(
+        Contact.objects.for_account(account).select_related("ram_user", "account").order_by("pk")
+    )
     users = sorted(
-        RamUser.objects.for_account(account).select_related("account"),
+        RamUser.objects.for_account(account),
         key=lambda u: (u.user_name.casefold(), u.user_name),
     )
-    return [(None, contacts.get(None))] + [(u, contacts.get(u.pk)) for u in users]
+    return Snapshot(account=account, contacts=contacts, arms=arms, users=users)
 
 
-def _load_world(account: Account) -> _World:
-    world = _World(contact_count=Contact.objects.for_account(account).count())
-    for contact in Contact.objects.for_account(account).select_related("ram_user", "account"):
+def _subjects(snapshot: Snapshot) -> list[tuple[RamUser | None, Contact | None]]:
+    contacts = {c.ram_user_id: c for c in snapshot.contacts}
+    return [(None, contacts.get(None))] + [(u, contacts.get(u.pk)) for u in snapshot.users]
+
+
+def _load_world(snapshot: Snapshot) -> _World:
+    world = _World(contact_count=len(snapshot.contacts))
+    usernames = {}
+    for contact in snapshot.contacts:
         world.contacts_by_phone[_e164(contact.phone)] = contact.username
-    for arms in ArmsContact.objects.for_account(account).select_related(
-        "sae_contact__ram_user", "sae_contact__account"
-    ):
+        usernames[contact.pk] = contact.username
+    for arms in snapshot.arms:
         entry = _Arms(
             pk=arms.pk,
             name=arms.name,
             phone=_e164(arms.phone) if arms.phone else "",
             email=arms.email,
             sae_contact_pk=arms.sae_contact_id,
-            sae_username=arms.sae_contact.username if arms.sae_contact_id else "",
+            sae_username=usernames.get(arms.sae_contact_id, "") if arms.sae_contact_id else "",
         )
         world.add_arms(entry)
         if arms.sae_contact_id:
@@ -274,10 +300,15 @@ def _plan_row(
 
 
 def compute_plan(account: Account) -> MergePlan:
+    return plan_snapshot(read_account(account))
+
+
+def plan_snapshot(snapshot: Snapshot) -> MergePlan:
     """Simulate the subjects in order; then retry the skips a later row may have lifted,
     pass after pass, until a pass changes nothing (so a second merge has nothing to do)."""
-    world = _load_world(account)
-    subjects = _subjects(account)
+    account = snapshot.account
+    world = _load_world(snapshot)
+    subjects = _subjects(snapshot)
     rows: list[MergeRow] = [None] * len(subjects)  # type: ignore[list-item]
     pending = list(range(len(subjects)))
     step = 0
