@@ -107,7 +107,7 @@ def _permissions_changed(request: HttpRequest, ram_user: RamUser, message: str) 
 @console_view
 @require_http_methods(["GET", "POST"])
 def user_authorize(request: HttpRequest, user_id: str) -> HttpResponse:
-    """Add Authorization: a panel (htmx, into #modal-host) or a plain page."""
+    """Add Authorization: a side panel (htmx, into #modal-host) or a plain page."""
     ram_user = selectors.user_for_attach(request.principal, user_id)
     if request.method == "POST":
         form = AddAuthorizationForm(request.POST, ram_user=ram_user)
@@ -135,10 +135,10 @@ def user_authorize(request: HttpRequest, user_id: str) -> HttpResponse:
     template = "ram_directory/user_authorize.html"
     status = 422 if request.method == "POST" else 200
     if _is_htmx(request):
-        # The panel re-renders itself (type filter, form errors); the button opens the dialog.
-        in_panel = request.htmx.target == "authorize-panel"
-        template += "#form" if in_panel else "#dialog"
-        context["in_dialog"] = True
+        # The form re-renders itself in the panel (type filter, form errors); the button opens
+        # the side panel.
+        template += "#form" if request.htmx.target == "authorize-panel" else "#panel"
+        context["in_dialog"] = context["in_panel"] = True
     return render(request, template, context, status=status)
 
 

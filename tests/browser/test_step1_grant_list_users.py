@@ -14,6 +14,7 @@ from playwright.sync_api import expect
 
 from ram_directory.models import Policy
 from ram_directory.principal import Principal
+from tests.browser import tour
 from tests.factories import PASSWORD, AccountFactory, RamUserFactory
 
 SEED_POLICY = """{
@@ -84,8 +85,9 @@ def test_step1_owner_grants_list_users_and_ram_user_then_sees_users(
     detail_url = page.url
 
     page.get_by_role("link", name="Add Authorization").click()
-    dialog = page.locator("#modal-host .modal.show")
-    expect(dialog).to_be_visible()  # the panel came by htmx: no page load
+    dialog = page.locator(tour.PANEL)
+    expect(dialog).to_be_visible()  # the side panel came by htmx: no page load
+    expect(page.get_by_role("dialog", name="Add Authorization")).to_be_visible()
     assert page.url == detail_url
     shot("add-authorization-panel")
     dialog.get_by_label("Permission type").select_option(label="Custom Policy")
@@ -95,8 +97,8 @@ def test_step1_owner_grants_list_users_and_ram_user_then_sees_users(
     choice.check()
     shot("add-authorization-checked")
     dialog.get_by_role("button", name="Confirm Add Authorization").click()
-    expect(page.locator("#modal-host .modal")).to_be_hidden()  # closed by HX-Trigger
-    expect(page.locator(".modal-backdrop")).to_have_count(0)
+    expect(page.locator("#modal-host .offcanvas")).to_be_hidden()  # closed by HX-Trigger
+    expect(page.locator(".offcanvas-backdrop")).to_have_count(0)
     permissions = page.get_by_test_id("personal-permissions")
     expect(permissions).to_contain_text("ListUsersForContacts")
     expect(permissions).to_contain_text("Lets RAM users pick contacts")
@@ -140,12 +142,12 @@ def test_script_editor_error_and_remove_dialog_in_the_browser(page, live_server,
     # Attach through the panel, then Remove through its confirmation dialog.
     page.goto(f"{live_server.url}/ram/users/{ram_user.user_id}/?tab=permissions")
     page.get_by_role("link", name="Add Authorization").click()
-    dialog = page.locator("#modal-host .modal.show")
+    dialog = page.locator(tour.PANEL)
     dialog.get_by_label(re.compile("AliyunRAMReadOnlyAccess")).check()
     dialog.get_by_role("button", name="Confirm Add Authorization").click()
     permissions = page.get_by_test_id("personal-permissions")
     expect(permissions).to_contain_text("AliyunRAMReadOnlyAccess")
-    expect(page.locator(".modal-backdrop")).to_have_count(0)
+    expect(page.locator(".offcanvas-backdrop")).to_have_count(0)
 
     permissions.get_by_role("link", name="Remove").click()
     confirm = page.locator("#modal-host .modal.show")

@@ -21,6 +21,7 @@ from contacts.forms import RAM_USER_REQUIRED
 from contacts.models import Contact
 from ram_directory.forms import NOTHING_CHOSEN
 from ram_directory.models import Policy, PolicyAttachment
+from tests.browser import tour
 from tests.factories import (
     PASSWORD,
     AccountFactory,
@@ -80,7 +81,7 @@ def nav(page: Page, name: str):
 
 def assert_no_modal(page: Page) -> None:
     """A plain page: nothing was loaded into #modal-host (htmx never ran)."""
-    expect(page.locator("#modal-host .modal")).to_have_count(0)
+    expect(page.locator("#modal-host .modal, #modal-host .offcanvas")).to_have_count(0)
 
 
 def contact_rows(page: Page):
@@ -442,7 +443,7 @@ def test_narrow_viewport_contact_management_and_new_contact(browser, request, li
     RamUserFactory(account=account, user_name="alice")
     sign_in(page, live_server, account.login_name)
     page.get_by_role("link", name="Create Contact").click()
-    dialog = page.locator("#modal-host .modal.show")
+    dialog = page.locator(tour.PANEL)  # the side panel, 640 px of the 768
     expect(dialog).to_be_visible()
     dialog.get_by_label("RAM user", exact=True).select_option(label="alice")
     dialog.get_by_label("Phone Number").fill("13811112222")

@@ -32,7 +32,24 @@ from ram_directory.models import Account, Policy, RamUser, User
 from ram_directory.principal import Principal
 
 PASSWORD = seed_demo.DEFAULT_DEMO_PASSWORD
+# An open dialog of #modal-host: a modal (partials/dialog.html) or a side panel (panel.html).
 MODAL = "#modal-host .modal.show"
+PANEL = "#modal-host .offcanvas.offcanvas-end.show"
+DIALOG = f"{MODAL}, {PANEL}"
+
+
+def inside(selector: str) -> str:
+    """A CSS selector for `selector` inside the open dialog, modal or side panel."""
+    return ", ".join(f"{dialog} {selector}" for dialog in (MODAL, PANEL))
+
+
+# It has finished coming in: a modal's fade is over, a panel's slide too (Bootstrap adds .show
+# to an offcanvas only then).
+DIALOG_OPEN = (
+    "() => { const m = document.querySelector('#modal-host .modal.show');"
+    " if (m) return getComputedStyle(m).opacity === '1';"
+    " return !!document.querySelector('#modal-host .offcanvas.show:not(.hiding)'); }"
+)
 LANGUAGES = ("en", "zh-hans")
 OWNER = "owner@demo.example.com"
 CAROL = "carol@demo.onaliyun.com"
@@ -193,12 +210,10 @@ class Tour:
         self.visit(Stop(url_name, label or path))
 
     def modal(self):
-        dialog = self.page.locator("#modal-host .modal.show")
+        """The open dialog or side panel, once it has come in."""
+        dialog = self.page.locator(DIALOG)
         expect(dialog).to_be_visible()
-        self.page.wait_for_function(
-            "() => { const m = document.querySelector('#modal-host .modal.show');"
-            " return m && getComputedStyle(m).opacity === '1'; }"
-        )
+        self.page.wait_for_function(DIALOG_OPEN)
         return dialog
 
     def open_dialog(self, url_name: str, opener, label: str):
@@ -210,8 +225,8 @@ class Tour:
 
     def close_dialog(self) -> None:
         # Escape is the keyboard tests' business (test_keyboard.py); here the Close button.
-        self.page.locator("#modal-host .modal.show .btn-close").click()
-        expect(self.page.locator("#modal-host .modal.show")).to_have_count(0)
+        self.page.locator(inside(".btn-close")).click()
+        expect(self.page.locator(DIALOG)).to_have_count(0)
 
     def settled(self) -> None:
         """htmx has swapped and settled (focus moved, the dialog named by its title)."""
@@ -227,8 +242,14 @@ class Tour:
     def refused(self, label: str, url_name: str) -> None:
         """After a submit that must be refused: its errors are shown, then the visit."""
         self.page.wait_for_selector(
-            f"{MODAL} [aria-invalid=true], {MODAL} [data-testid=form-errors],"
-            f" {MODAL} [data-testid$=-errors]"
+            ", ".join(
+                inside(what)
+                for what in (
+                    "[aria-invalid=true]",
+                    "[data-testid=form-errors]",
+                    "[data-testid$=-errors]",
+                )
+            )
         )
         self.after_swap(label, url_name)
 
@@ -363,10 +384,10 @@ class Tour:
             if withdraw.count():
                 # A request is pending already: Withdraw, in place of the panel, first.
                 withdraw.click()
-                self.page.wait_for_selector(f"{MODAL} [data-testid=withdraw-form]")
+                self.page.wait_for_selector(f"{PANEL} [data-testid=withdraw-form]")
                 self.after_swap("Withdraw, in the panel", "ram:approval_withdraw")
                 dialog.locator("button[type=submit]").click()
-                self.page.wait_for_selector(f"{MODAL} a[href^='/ram/approvals/request/']")
+                self.page.wait_for_selector(f"{PANEL} a[href^='/ram/approvals/request/']")
                 self.after_swap("New Contact panel, request withdrawn", "contacts:new")
             dialog.locator("a[href^='/ram/approvals/request/']").click()
             self.page.wait_for_selector("#modal-host [data-testid=permission-request-form]")
