@@ -66,7 +66,10 @@
   document.body.addEventListener("htmx:beforeRequest", function (event) {
     var target = event.detail.target;
     if (target && target.id === "modal-host" && !openDialog()) {
-      opener = event.detail.elt;
+      // A form that opens a dialog (the Script Editor's Confirm) was opened by its button.
+      var config = event.detail.requestConfig;
+      var submitter = config && config.triggeringEvent && config.triggeringEvent.submitter;
+      opener = submitter || event.detail.elt;
       returnKey = keyOf(opener);
     }
   });
@@ -214,6 +217,12 @@
         dialogEl.focus();  // never the page behind the dialog: Escape and Tab go on working
       }
       return;
+    }
+    // A form of the page answered again after a refused submit (the Script Editor of Create
+    // Policy): its first field in error takes focus, as on a plain page.
+    if (event.detail.xhr && event.detail.xhr.status === 422) {
+      var invalidField = root.querySelector("[aria-invalid=true]");
+      if (invalidField) { invalidField.focus(); return; }
     }
     // Focus on its way back from a closed dialog, and the list it was in was just reloaded.
     if (returning && Date.now() < returning.until && focusLost()) {

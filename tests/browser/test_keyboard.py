@@ -1,5 +1,5 @@
 """SPEC 12 with the keyboard alone: the side panels New Contact and Add Authorization, the
-dialogs Edit, Delete and Merge Contacts.
+dialogs Edit, Delete, Merge Contacts and Create Policy (its step 2, over the Script Editor).
 Focus moves into the panel or dialog when it opens and Tab keeps it inside; a
 refused submit leaves focus in the dialog, on the first invalid field, and its errors are read
 out (the dialog's live region); Escape closes; focus goes back to what opened it, after Escape
@@ -11,10 +11,13 @@ only the keyboard."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from playwright.sync_api import Page, expect
 
 from contacts.models import Contact
+from ram_directory.models import Policy
 from tests.browser import tour
 from tests.browser.test_accessibility import sign_in
 
@@ -221,3 +224,56 @@ def test_add_authorization_with_the_keyboard(owner_page, live_server, demo, shot
     expect(opener).to_be_focused()
     expect(page.locator("#messages")).to_contain_text("Authorization added")
     assert bob.policies.count() == 2
+
+
+SEED_POLICY = (
+    '{"Version": "1", "Statement": [{"Effect": "Allow",'
+    ' "Action": ["ram:ListUsers", "ram:GetUser"], "Resource": "*"}]}'
+)
+
+
+def test_create_policy_with_the_keyboard(owner_page, live_server, demo, shot):
+    """Seed Step 1.1: Script Editor, Confirm, the Create Policy dialog (Name, Description),
+    Confirm. A refused document stays in the editor, its field focused; a refused name in the
+    dialog, focused and announced; Escape goes back to the editor, on its Confirm."""
+    page = owner_page
+    page.goto(f"{live_server.url}/ram/policies/create/")
+    editor = page.get_by_label("Script Editor")
+    confirm = page.locator("#policy-editor button[type=submit]")
+    # The skeleton's empty Action list is refused in place: no dialog, the editor focused.
+    confirm.focus()
+    page.keyboard.press("Enter")
+    expect(page.get_by_test_id("document-errors")).to_contain_text("must not be empty")
+    expect(page.get_by_label("Script Editor")).to_be_focused()
+    expect(page.locator(MODAL)).to_have_count(0)
+    page.keyboard.press("ControlOrMeta+a")
+    page.keyboard.type(SEED_POLICY)
+    page.keyboard.press("Tab")
+    expect(confirm).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page.locator(tour.MODAL)).to_be_visible()
+    page.wait_for_function(FOCUS_IN_DIALOG)
+    expect(page.get_by_role("dialog", name="Create Policy")).to_have_count(1)
+    assert_tab_stays_inside(page, presses=8)
+    tab_to(page, "input[name=name]")
+    page.keyboard.press("Enter")  # no name: refused in the dialog
+    assert_refused_in_place(page, "input[name=name]", "Not saved. Check: Name.")
+    page.keyboard.type("bad name!")
+    page.keyboard.press("Enter")
+    assert_refused_in_place(page, "input[name=name]", "Not saved. Check: Name.")
+    expect(page.locator(MODAL).get_by_test_id("name-errors")).to_contain_text("1-128 letters")
+    shot("create-policy-refused")
+    close_with_escape(page)
+    expect(confirm).to_be_focused()  # back on the Script Editor's Confirm, the text kept
+    expect(editor).to_have_value(SEED_POLICY)
+    page.keyboard.press("Enter")
+    page.wait_for_function(FOCUS_IN_DIALOG)
+    tab_to(page, "input[name=name]")
+    page.keyboard.type("KeyboardPolicy")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", name="KeyboardPolicy")).to_be_visible()
+    expect(page.locator("#messages")).to_contain_text("Policy KeyboardPolicy created.")
+    assert Policy.objects.get(account=demo.account, name="KeyboardPolicy").document == json.loads(
+        SEED_POLICY
+    )

@@ -371,7 +371,6 @@ def test_without_javascript_create_policy_in_the_script_editor(nojs, live_server
     page.get_by_role("link", name="Create Policy").click()
     bad = '{"Version": "1", "Statement": [ {"Effect": "Allow"'
     page.get_by_label("Script Editor").fill(bad)
-    page.get_by_label(re.compile(r"^Name")).fill("NoJsPolicy")
     page.get_by_role("button", name="Confirm").click()
     editor = page.get_by_label("Script Editor")
     expect(editor).to_have_attribute("aria-invalid", "true")
@@ -382,6 +381,23 @@ def test_without_javascript_create_policy_in_the_script_editor(nojs, live_server
     shot("invalid-document")
     assert not Policy.objects.filter(name="NoJsPolicy").exists()
     editor.fill(VALID_POLICY)
+    page.get_by_role("button", name="Confirm").click()
+    # Step 2, a plain page: the document it is about to create, then Name and Description.
+    expect(page.get_by_role("heading", name="Create Policy")).to_be_visible()
+    expect(page.get_by_test_id("policy-document")).to_contain_text('"ram:ListUsers"')
+    assert_no_modal(page)
+    shot("name-and-description")
+    page.get_by_role("button", name="Confirm").click()  # no name: refused on this page
+    name = page.get_by_label(re.compile(r"^Name"))
+    expect(name).to_have_attribute("aria-invalid", "true")
+    expect(page.get_by_test_id("name-errors")).to_have_text("This field is required.")
+    # Back to Script Editor, and forth again: the document and the description come along.
+    page.get_by_label("Description", exact=True).fill("Made without JavaScript")
+    page.get_by_role("button", name="Back to Script Editor").click()
+    expect(page.get_by_label("Script Editor")).to_have_value(re.compile(r'"ram:GetUser"'))
+    page.get_by_role("button", name="Confirm").click()
+    expect(page.get_by_label("Description", exact=True)).to_have_value("Made without JavaScript")
+    page.get_by_label(re.compile(r"^Name")).fill("NoJsPolicy")
     page.get_by_role("button", name="Confirm").click()
     expect(page.get_by_role("heading", name="NoJsPolicy")).to_be_visible()
     shot("policy-created")

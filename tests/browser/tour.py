@@ -32,6 +32,15 @@ from ram_directory.models import Account, Policy, RamUser, User
 from ram_directory.principal import Principal
 
 PASSWORD = seed_demo.DEFAULT_DEMO_PASSWORD
+SEED_POLICY = json.dumps(
+    {
+        "Version": "1",
+        "Statement": [
+            {"Effect": "Allow", "Action": ["ram:ListUsers", "ram:GetUser"], "Resource": "*"}
+        ],
+    },
+    indent=2,
+)
 # An open dialog of #modal-host: a modal (partials/dialog.html) or a side panel (panel.html).
 MODAL = "#modal-host .modal.show"
 PANEL = "#modal-host .offcanvas.offcanvas-end.show"
@@ -339,6 +348,8 @@ class Tour:
         custom = d.custom_policy.name
         self.goto("ram:policy_list", "/ram/policies/")
         self.goto("ram:policy_create", "/ram/policies/create/")
+        if self.dialogs:
+            self.create_policy_dialog()
         self.goto("ram:policy_detail", "/ram/policies/AdministratorAccess/", "System policy")
         self.goto("ram:policy_detail", f"/ram/policies/{custom}/", "Custom policy")
         self.goto("ram:policy_edit", f"/ram/policies/{custom}/edit/")
@@ -369,6 +380,22 @@ class Tour:
             self.page.wait_for_load_state("load")
             self.visit(Stop("contacts:list", "Merge Contacts, result"))
         self.goto("contacts:list", "/contacts/nothing-here/", "404 page")
+
+    def create_policy_dialog(self) -> None:
+        """Create Policy's two steps: the Script Editor refusing the skeleton (its Action list
+        is empty), then the Create Policy dialog over it, refused without a name."""
+        editor = self.page.locator("#policy-editor")
+        editor.locator("button[type=submit]").click()
+        self.page.wait_for_selector("#policy-editor [data-testid=document-errors]")
+        self.settled()
+        self.visit(Stop("ram:policy_create", "Script Editor, refused"))
+        editor.locator("textarea[name=document]").fill(SEED_POLICY)
+        dialog = self.open_dialog(
+            "ram:policy_create", editor.locator("button[type=submit]"), "Create Policy dialog"
+        )
+        dialog.locator("form button[type=submit]").click()
+        self.refused("Create Policy dialog, refused", "ram:policy_create")
+        self.close_dialog()
 
     # --- carol (no ram:ListUsers) -----------------------------------------------------------
 

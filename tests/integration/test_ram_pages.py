@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from django.urls import reverse
+from django.utils.html import escape
 
 from ram_directory import services
 from ram_directory.forms import ALREADY_ATTACHED, NOTHING_CHOSEN, POLICY_NAME_RESERVED
@@ -568,17 +570,18 @@ INVALID_DOCUMENTS = [
 def test_script_editor_shows_its_error_keeps_input_and_saves_nothing(
     owner_client, account, text, message
 ):
-    """SPEC 2: an invalid document is refused with what and where; nothing is saved."""
+    """SPEC 2: an invalid document is refused, on the Script Editor's Confirm (step 1 of
+    Create Policy), with what and where; the text is kept; nothing is saved."""
     before = policy_count(account)
     response = owner_client.post(
-        reverse("ram:policy_create"),
-        {"name": "Broken", "description": "kept description", "document": text},
+        reverse("ram:policy_create"), {"step": "document", "document": text}
     )
     assert response.status_code == 422
     assert message in response.text
     assert 'data-testid="document-errors"' in response.text  # next to the editor
-    assert "kept description" in response.text
-    assert 'value="Broken"' in response.text
+    assert re.search(r'<textarea[^>]*aria-invalid="true"', response.text)
+    assert escape(text) in response.text  # what was typed, kept
+    assert 'name="name"' not in response.text  # Name is asked in step 2 only
     assert policy_count(account) == before
 
 
