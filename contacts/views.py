@@ -2,9 +2,10 @@
 
 Every dialog is also a plain page: without JavaScript the links open it, the form POSTs and
 the view redirects back to the list (POST-redirect-GET). With htmx the dialog loads into
-#modal-host; a refused submit answers 422 with the form (errors next to each field, input
-kept); a successful one answers 204 with HX-Trigger closeModal + contactsChanged, and the
-table reloads itself with the current query.
+#modal-host (New Contact as the side panel, Edit and Delete as modal dialogs); a refused submit
+answers 422 with the form (errors next to each field, input kept); a successful one answers 204
+with HX-Trigger closeModal + contactsChanged, and the table reloads itself with the current
+query.
 """
 
 from __future__ import annotations
@@ -161,12 +162,20 @@ def _done(request: HttpRequest) -> HttpResponse:
     return redirect("contacts:list")
 
 
-def _dialog(request: HttpRequest, template: str, context: dict, *, invalid: bool = False):
-    """The dialog as a modal (htmx GET), its form alone (htmx re-render, 422 when refused),
-    or a plain page (no JavaScript)."""
-    context = {**context, "in_modal": bool(request.htmx)}
+def _dialog(
+    request: HttpRequest,
+    template: str,
+    context: dict,
+    *,
+    invalid: bool = False,
+    panel: bool = False,
+):
+    """The dialog as a modal, or with `panel` as the side panel (htmx GET), its form alone
+    (htmx re-render, 422 when refused), or a plain page (no JavaScript)."""
+    in_panel = bool(request.htmx) and panel
+    context = {**context, "in_modal": bool(request.htmx), "in_panel": in_panel}
     if request.htmx:
-        part = "form" if request.method == "POST" else "modal"
+        part = "form" if request.method == "POST" else ("panel" if in_panel else "modal")
         return render(request, f"{template}#{part}", context, status=422 if invalid else 200)
     return render(request, template, context, status=422 if invalid else 200)
 
@@ -198,7 +207,9 @@ def contact_new(request: HttpRequest) -> HttpResponse:
             ram_selectors.latest_permission_request(principal) if form.choices.only_itself else None
         ),
     }
-    return _dialog(request, "contacts/contact_form.html", context, invalid=form.is_bound)
+    return _dialog(
+        request, "contacts/contact_form.html", context, invalid=form.is_bound, panel=True
+    )
 
 
 def _managed_contact(request: HttpRequest, pk: int) -> Contact:

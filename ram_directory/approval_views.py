@@ -78,15 +78,20 @@ def _next_url(request: HttpRequest) -> str:
 
 
 def _dialog(request: HttpRequest, name: str, title: str, context: dict, *, status: int = 200):
-    """For htmx the dialog's `#modal` partial (shown in #modal-host, or swapped in place of the
-    panel's content, which takes `.modal-content` from it); otherwise the plain page."""
+    """For htmx the dialog's `#modal` partial: a modal dialog shown in #modal-host or, opened
+    from the New Contact panel (a `next`), framed as that side panel and swapped in place of
+    its content ([data-dialog-content]); otherwise the plain page."""
     template = f"ram_directory/approvals_{name}.html"
+    next_url = _next_url(request)
+    in_panel = bool(request.htmx) and bool(next_url)
     context = {
         **context,
         "title": title,
         "form_template": f"{template}#form",
         "in_modal": bool(request.htmx),
-        "next": _next_url(request),
+        "in_panel": in_panel,
+        "frame": "partials/panel.html" if in_panel else "partials/dialog.html",
+        "next": next_url,
     }
     return render(
         request, f"{template}#modal" if request.htmx else template, context, status=status

@@ -45,16 +45,27 @@ class ScriptEditorField(forms.CharField):
 
     def prepare_value(self, value: Any) -> Any:
         # An invalid document comes back as the text that was typed (bound data), a saved one
-        # as a dict: show it pretty-printed.
+        # as a dict: show it pretty-printed; in a hidden field (Create Policy's step 2), on one
+        # line (an input's value is no place for line breaks).
         if isinstance(value, dict):
+            if self.widget.is_hidden:
+                return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
             return document_text(value)
         return value
 
 
-class PolicyCreateForm(forms.Form):
-    """Create Policy: the Script Editor, then Name and Description (the seed's Step 1.1)."""
+class PolicyDocumentForm(forms.Form):
+    """Create Policy, step 1: the Script Editor alone (its Confirm validates the document)."""
 
     document = ScriptEditorField(label=_("Script Editor"), initial=DOCUMENT_SKELETON)
+
+
+class PolicyCreateForm(forms.Form):
+    """Create Policy, step 2 (the seed's Step 1.1.3): the Create Policy dialog's Name and
+    Description. The document of step 1 comes with them in a hidden field and is parsed and
+    validated again: a browser can send anything there."""
+
+    document = ScriptEditorField(label=_("Script Editor"), widget=forms.HiddenInput)
     name = forms.CharField(
         label=_("Name"),
         max_length=128,

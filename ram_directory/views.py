@@ -22,7 +22,12 @@ from django.views.decorators.http import require_http_methods
 
 from ram_directory import selectors, services
 from ram_directory.access import console_view
-from ram_directory.forms import AddAuthorizationForm, PolicyCreateForm, PolicyEditForm
+from ram_directory.forms import (
+    AddAuthorizationForm,
+    PolicyCreateForm,
+    PolicyDocumentForm,
+    PolicyEditForm,
+)
 from ram_directory.models import Policy, RamUser
 from ram_directory.policy import document_text
 
@@ -107,7 +112,7 @@ def _permissions_changed(request: HttpRequest, ram_user: RamUser, message: str) 
 @console_view
 @require_http_methods(["GET", "POST"])
 def user_authorize(request: HttpRequest, user_id: str) -> HttpResponse:
-    """Add Authorization: a panel (htmx, into #modal-host) or a plain page."""
+    """Add Authorization: a side panel (htmx, into #modal-host) or a plain page."""
     ram_user = selectors.user_for_attach(request.principal, user_id)
     if request.method == "POST":
         form = AddAuthorizationForm(request.POST, ram_user=ram_user)
@@ -135,10 +140,10 @@ def user_authorize(request: HttpRequest, user_id: str) -> HttpResponse:
     template = "ram_directory/user_authorize.html"
     status = 422 if request.method == "POST" else 200
     if _is_htmx(request):
-        # The panel re-renders itself (type filter, form errors); the button opens the dialog.
-        in_panel = request.htmx.target == "authorize-panel"
-        template += "#form" if in_panel else "#dialog"
-        context["in_dialog"] = True
+        # The form re-renders itself in the panel (type filter, form errors); the button opens
+        # the side panel.
+        template += "#form" if request.htmx.target == "authorize-panel" else "#panel"
+        context["in_dialog"] = context["in_panel"] = True
     return render(request, template, context, status=status)
 
 
@@ -197,6 +202,25 @@ def policy_detail(request: HttpRequest, name: str) -> HttpResponse:
     )
 
 
+def _refused_by_service(form: forms.Form, save: Callable[[dict[str, Any]], Policy]):
+    """`save(cleaned_data)` calls the service; its refusal becomes a form error (on the field it
+    names, else on the document) and None is returned."""
+    try:
+        return save(form.cleaned_data)
+    except ValidationError as exc:
+        form.add_error(None if hasattr(exc, "error_dict") else "document", exc)
+        return None
+
+
+def _policy_saved(request: HttpRequest, policy: Policy, done: str) -> HttpResponse:
+    """Success: a message and the policy's page (htmx: the browser goes there)."""
+    messages.success(request, _(done).format(name=policy.name))
+    url = reverse("ram:policy_detail", args=[policy.name])
+    if _is_htmx(request):
+        return HttpResponse(headers={"HX-Redirect": url})
+    return redirect(url)
+
+
 def _script_editor(
     request: HttpRequest,
     form: forms.Form,
@@ -205,40 +229,99 @@ def _script_editor(
     done: str,
     **context: Any,
 ) -> HttpResponse:
-    """The Script Editor's page and POST (create or edit): `save(cleaned_data)` calls the
-    service; its refusal is a form error (nothing saved, status 422), success a message and
-    the policy's page."""
+    """The Script Editor's page and POST of a policy's edit (one step): its refusal, the form's
+    or the service's, is a form error (nothing saved, status 422), success a message and the
+    policy's page."""
     if request.method == "POST" and form.is_valid():
-        try:
-            policy = save(form.cleaned_data)
-        except ValidationError as exc:
-            form.add_error(None if hasattr(exc, "error_dict") else "document", exc)
-        else:
-            messages.success(request, _(done).format(name=policy.name))
-            return redirect("ram:policy_detail", name=policy.name)
+        policy = _refused_by_service(form, save)
+        if policy is not None:
+            return _policy_saved(request, policy, done)
     status = 422 if request.method == "POST" else 200
     return render(
         request, "ram_directory/policy_form.html", {"form": form, **context}, status=status
     )
 
 
+# Create Policy's steps, named by the `step` its buttons post. Any other POST is the last step.
+DOCUMENT_STEP = "document"  # the Script Editor's Confirm
+BACK_STEP = "edit"  # from the page of step 2 back to the Script Editor (no JavaScript)
+# What the Script Editor carries through, hidden, when the page of step 2 sent it back.
+CARRIED = ("name", "description")
+
+
+def _create_editor(request: HttpRequest, form: forms.Form, *, status: int) -> HttpResponse:
+    """Create Policy, step 1: the Script Editor. Its htmx form targets #modal-host (where the
+    Create Policy dialog opens); a refused document re-renders the editor in place instead."""
+    carried = {name: request.POST.get(name, "") for name in CARRIED}
+    context = {"form": form, "carried": carried}
+    if not _is_htmx(request):
+        return render(request, "ram_directory/policy_form.html", context, status=status)
+    response = render(request, "ram_directory/policy_form.html#editor", context, status=status)
+    response["HX-Retarget"] = "#policy-editor"
+    response["HX-Reswap"] = "outerHTML"
+    return response
+
+
+def _create_details(
+    request: HttpRequest, form: PolicyCreateForm, *, opening: bool, status: int
+) -> HttpResponse:
+    """Create Policy, step 2: Name and Description, as the Create Policy dialog (htmx: opened
+    by the Script Editor's Confirm, its form re-rendered in place when refused) or a plain
+    page showing the document it is about to create."""
+    document = form.cleaned_data.get("document") if form.is_bound else None
+    if document is None:
+        document = form["document"].value()
+    context = {
+        "form": form,
+        "in_modal": _is_htmx(request),
+        "document_text": document_text(document) if isinstance(document, dict) else document,
+    }
+    template = "ram_directory/policy_create.html"
+    if _is_htmx(request):
+        template += "#dialog" if opening else "#form"
+    return render(request, template, context, status=status)
+
+
 @ram_view
 @console_view
 @require_http_methods(["GET", "POST"])
 def policy_create(request: HttpRequest) -> HttpResponse:
+    """Create Policy as the seed's Step 1.1 has it: the Script Editor, whose Confirm validates
+    the document (errors shown in the editor), then the Create Policy dialog asking Name and
+    Description, whose Confirm creates the policy. The document goes to step 2 in a hidden
+    field and is validated again on the last post; without JavaScript step 2 is a plain page."""
     selectors.ensure_may_create_policy(request.principal)
+    if request.method == "GET":
+        return _create_editor(request, PolicyDocumentForm(), status=200)
+    step = request.POST.get("step")
+    if step == BACK_STEP:
+        back = PolicyDocumentForm(request.POST)
+        if back.is_valid():  # shown indented, as the editor shows a document, without errors
+            back = PolicyDocumentForm(initial={"document": back.cleaned_data["document"]})
+        return _create_editor(request, back, status=200)
+    if step == DOCUMENT_STEP:
+        editor = PolicyDocumentForm(request.POST)
+        if not editor.is_valid():
+            return _create_editor(request, editor, status=422)
+        initial = {"document": editor.cleaned_data["document"]}
+        initial.update({name: request.POST[name] for name in CARRIED if request.POST.get(name)})
+        form = PolicyCreateForm(initial=initial)
+        return _create_details(request, form, opening=True, status=200)
 
-    def save(data: dict[str, Any]) -> Policy:
-        return services.create_policy(
-            account=request.principal.account,
-            name=data["name"],
-            description=data["description"],
-            document=data["document"],
+    form = PolicyCreateForm(request.POST)
+    if form.is_valid():
+        policy = _refused_by_service(
+            form,
+            lambda data: services.create_policy(
+                account=request.principal.account,
+                name=data["name"],
+                description=data["description"],
+                document=data["document"],
+            ),
         )
-
-    return _script_editor(
-        request, PolicyCreateForm(request.POST or None), save, done=POLICY_CREATED
-    )
+        if policy is not None:
+            return _policy_saved(request, policy, POLICY_CREATED)
+    return _create_details(request, form, opening=False, status=422)
 
 
 def _custom_policy_for_change(request: HttpRequest, name: str, action: str) -> Policy:

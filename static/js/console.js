@@ -11,19 +11,35 @@
   });
 
   // --- Panels and dialogs (SPEC 12) ---------------------------------------------------------
-  // A dialog loaded by htmx into #modal-host is shown as a Bootstrap modal, which moves focus
-  // into it and keeps it there (Tab wraps; Escape closes). This file adds what Bootstrap
-  // cannot know: focus stays inside when htmx replaces the part of the dialog that had it (a
-  // refused submit: the first invalid field takes it and the errors are announced), and when
-  // the dialog closes (Escape, Cancel, or a Confirm that succeeded) focus goes back to the
-  // control that opened it, found again by its URL when the list it was in was reloaded.
+  // A dialog loaded by htmx into #modal-host is shown as a Bootstrap modal (partials/dialog.html)
+  // or, for the product page's side panels (New Contact, Add Authorization), as a Bootstrap
+  // offcanvas sliding in from the right (partials/panel.html). Both are modal dialogs and this
+  // file treats them alike, through dialogOf(): Bootstrap moves focus into them and keeps it
+  // there (Tab wraps; Escape closes). This file adds what Bootstrap cannot know: focus stays
+  // inside when htmx replaces the part of the dialog that had it (a refused submit: the first
+  // invalid field takes it and the errors are announced), and when the dialog closes (Escape,
+  // Cancel, or a Confirm that succeeded) focus goes back to the control that opened it, found
+  // again by its URL when the list it was in was reloaded.
   var FOCUSABLE = "a[href], button:not([disabled]), input:not([disabled]):not([type=hidden])," +
     " select:not([disabled]), textarea:not([disabled]), [tabindex]:not([tabindex='-1'])";
+  // Open, or on its way in: an offcanvas is .showing until its slide ends, .hiding on its way out.
+  var OPEN_DIALOG = "#modal-host .modal.show, #modal-host .offcanvas.showing," +
+    " #modal-host .offcanvas.show:not(.hiding)";
   var opener = null;      // the control that opened the dialog now open
   var returnKey = null;   // its URL (hx-get), to find it again in a reloaded list
   var returning = null;   // {key, until}: focus still on its way back after a close
 
-  function openModal() { return document.querySelector("#modal-host .modal.show"); }
+  function openDialog() { return document.querySelector(OPEN_DIALOG); }
+  // The Bootstrap component of a dialog element: a side panel or a modal.
+  function dialogOf(el) {
+    return el.classList.contains("offcanvas")
+      ? bootstrap.Offcanvas.getOrCreateInstance(el)
+      : bootstrap.Modal.getOrCreateInstance(el);
+  }
+  function closeOpenDialog() {
+    var dialogEl = openDialog();
+    if (dialogEl) { dialogOf(dialogEl).hide(); }
+  }
   function visible(el) { return !!(el && el.isConnected && el.getClientRects().length); }
   function keyOf(el) {
     return el && (el.getAttribute("hx-get") || el.getAttribute("hx-post") || el.getAttribute("href"));
@@ -49,26 +65,29 @@
 
   document.body.addEventListener("htmx:beforeRequest", function (event) {
     var target = event.detail.target;
-    if (target && target.id === "modal-host" && !openModal()) {
-      opener = event.detail.elt;
+    if (target && target.id === "modal-host" && !openDialog()) {
+      // A form that opens a dialog (the Script Editor's Confirm) was opened by its button.
+      var config = event.detail.requestConfig;
+      var submitter = config && config.triggeringEvent && config.triggeringEvent.submitter;
+      opener = submitter || event.detail.elt;
       returnKey = keyOf(opener);
     }
   });
-  function nameDialog(modalEl) {
+  function nameDialog(dialogEl) {
     // A dialog's content replaced in place (Request permission in the New Contact panel): the
     // dialog is named by its new title.
-    var title = modalEl && modalEl.querySelector(".modal-title[id]");
-    if (title) { modalEl.setAttribute("aria-labelledby", title.id); }
+    var title = dialogEl && dialogEl.querySelector(".modal-title[id], .offcanvas-title[id]");
+    if (title) { dialogEl.setAttribute("aria-labelledby", title.id); }
   }
   document.body.addEventListener("htmx:afterSwap", function (event) {
     if (event.detail.target.id === "modal-host") {
-      var modalEl = event.detail.target.querySelector(".modal");
-      if (modalEl) { bootstrap.Modal.getOrCreateInstance(modalEl).show(); }
+      var dialogEl = event.detail.target.querySelector(".modal, .offcanvas");
+      if (dialogEl) { dialogOf(dialogEl).show(); }
     } else {
-      nameDialog(openModal());
+      nameDialog(openDialog());
     }
   });
-  document.addEventListener("hidden.bs.modal", function (event) {
+  function dialogClosed(event) {
     if (!event.target.closest || !event.target.closest("#modal-host")) { return; }
     var key = returnKey;
     var target = visible(opener) ? opener : findByKey(key);
@@ -77,13 +96,15 @@
     // The list the opener was in may be reloaded next (contactsChanged): focus follows it.
     returning = { key: key, until: Date.now() + 3000 };
     (target || pageHeading() || document.body).focus();
-  });
+  }
+  document.addEventListener("hidden.bs.modal", dialogClosed);
+  document.addEventListener("hidden.bs.offcanvas", dialogClosed);
   // After a Confirm that reloads the page (HX-Redirect: Merge Contacts, Delete ARMS contact),
   // the opener is looked for again on the page it lands on.
   document.body.addEventListener("htmx:beforeOnLoad", function (event) {
     var xhr = event.detail.xhr;
     var redirect = xhr && xhr.getResponseHeader("HX-Redirect");
-    if (redirect && openModal() && returnKey) {
+    if (redirect && openDialog() && returnKey) {
       try {
         sessionStorage.setItem("console.returnFocus", JSON.stringify({ path: redirect, key: returnKey }));
       } catch (e) { /* storage disabled: focus starts at the top, as on any page */ }
@@ -100,37 +121,35 @@
       if (target) { target.focus(); }
     }
   })();
-  document.body.addEventListener("closeModal", function () {
-    var modalEl = openModal();
-    if (modalEl) { bootstrap.Modal.getOrCreateInstance(modalEl).hide(); }
-  });
+  // The server's HX-Trigger closeModal closes whichever is open, side panel or modal.
+  document.body.addEventListener("closeModal", closeOpenDialog);
   // Escape closes the open dialog even if focus was lost to the page behind it (Bootstrap
   // listens on the dialog only). Tab and Shift+Tab wrap around inside the dialog: Bootstrap's
   // trap catches focus that lands on the page behind, but not focus that leaves the document
   // (the dialog is the last thing in it).
-  function tabbables(modalEl) {
-    return Array.prototype.filter.call(modalEl.querySelectorAll(FOCUSABLE), function (el) {
+  function tabbables(dialogEl) {
+    return Array.prototype.filter.call(dialogEl.querySelectorAll(FOCUSABLE), function (el) {
       return visible(el) && !el.closest("noscript, [hidden], [inert]");
     });
   }
   document.addEventListener("keydown", function (event) {
-    var modalEl = openModal();
-    if (!modalEl) { return; }
-    if (event.key === "Escape" && !modalEl.contains(document.activeElement)) {
-      bootstrap.Modal.getOrCreateInstance(modalEl).hide();
+    var dialogEl = openDialog();
+    if (!dialogEl) { return; }
+    if (event.key === "Escape" && !dialogEl.contains(document.activeElement)) {
+      dialogOf(dialogEl).hide();
       return;
     }
     if (event.key !== "Tab") { return; }
-    var items = tabbables(modalEl);
-    if (!items.length) { event.preventDefault(); modalEl.focus(); return; }
+    var items = tabbables(dialogEl);
+    if (!items.length) { event.preventDefault(); dialogEl.focus(); return; }
     var first = items[0];
     var last = items[items.length - 1];
     var active = document.activeElement;
-    var outside = !modalEl.contains(active) || active === modalEl;
+    var outside = !dialogEl.contains(active) || active === dialogEl;
     if (event.shiftKey && (active === first || outside)) {
       event.preventDefault();
       last.focus();
-    } else if (!event.shiftKey && (active === last || !modalEl.contains(active))) {
+    } else if (!event.shiftKey && (active === last || !dialogEl.contains(active))) {
       event.preventDefault();
       first.focus();
     }
@@ -154,15 +173,15 @@
     if (!names.length) { return data.refusedNoField || ""; }
     return (data.refused || "{fields}").replace("{fields}", names.join(data.listSeparator || ", "));
   }
-  function announce(modalEl, text) {
-    var region = modalEl.querySelector("[data-dialog-announcer]");
+  function announce(dialogEl, text) {
+    var region = dialogEl.querySelector("[data-dialog-announcer]");
     if (!region) {
       region = document.createElement("div");
       region.className = "visually-hidden";
       region.setAttribute("data-dialog-announcer", "");
       region.setAttribute("aria-live", "assertive");
       region.setAttribute("aria-atomic", "true");
-      modalEl.appendChild(region);
+      dialogEl.appendChild(region);
     }
     // Emptied first, so that the same errors after a second refused submit are read again.
     region.textContent = "";
@@ -175,10 +194,10 @@
   document.body.addEventListener("htmx:afterSettle", function (event) {
     var root = event.target;
     if (!root || !root.isConnected || !root.querySelector) { return; }
-    var modalEl = openModal();
+    var dialogEl = openDialog();
     if (root.id === "modal-host") { return; }  // a dialog that opens gets focus from Bootstrap
-    if (modalEl && modalEl.contains(root)) {
-      nameDialog(modalEl);
+    if (dialogEl && dialogEl.contains(root)) {
+      nameDialog(dialogEl);
       var refused = event.detail.xhr && event.detail.xhr.status === 422;
       var target = refused
         ? root.querySelector("[aria-invalid=true], .is-invalid") ||
@@ -187,17 +206,23 @@
       target = target || root.querySelector("[data-focus-after-swap]");
       if (refused) {
         var text = refusalSummary(root);
-        if (text) { announce(modalEl, text); }
+        if (text) { announce(dialogEl, text); }
       }
       if (target) {
         if (!target.matches(FOCUSABLE) && !target.hasAttribute("tabindex")) {
           target.setAttribute("tabindex", "-1");
         }
         target.focus();
-      } else if (!modalEl.contains(document.activeElement)) {
-        modalEl.focus();  // never the page behind the dialog: Escape and Tab go on working
+      } else if (!dialogEl.contains(document.activeElement)) {
+        dialogEl.focus();  // never the page behind the dialog: Escape and Tab go on working
       }
       return;
+    }
+    // A form of the page answered again after a refused submit (the Script Editor of Create
+    // Policy): its first field in error takes focus, as on a plain page.
+    if (event.detail.xhr && event.detail.xhr.status === 422) {
+      var invalidField = root.querySelector("[aria-invalid=true]");
+      if (invalidField) { invalidField.focus(); return; }
     }
     // Focus on its way back from a closed dialog, and the list it was in was just reloaded.
     if (returning && Date.now() < returning.until && focusLost()) {
@@ -273,11 +298,10 @@
     alert.appendChild(close);
     host.appendChild(alert);
     while (host.children.length > KEEP_MESSAGES) { host.removeChild(host.firstElementChild); }
-    var modalEl = openModal();
-    if (modalEl) { bootstrap.Modal.getOrCreateInstance(modalEl).hide(); }
+    closeOpenDialog();
   });
   // A plain page answered after a refused submit (no htmx: the Script Editor, or any page
   // without JavaScript's help): the first field in error takes focus, as in a dialog.
   var invalid = document.querySelector("main [aria-invalid=true]");
-  if (invalid && !openModal()) { invalid.focus(); }
+  if (invalid && !openDialog()) { invalid.focus(); }
 })();

@@ -1,5 +1,6 @@
-"""SPEC 12 with the keyboard alone: New Contact, Edit, Delete, Merge Contacts and Add
-Authorization. Focus moves into the panel or dialog when it opens and Tab keeps it inside; a
+"""SPEC 12 with the keyboard alone: the side panels New Contact and Add Authorization, the
+dialogs Edit, Delete, Merge Contacts and Create Policy (its step 2, over the Script Editor).
+Focus moves into the panel or dialog when it opens and Tab keeps it inside; a
 refused submit leaves focus in the dialog, on the first invalid field, and its errors are read
 out (the dialog's live region); Escape closes; focus goes back to what opened it, after Escape
 and after a Confirm that succeeded (found again when the list it was in was reloaded); the
@@ -10,18 +11,21 @@ only the keyboard."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from playwright.sync_api import Page, expect
 
 from contacts.models import Contact
+from ram_directory.models import Policy
 from tests.browser import tour
 from tests.browser.test_accessibility import sign_in
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-MODAL = "#modal-host .modal.show"
+MODAL = tour.DIALOG  # whichever is open: a modal dialog or a side panel
 FOCUS_IN_DIALOG = (
-    "() => { const m = document.querySelector('#modal-host .modal.show');"
+    f"() => {{ const m = document.querySelector({tour.DIALOG!r});"
     " return !!m && m.contains(document.activeElement); }"
 )
 ACTIVE = "() => document.activeElement"
@@ -72,10 +76,10 @@ def assert_refused_in_place(page: Page, field: str, error: str) -> None:
     """The submit was refused: the dialog is open, its first invalid field has focus (its
     message is read with it), and the dialog's live region says what to check."""
     expect(page.locator(MODAL)).to_be_visible()
-    invalid = page.locator(f"{MODAL} {field}")
+    invalid = page.locator(tour.inside(field)).first
     expect(invalid).to_be_focused()
     expect(invalid).to_have_attribute("aria-invalid", "true")
-    announcer = page.locator(f"{MODAL} [data-dialog-announcer]")
+    announcer = page.locator(tour.inside("[data-dialog-announcer]"))
     expect(announcer).to_have_attribute("aria-live", "assertive")
     expect(announcer).to_contain_text(error)
 
@@ -85,11 +89,30 @@ def close_with_escape(page: Page) -> None:
     expect(page.locator(MODAL)).to_have_count(0)
 
 
+def assert_side_panel(page: Page, title: str) -> None:
+    """What is open is the product page's side panel: a modal dialog named by its title, at
+    the right edge, with the page still in view beside it; not a centred modal."""
+    panel = page.locator(tour.PANEL)
+    expect(panel).to_have_count(1)
+    expect(page.locator(tour.MODAL)).to_have_count(0)
+    expect(panel).to_have_attribute("role", "dialog")
+    expect(panel).to_have_attribute("aria-modal", "true")
+    expect(page.get_by_role("dialog", name=title)).to_have_count(1)
+    box = panel.bounding_box()
+    viewport = page.viewport_size
+    assert box and abs(box["x"] + box["width"] - viewport["width"]) <= 1, box  # at the right
+    assert 0 < box["width"] <= 640 and box["height"] >= viewport["height"] - 1, box
+    # The page's heading starts well to the left of the panel: the page is in view beside it.
+    heading = page.locator("#main h1").bounding_box()
+    assert heading and heading["x"] + 200 < box["x"], "the panel hides the page"
+
+
 def test_new_contact_with_the_keyboard(owner_page, live_server, demo, shot):
     page = owner_page
     page.goto(f"{live_server.url}/contacts/")
     opener = page.get_by_test_id("create-contact")
     press_to_open(page, opener)
+    assert_side_panel(page, "New Contact")
     assert_tab_stays_inside(page)
     # Phone typed, no RAM user chosen: Enter in the field submits; refused.
     tab_to(page, "input[name=phone]")
@@ -180,14 +203,20 @@ def test_add_authorization_with_the_keyboard(owner_page, live_server, demo, shot
     page.goto(f"{live_server.url}/ram/users/{bob.user_id}/?tab=permissions")
     opener = page.locator(f"a[href='/ram/users/{bob.user_id}/authorize/']")
     press_to_open(page, opener)
+    assert_side_panel(page, "Add Authorization")
     assert_tab_stays_inside(page)
     # Confirm with nothing checked: refused, the first policy's box has focus.
     tab_to(page, "#authorize-form button[type=submit]")
     page.keyboard.press("Enter")
     assert_refused_in_place(
-        page, "input[name=policies]:not([disabled]) >> nth=0", "Not saved. Check: Policy."
+        page, "input[name=policies]:not([disabled])", "Not saved. Check: Policy."
     )
     shot("add-authorization-refused")
+    assert_tab_stays_inside(page, presses=5)
+    close_with_escape(page)
+    expect(opener).to_be_focused()
+    press_to_open(page, opener)
+    tab_to(page, "input[name=policies]:not([disabled])")
     page.keyboard.press("Space")
     tab_to(page, "#authorize-form button[type=submit]")
     page.keyboard.press("Enter")
@@ -195,3 +224,56 @@ def test_add_authorization_with_the_keyboard(owner_page, live_server, demo, shot
     expect(opener).to_be_focused()
     expect(page.locator("#messages")).to_contain_text("Authorization added")
     assert bob.policies.count() == 2
+
+
+SEED_POLICY = (
+    '{"Version": "1", "Statement": [{"Effect": "Allow",'
+    ' "Action": ["ram:ListUsers", "ram:GetUser"], "Resource": "*"}]}'
+)
+
+
+def test_create_policy_with_the_keyboard(owner_page, live_server, demo, shot):
+    """Seed Step 1.1: Script Editor, Confirm, the Create Policy dialog (Name, Description),
+    Confirm. A refused document stays in the editor, its field focused; a refused name in the
+    dialog, focused and announced; Escape goes back to the editor, on its Confirm."""
+    page = owner_page
+    page.goto(f"{live_server.url}/ram/policies/create/")
+    editor = page.get_by_label("Script Editor")
+    confirm = page.locator("#policy-editor button[type=submit]")
+    # The skeleton's empty Action list is refused in place: no dialog, the editor focused.
+    confirm.focus()
+    page.keyboard.press("Enter")
+    expect(page.get_by_test_id("document-errors")).to_contain_text("must not be empty")
+    expect(page.get_by_label("Script Editor")).to_be_focused()
+    expect(page.locator(MODAL)).to_have_count(0)
+    page.keyboard.press("ControlOrMeta+a")
+    page.keyboard.type(SEED_POLICY)
+    page.keyboard.press("Tab")
+    expect(confirm).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page.locator(tour.MODAL)).to_be_visible()
+    page.wait_for_function(FOCUS_IN_DIALOG)
+    expect(page.get_by_role("dialog", name="Create Policy")).to_have_count(1)
+    assert_tab_stays_inside(page, presses=8)
+    tab_to(page, "input[name=name]")
+    page.keyboard.press("Enter")  # no name: refused in the dialog
+    assert_refused_in_place(page, "input[name=name]", "Not saved. Check: Name.")
+    page.keyboard.type("bad name!")
+    page.keyboard.press("Enter")
+    assert_refused_in_place(page, "input[name=name]", "Not saved. Check: Name.")
+    expect(page.locator(MODAL).get_by_test_id("name-errors")).to_contain_text("1-128 letters")
+    shot("create-policy-refused")
+    close_with_escape(page)
+    expect(confirm).to_be_focused()  # back on the Script Editor's Confirm, the text kept
+    expect(editor).to_have_value(SEED_POLICY)
+    page.keyboard.press("Enter")
+    page.wait_for_function(FOCUS_IN_DIALOG)
+    tab_to(page, "input[name=name]")
+    page.keyboard.type("KeyboardPolicy")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", name="KeyboardPolicy")).to_be_visible()
+    expect(page.locator("#messages")).to_contain_text("Policy KeyboardPolicy created.")
+    assert Policy.objects.get(account=demo.account, name="KeyboardPolicy").document == json.loads(
+        SEED_POLICY
+    )

@@ -14,6 +14,7 @@ from contacts import services as contact_services
 from ram_directory import approvals
 from ram_directory.models import PermissionRequest
 from ram_directory.principal import Principal
+from tests.browser import tour
 from tests.factories import PASSWORD, AccountFactory, RamUserFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -45,14 +46,15 @@ def ask(carol, reason: str = "I add contacts for my team") -> PermissionRequest:
 def new_contact_panel(page: Page, live_server):
     page.goto(f"{live_server.url}/contacts/")
     page.get_by_role("link", name="Create Contact").click()
-    dialog = page.locator("#modal-host .modal.show")
-    expect(dialog).to_be_focused()  # Bootstrap focuses it once it has faded in
+    dialog = page.locator(tour.PANEL)  # the side panel
+    expect(dialog).to_be_focused()  # Bootstrap focuses it once it has slid in
     return dialog
 
 
 def closed(page: Page) -> None:
-    """The dialog has faded out (the screenshot after it shows the page alone)."""
-    expect(page.locator(".modal-backdrop")).to_have_count(0)
+    """The panel or dialog has gone (the screenshot after it shows the page alone)."""
+    expect(page.locator(".modal-backdrop, .offcanvas-backdrop")).to_have_count(0)
+    expect(page.locator(tour.DIALOG)).to_have_count(0)
 
 
 def approvals_page(page: Page):

@@ -14,6 +14,7 @@ from playwright.sync_api import expect
 
 from ram_directory.models import Policy
 from ram_directory.principal import Principal
+from tests.browser import tour
 from tests.factories import PASSWORD, AccountFactory, RamUserFactory
 
 SEED_POLICY = """{
@@ -62,10 +63,17 @@ def test_step1_owner_grants_list_users_and_ram_user_then_sees_users(
     shot("create-policy")
     editor = page.get_by_label("Script Editor")
     editor.fill(SEED_POLICY)
-    page.get_by_label(re.compile(r"^Name")).fill("ListUsersForContacts")
-    page.get_by_label("Description", exact=True).fill("Lets RAM users pick contacts")
-    shot("create-policy-filled")
+    shot("create-policy-script")
     page.get_by_role("button", name="Confirm").click()
+    # "In the pop-up Create Policy dialog box, customize the Name and Description".
+    dialog = page.get_by_role("dialog", name="Create Policy")
+    expect(dialog).to_be_visible()
+    expect(page.locator(tour.MODAL)).to_have_count(1)
+    assert not Policy.objects.filter(account=account).exclude(policy_type="System").exists()
+    dialog.get_by_label(re.compile(r"^Name")).fill("ListUsersForContacts")
+    dialog.get_by_label("Description", exact=True).fill("Lets RAM users pick contacts")
+    shot("create-policy-dialog")
+    dialog.get_by_role("button", name="Confirm").click()
     expect(page.get_by_role("heading", name="ListUsersForContacts")).to_be_visible()
     expect(page.get_by_test_id("policy-document")).to_contain_text('"ram:ListUsers"')
     shot("policy-created")
@@ -84,8 +92,9 @@ def test_step1_owner_grants_list_users_and_ram_user_then_sees_users(
     detail_url = page.url
 
     page.get_by_role("link", name="Add Authorization").click()
-    dialog = page.locator("#modal-host .modal.show")
-    expect(dialog).to_be_visible()  # the panel came by htmx: no page load
+    dialog = page.locator(tour.PANEL)
+    expect(dialog).to_be_visible()  # the side panel came by htmx: no page load
+    expect(page.get_by_role("dialog", name="Add Authorization")).to_be_visible()
     assert page.url == detail_url
     shot("add-authorization-panel")
     dialog.get_by_label("Permission type").select_option(label="Custom Policy")
@@ -95,8 +104,8 @@ def test_step1_owner_grants_list_users_and_ram_user_then_sees_users(
     choice.check()
     shot("add-authorization-checked")
     dialog.get_by_role("button", name="Confirm Add Authorization").click()
-    expect(page.locator("#modal-host .modal")).to_be_hidden()  # closed by HX-Trigger
-    expect(page.locator(".modal-backdrop")).to_have_count(0)
+    expect(page.locator("#modal-host .offcanvas")).to_be_hidden()  # closed by HX-Trigger
+    expect(page.locator(".offcanvas-backdrop")).to_have_count(0)
     permissions = page.get_by_test_id("personal-permissions")
     expect(permissions).to_contain_text("ListUsersForContacts")
     expect(permissions).to_contain_text("Lets RAM users pick contacts")
@@ -128,24 +137,57 @@ def test_script_editor_error_and_remove_dialog_in_the_browser(page, live_server,
     page.goto(f"{live_server.url}/ram/policies/create/")
     broken = SEED_POLICY.replace('"Allow"', '"Permit"')
     page.get_by_label("Script Editor").fill(broken)
-    page.get_by_label(re.compile(r"^Name")).fill("Broken")
     page.get_by_role("button", name="Confirm").click()
+    # Refused on the first Confirm, in the Script Editor: no Create Policy dialog.
     expect(page.get_by_test_id("document-errors")).to_contain_text(
         'Statement[0].Effect: must be "Allow" or "Deny" (got "Permit").'
     )
     expect(page.get_by_label("Script Editor")).to_have_value(broken)
+    expect(page.get_by_label("Script Editor")).to_be_focused()
+    expect(page.locator(tour.DIALOG)).to_have_count(0)
     shot("script-editor-error")
-    assert not Policy.objects.filter(account=account, name="Broken").exists()
+    # Corrected: the dialog opens; a name taken already is refused there, the document kept.
+    page.get_by_label("Script Editor").fill(SEED_POLICY)
+    page.get_by_role("button", name="Confirm").click()
+    dialog = page.get_by_role("dialog", name="Create Policy")
+    dialog.get_by_label(re.compile(r"^Name")).fill("AdministratorAccess")
+    dialog.get_by_role("button", name="Confirm").click()
+    expect(dialog.get_by_test_id("name-errors")).to_contain_text("already exists")
+    expect(dialog.get_by_label(re.compile(r"^Name"))).to_be_focused()
+    shot("create-policy-name-taken")
+    # Cancel goes back to the Script Editor, its text still there.
+    dialog.get_by_role("button", name="Cancel").click()
+    expect(page.locator(tour.DIALOG)).to_have_count(0)
+    expect(page.get_by_label("Script Editor")).to_have_value(SEED_POLICY)
+    assert not Policy.objects.filter(account=account, policy_type="Custom").exists()
+
+    # A document changed in the page between the steps is validated again and refused.
+    page.locator("#policy-editor").get_by_role("button", name="Confirm").click()
+    dialog = page.get_by_role("dialog", name="Create Policy")
+    dialog.locator("input[type=hidden][name=document]").evaluate(
+        "(field, text) => { field.value = text; }", broken
+    )
+    dialog.get_by_label(re.compile(r"^Name")).fill("Tampered")
+    dialog.get_by_role("button", name="Confirm").click()
+    errors = dialog.get_by_test_id("document-errors")
+    expect(errors).to_contain_text('Statement[0].Effect: must be "Allow" or "Deny"')
+    expect(errors).to_be_focused()
+    expect(page.locator(tour.inside("[data-dialog-announcer]"))).to_contain_text(
+        "Not saved: see the message at the top of the form."
+    )
+    shot("create-policy-tampered")
+    assert not Policy.objects.filter(account=account, policy_type="Custom").exists()
+    dialog.get_by_role("button", name="Cancel").click()
 
     # Attach through the panel, then Remove through its confirmation dialog.
     page.goto(f"{live_server.url}/ram/users/{ram_user.user_id}/?tab=permissions")
     page.get_by_role("link", name="Add Authorization").click()
-    dialog = page.locator("#modal-host .modal.show")
+    dialog = page.locator(tour.PANEL)
     dialog.get_by_label(re.compile("AliyunRAMReadOnlyAccess")).check()
     dialog.get_by_role("button", name="Confirm Add Authorization").click()
     permissions = page.get_by_test_id("personal-permissions")
     expect(permissions).to_contain_text("AliyunRAMReadOnlyAccess")
-    expect(page.locator(".modal-backdrop")).to_have_count(0)
+    expect(page.locator(".offcanvas-backdrop")).to_have_count(0)
 
     permissions.get_by_role("link", name="Remove").click()
     confirm = page.locator("#modal-host .modal.show")

@@ -13,6 +13,7 @@ from arms_sync.linking import LINKED_PHONE_TAKEN
 from arms_sync.models import ArmsContact
 from contacts import services
 from contacts.models import Contact
+from tests.browser import tour
 from tests.factories import PASSWORD, AccountFactory
 from tests.integration.contacts_support import principal_of, ram_user_named
 
@@ -32,9 +33,11 @@ def open_contacts(page: Page, live_server) -> None:
 
 
 def open_panel(page: Page, button: str = "Create Contact"):
+    """The New Contact side panel (seed: "the pop-up New Contact panel"), from the right."""
     page.get_by_role("link", name=button).click()
-    dialog = page.locator("#modal-host .modal.show")
+    dialog = page.locator(tour.PANEL)
     expect(dialog).to_be_visible()
+    expect(page.get_by_role("dialog", name="New Contact")).to_be_visible()
     return dialog
 
 
@@ -67,7 +70,8 @@ def test_owner_creates_a_contact_for_a_ram_user_in_the_new_contact_panel(
     )
     shot("new-contact-filled")
     dialog.get_by_role("button", name="Confirm").click()
-    expect(page.locator("#modal-host .modal.show")).to_have_count(0)
+    expect(page.locator(tour.DIALOG)).to_have_count(0)
+    expect(page.locator(".offcanvas-backdrop")).to_have_count(0)
     row = rows(page).filter(has_text="alice")
     expect(row).to_have_count(1)
     expect(row).to_contain_text("+8613811112222")
@@ -96,7 +100,7 @@ def test_the_account_itself_is_entered_by_hand(page, live_server, signin_page, s
     shot("wrong-account-name")
     dialog.get_by_label("Alibaba Cloud account", exact=True).fill("ops@example.com")
     dialog.get_by_role("button", name="Confirm").click()
-    expect(page.locator("#modal-host .modal.show")).to_have_count(0)
+    expect(page.locator(tour.DIALOG)).to_have_count(0)
     expect(rows(page).filter(has_text="ops@example.com")).to_contain_text("Alibaba Cloud account")
     shot("account-itself-created")
 

@@ -23,6 +23,7 @@ from contacts.models import Contact
 from ram_directory.forms import NOTHING_CHOSEN
 from ram_directory.models import Policy, PolicyAttachment
 from ram_directory.principal import Principal
+from tests.browser import tour
 from tests.factories import (
     PASSWORD,
     AccountFactory,
@@ -82,7 +83,7 @@ def nav(page: Page, name: str):
 
 def assert_no_modal(page: Page) -> None:
     """A plain page: nothing was loaded into #modal-host (htmx never ran)."""
-    expect(page.locator("#modal-host .modal")).to_have_count(0)
+    expect(page.locator("#modal-host .modal, #modal-host .offcanvas")).to_have_count(0)
 
 
 def contact_rows(page: Page):
@@ -396,7 +397,6 @@ def test_without_javascript_create_policy_in_the_script_editor(nojs, live_server
     page.get_by_role("link", name="Create Policy").click()
     bad = '{"Version": "1", "Statement": [ {"Effect": "Allow"'
     page.get_by_label("Script Editor").fill(bad)
-    page.get_by_label(re.compile(r"^Name")).fill("NoJsPolicy")
     page.get_by_role("button", name="Confirm").click()
     editor = page.get_by_label("Script Editor")
     expect(editor).to_have_attribute("aria-invalid", "true")
@@ -407,6 +407,23 @@ def test_without_javascript_create_policy_in_the_script_editor(nojs, live_server
     shot("invalid-document")
     assert not Policy.objects.filter(name="NoJsPolicy").exists()
     editor.fill(VALID_POLICY)
+    page.get_by_role("button", name="Confirm").click()
+    # Step 2, a plain page: the document it is about to create, then Name and Description.
+    expect(page.get_by_role("heading", name="Create Policy")).to_be_visible()
+    expect(page.get_by_test_id("policy-document")).to_contain_text('"ram:ListUsers"')
+    assert_no_modal(page)
+    shot("name-and-description")
+    page.get_by_role("button", name="Confirm").click()  # no name: refused on this page
+    name = page.get_by_label(re.compile(r"^Name"))
+    expect(name).to_have_attribute("aria-invalid", "true")
+    expect(page.get_by_test_id("name-errors")).to_have_text("This field is required.")
+    # Back to Script Editor, and forth again: the document and the description come along.
+    page.get_by_label("Description", exact=True).fill("Made without JavaScript")
+    page.get_by_role("button", name="Back to Script Editor").click()
+    expect(page.get_by_label("Script Editor")).to_have_value(re.compile(r'"ram:GetUser"'))
+    page.get_by_role("button", name="Confirm").click()
+    expect(page.get_by_label("Description", exact=True)).to_have_value("Made without JavaScript")
+    page.get_by_label(re.compile(r"^Name")).fill("NoJsPolicy")
     page.get_by_role("button", name="Confirm").click()
     expect(page.get_by_role("heading", name="NoJsPolicy")).to_be_visible()
     shot("policy-created")
@@ -468,7 +485,7 @@ def test_narrow_viewport_contact_management_and_new_contact(browser, request, li
     RamUserFactory(account=account, user_name="alice")
     sign_in(page, live_server, account.login_name)
     page.get_by_role("link", name="Create Contact").click()
-    dialog = page.locator("#modal-host .modal.show")
+    dialog = page.locator(tour.PANEL)  # the side panel, 640 px of the 768
     expect(dialog).to_be_visible()
     dialog.get_by_label("RAM user", exact=True).select_option(label="alice")
     dialog.get_by_label("Phone Number").fill("13811112222")

@@ -32,7 +32,33 @@ from ram_directory.models import Account, Policy, RamUser, User
 from ram_directory.principal import Principal
 
 PASSWORD = seed_demo.DEFAULT_DEMO_PASSWORD
+SEED_POLICY = json.dumps(
+    {
+        "Version": "1",
+        "Statement": [
+            {"Effect": "Allow", "Action": ["ram:ListUsers", "ram:GetUser"], "Resource": "*"}
+        ],
+    },
+    indent=2,
+)
+# An open dialog of #modal-host: a modal (partials/dialog.html) or a side panel (panel.html).
 MODAL = "#modal-host .modal.show"
+PANEL = "#modal-host .offcanvas.offcanvas-end.show"
+DIALOG = f"{MODAL}, {PANEL}"
+
+
+def inside(selector: str) -> str:
+    """A CSS selector for `selector` inside the open dialog, modal or side panel."""
+    return ", ".join(f"{dialog} {selector}" for dialog in (MODAL, PANEL))
+
+
+# It has finished coming in: a modal's fade is over, a panel's slide too (Bootstrap adds .show
+# to an offcanvas only then).
+DIALOG_OPEN = (
+    "() => { const m = document.querySelector('#modal-host .modal.show');"
+    " if (m) return getComputedStyle(m).opacity === '1';"
+    " return !!document.querySelector('#modal-host .offcanvas.show:not(.hiding)'); }"
+)
 LANGUAGES = ("en", "zh-hans")
 OWNER = "owner@demo.example.com"
 CAROL = "carol@demo.onaliyun.com"
@@ -193,12 +219,10 @@ class Tour:
         self.visit(Stop(url_name, label or path))
 
     def modal(self):
-        dialog = self.page.locator("#modal-host .modal.show")
+        """The open dialog or side panel, once it has come in."""
+        dialog = self.page.locator(DIALOG)
         expect(dialog).to_be_visible()
-        self.page.wait_for_function(
-            "() => { const m = document.querySelector('#modal-host .modal.show');"
-            " return m && getComputedStyle(m).opacity === '1'; }"
-        )
+        self.page.wait_for_function(DIALOG_OPEN)
         return dialog
 
     def open_dialog(self, url_name: str, opener, label: str):
@@ -210,8 +234,8 @@ class Tour:
 
     def close_dialog(self) -> None:
         # Escape is the keyboard tests' business (test_keyboard.py); here the Close button.
-        self.page.locator("#modal-host .modal.show .btn-close").click()
-        expect(self.page.locator("#modal-host .modal.show")).to_have_count(0)
+        self.page.locator(inside(".btn-close")).click()
+        expect(self.page.locator(DIALOG)).to_have_count(0)
 
     def settled(self) -> None:
         """htmx has swapped and settled (focus moved, the dialog named by its title)."""
@@ -227,8 +251,14 @@ class Tour:
     def refused(self, label: str, url_name: str) -> None:
         """After a submit that must be refused: its errors are shown, then the visit."""
         self.page.wait_for_selector(
-            f"{MODAL} [aria-invalid=true], {MODAL} [data-testid=form-errors],"
-            f" {MODAL} [data-testid$=-errors]"
+            ", ".join(
+                inside(what)
+                for what in (
+                    "[aria-invalid=true]",
+                    "[data-testid=form-errors]",
+                    "[data-testid$=-errors]",
+                )
+            )
         )
         self.after_swap(label, url_name)
 
@@ -318,6 +348,8 @@ class Tour:
         custom = d.custom_policy.name
         self.goto("ram:policy_list", "/ram/policies/")
         self.goto("ram:policy_create", "/ram/policies/create/")
+        if self.dialogs:
+            self.create_policy_dialog()
         self.goto("ram:policy_detail", "/ram/policies/AdministratorAccess/", "System policy")
         self.goto("ram:policy_detail", f"/ram/policies/{custom}/", "Custom policy")
         self.goto("ram:policy_edit", f"/ram/policies/{custom}/edit/")
@@ -349,6 +381,22 @@ class Tour:
             self.visit(Stop("contacts:list", "Merge Contacts, result"))
         self.goto("contacts:list", "/contacts/nothing-here/", "404 page")
 
+    def create_policy_dialog(self) -> None:
+        """Create Policy's two steps: the Script Editor refusing the skeleton (its Action list
+        is empty), then the Create Policy dialog over it, refused without a name."""
+        editor = self.page.locator("#policy-editor")
+        editor.locator("button[type=submit]").click()
+        self.page.wait_for_selector("#policy-editor [data-testid=document-errors]")
+        self.settled()
+        self.visit(Stop("ram:policy_create", "Script Editor, refused"))
+        editor.locator("textarea[name=document]").fill(SEED_POLICY)
+        dialog = self.open_dialog(
+            "ram:policy_create", editor.locator("button[type=submit]"), "Create Policy dialog"
+        )
+        dialog.locator("form button[type=submit]").click()
+        self.refused("Create Policy dialog, refused", "ram:policy_create")
+        self.close_dialog()
+
     # --- carol (no ram:ListUsers) -----------------------------------------------------------
 
     def carol(self) -> None:
@@ -363,10 +411,10 @@ class Tour:
             if withdraw.count():
                 # A request is pending already: Withdraw, in place of the panel, first.
                 withdraw.click()
-                self.page.wait_for_selector(f"{MODAL} [data-testid=withdraw-form]")
+                self.page.wait_for_selector(f"{PANEL} [data-testid=withdraw-form]")
                 self.after_swap("Withdraw, in the panel", "ram:approval_withdraw")
                 dialog.locator("button[type=submit]").click()
-                self.page.wait_for_selector(f"{MODAL} a[href^='/ram/approvals/request/']")
+                self.page.wait_for_selector(f"{PANEL} a[href^='/ram/approvals/request/']")
                 self.after_swap("New Contact panel, request withdrawn", "contacts:new")
             dialog.locator("a[href^='/ram/approvals/request/']").click()
             self.page.wait_for_selector("#modal-host [data-testid=permission-request-form]")

@@ -145,12 +145,18 @@ def test_the_request_dialog_with_htmx_takes_the_place_of_the_panel_and_gives_it_
     dialog = client.get(f"{REQUEST}?next={PANEL}", headers=HTMX)
     assert dialog.status_code == 200 and dialog["Cache-Control"].startswith("max-age=0")
     text = dialog.text
-    assert text.lstrip().startswith('<div class="modal') and "<html" not in text
-    assert 'hx-target="closest .modal-content"' in text and 'hx-select=".modal-content"' in text
+    # Framed as the side panel whose content it takes (partials/panel.html).
+    assert text.lstrip().startswith('<div class="offcanvas') and "<html" not in text
+    assert 'hx-target="closest [data-dialog-content]"' in text
+    assert 'hx-select="[data-dialog-content]"' in text
+    assert 'class="offcanvas-body"' in text and 'class="modal' not in text
     assert f'name="next" value="{PANEL}"' in text
     assert 'id="permission-request-title"' in text
     refused = client.post(REQUEST, {"reason": " ", "next": PANEL}, headers=HTMX)
-    assert refused.status_code == 422 and 'class="modal-content"' in refused.text
+    assert refused.status_code == 422 and "data-dialog-content" in refused.text
+    # Opened on its own (no panel to go back to), it is a modal dialog.
+    alone = client.get(REQUEST, headers=HTMX).text
+    assert alone.lstrip().startswith('<div class="modal') and "offcanvas" not in alone
     done = client.post(REQUEST, {"reason": "my team", "next": PANEL}, headers=HTMX)
     # Back to the panel (htmx follows the redirect), which shows the pending request itself.
     assert done.status_code == 302 and done["Location"] == PANEL

@@ -397,14 +397,22 @@ def test_the_query_bar_filters_the_page_and_its_htmx_rows(owner_client, account,
 # --- the panels: htmx and plain pages --------------------------------------------------------
 
 
-def test_new_contact_panel_is_a_modal_for_htmx_and_a_page_without_javascript(owner_client):
+def test_new_contact_panel_is_a_side_panel_for_htmx_and_a_page_without_javascript(owner_client):
+    """Seed step 2: "the pop-up New Contact panel", from the right (an offcanvas), modal."""
     url = reverse("contacts:new")
-    modal = owner_client.get(url, headers={"HX-Request": "true"})
-    assert modal.status_code == 200
-    assert 'class="modal' in modal.text and "<html" not in modal.text
+    panel = owner_client.get(url, headers={"HX-Request": "true"})
+    assert panel.status_code == 200
+    text = panel.text
+    assert text.lstrip().startswith('<div class="offcanvas offcanvas-end console-panel"')
+    assert 'role="dialog" aria-modal="true" aria-labelledby="contact-dialog-title"' in text
+    assert 'id="contact-dialog-title"' in text and "<html" not in text
+    assert 'class="modal' not in text and "data-dialog-announcer" in text
+    assert 'class="offcanvas-body"' in text and 'class="offcanvas-footer"' in text
+    assert 'data-bs-dismiss="offcanvas"' in text and 'data-bs-dismiss="modal"' not in text
     page = owner_client.get(url)
     assert page.status_code == 200
     assert "<html" in page.text and 'class="modal' not in page.text
+    assert 'class="offcanvas' not in page.text
     assert "Supports creating up to 100 contacts." in page.text
     assert "Alibaba Cloud account: enter manually" in page.text
     assert "RAM user: select from the drop-down list" in page.text
@@ -427,7 +435,8 @@ def test_refused_htmx_submit_answers_422_with_errors_by_each_field_and_the_input
     )
     assert response.status_code == 422
     text = response.text
-    assert "<html" not in text and 'class="modal ' not in text  # the form only
+    assert "<html" not in text and 'class="offcanvas ' not in text  # the form only
+    assert 'class="offcanvas-body"' in text  # laid out for the panel it is shown in
     assert 'id="id_phone_error"' in text and 'id="id_mailbox_error"' in text
     assert 'id="id_wecom_webhook_error"' in text
     assert INVALID_MAINLAND_MOBILE in text
@@ -468,6 +477,19 @@ def test_an_empty_post_is_refused_not_mistaken_for_a_get(owner_client, account):
     assert response.status_code == 422
     assert "This field is required." in response.text
     assert counts(account) == (0, 0)
+
+
+def test_edit_contact_stays_a_modal_dialog_with_htmx(owner_client, account):
+    """Seed step 3: "the Edit Contact dialog box" (the form New Contact's panel shares)."""
+    contact = services.create_contact(
+        principal=principal_of(account), ram_user=None, phone=mobile(1)
+    )
+    url = reverse("contacts:edit", args=[contact.pk])
+    text = owner_client.get(url, headers={"HX-Request": "true"}).text
+    assert text.lstrip().startswith('<div class="modal fade"') and "offcanvas" not in text
+    refused = owner_client.post(url, {"phone": "12345"}, headers={"HX-Request": "true"})
+    assert refused.status_code == 422
+    assert 'class="modal-body"' in refused.text and "offcanvas" not in refused.text
 
 
 def test_edit_and_delete_dialogs_are_plain_pages_without_javascript(owner_client, account):

@@ -102,6 +102,22 @@ def test_create_policy_page_in_chinese_shows_the_script_editor(zh_client):
     assert "创建权限策略" in page
 
 
+def test_create_policy_step_2_is_chinese_as_a_page_and_as_the_dialog(zh_client):
+    document = (
+        '{"Version": "1", "Statement": [{"Effect": "Allow", "Action": "ram:ListUsers",'
+        ' "Resource": "*"}]}'
+    )
+    data = {"step": "document", "document": document}
+    page = zh_client.post(reverse("ram:policy_create"), data).text
+    for term in ("创建权限策略", "策略内容有效", "名称", "描述", "确定", "返回脚本编辑"):
+        assert term in page, term
+    assert "Back to Script Editor" not in page and "The policy document" not in page
+    dialog = zh_client.post(reverse("ram:policy_create"), data, headers={"HX-Request": "true"})
+    assert "创建权限策略" in dialog.text and "取消" in dialog.text
+    refused = zh_client.post(reverse("ram:policy_create"), {"document": "{", "name": "X"})
+    assert "策略内容无效" in refused.text and "请返回脚本编辑" in refused.text
+
+
 def test_a_bad_phone_posted_in_chinese_gets_the_seeds_chinese_message(zh_client, ram_user):
     response = zh_client.post(
         reverse("contacts:new"), new_contact_post(ram_user=ram_user.pk, phone="+852 5123 4567")

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from django.urls import reverse
+from django.utils.html import escape
 
 from ram_directory import services
 from ram_directory.forms import ALREADY_ATTACHED, NOTHING_CHOSEN, POLICY_NAME_RESERVED
@@ -250,17 +252,26 @@ def test_authorize_panel_filters_by_type_and_disables_attached(owner_client, acc
     assert NOTHING_CHOSEN not in system and NOTHING_CHOSEN not in custom
 
 
-def test_authorize_panel_htmx_opens_dialog_and_filter_swaps_panel(owner_client, account):
-    """SPEC 2: with htmx the panel is a dialog fragment; the type filter re-renders the panel."""
+def test_authorize_panel_htmx_opens_the_side_panel_and_filter_swaps_its_form(owner_client, account):
+    """SPEC 2 (seed: "the pop-up Add Authorization panel"): with htmx a side panel fragment, a
+    modal dialog from the right (offcanvas); the type filter re-renders the form in it."""
     bob = RamUserFactory(account=account)
     PolicyFactory(account=account, name="SeeUsers")
     url = reverse("ram:user_authorize", args=[bob.user_id])
     dialog = owner_client.get(url, headers=HTMX)
-    assert 'class="modal' in dialog.text and "<html" not in dialog.text
+    assert dialog.text.lstrip().startswith('<div class="offcanvas offcanvas-end')
+    assert 'role="dialog" aria-modal="true" aria-labelledby="authorize-title"' in dialog.text
+    assert 'id="authorize-title"' in dialog.text and "<html" not in dialog.text
+    assert 'class="modal' not in dialog.text
+    assert (
+        'data-bs-dismiss="offcanvas"' in dialog.text
+        and 'data-bs-dismiss="modal"' not in dialog.text
+    )
     panel = owner_client.get(
         url, {"type": "Custom"}, headers={**HTMX, "HX-Target": "authorize-panel"}
     )
-    assert 'id="authorize-panel"' in panel.text and 'class="modal' not in panel.text
+    assert 'id="authorize-panel"' in panel.text and 'class="offcanvas' not in panel.text
+    assert 'data-bs-dismiss="offcanvas"' in panel.text  # its Cancel still closes the panel
     assert "SeeUsers" in panel.text
     assert NOTHING_CHOSEN not in panel.text
 
@@ -559,17 +570,18 @@ INVALID_DOCUMENTS = [
 def test_script_editor_shows_its_error_keeps_input_and_saves_nothing(
     owner_client, account, text, message
 ):
-    """SPEC 2: an invalid document is refused with what and where; nothing is saved."""
+    """SPEC 2: an invalid document is refused, on the Script Editor's Confirm (step 1 of
+    Create Policy), with what and where; the text is kept; nothing is saved."""
     before = policy_count(account)
     response = owner_client.post(
-        reverse("ram:policy_create"),
-        {"name": "Broken", "description": "kept description", "document": text},
+        reverse("ram:policy_create"), {"step": "document", "document": text}
     )
     assert response.status_code == 422
     assert message in response.text
     assert 'data-testid="document-errors"' in response.text  # next to the editor
-    assert "kept description" in response.text
-    assert 'value="Broken"' in response.text
+    assert re.search(r'<textarea[^>]*aria-invalid="true"', response.text)
+    assert escape(text) in response.text  # what was typed, kept
+    assert 'name="name"' not in response.text  # Name is asked in step 2 only
     assert policy_count(account) == before
 
 
