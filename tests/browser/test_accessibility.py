@@ -6,8 +6,11 @@ violation. Each walk prints its figures (and keeps every violation, of any impac
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
+from playwright.sync_api import expect
 
 from tests.browser import tour
 from tests.browser.axe import AxeLedger
@@ -53,6 +56,62 @@ def test_every_console_page_panel_and_dialog_passes_axe(axe_page, live_server, l
     getattr(walk, who)()
     walked = {name for name, whose in tour.CONSOLE_PAGES.items() if whose in (who, "both")}
     assert walked - walk.seen == set(), "pages of CONSOLE_PAGES this walk did not show"
+    assert_no_blocking(ledger)
+
+
+@pytest.mark.parametrize("language", tour.LANGUAGES)
+def test_the_side_panels_and_the_create_policy_dialog_pass_axe(axe_page, live_server, language):
+    """The New Contact and Add Authorization side panels and the Create Policy dialog, each as
+    it opens and after a refused submit, and carol's Request permission in place of the New
+    Contact panel: scanned only while that panel or dialog is open (what is checked first)."""
+    demo = tour.demo_console(pending_request=False)
+    page = axe_page
+    ledger = AxeLedger(f"panels-{language}")
+
+    def scan(kind: str, where: str) -> None:
+        expect(page.locator(tour.PANEL if kind == "panel" else tour.MODAL)).to_have_count(1)
+        page.wait_for_function(tour.DIALOG_OPEN)
+        ledger.scan(page, where)
+
+    walk = tour.Tour(page, live_server.url, demo, visit=lambda stop: None)
+    sign_in(page, live_server.url, tour.OWNER, language)
+    page.goto(f"{live_server.url}/contacts/")
+    walk.open_dialog("contacts:new", page.get_by_test_id("create-contact"), "New Contact")
+    scan("panel", "New Contact panel")
+    page.locator(tour.inside("[data-testid=contact-form] button[type=submit]")).first.click()
+    walk.refused("New Contact panel, refused", "contacts:new")
+    scan("panel", "New Contact panel, refused")
+    walk.close_dialog()
+    bob = demo.users["bob"]
+    page.goto(f"{live_server.url}/ram/users/{bob.user_id}/?tab=permissions")
+    opener = page.locator(f"a[href='/ram/users/{bob.user_id}/authorize/']")
+    walk.open_dialog("ram:user_authorize", opener, "Add Authorization")
+    scan("panel", "Add Authorization panel")
+    page.locator(tour.inside("#authorize-form button[type=submit]:visible")).first.click()
+    walk.refused("Add Authorization, refused", "ram:user_authorize")
+    scan("panel", "Add Authorization panel, refused")
+    walk.close_dialog()
+    page.goto(f"{live_server.url}/ram/policies/create/")
+    page.locator("#policy-editor textarea[name=document]").fill(tour.SEED_POLICY)
+    walk.open_dialog(
+        "ram:policy_create", page.locator("#policy-editor button[type=submit]"), "Create Policy"
+    )
+    scan("modal", "Create Policy dialog")
+    page.locator(tour.inside("[data-testid=create-policy-form] button[type=submit]")).click()
+    walk.refused("Create Policy dialog, refused", "ram:policy_create")
+    scan("modal", "Create Policy dialog, refused")
+    walk.close_dialog()
+    # carol: Request permission, framed as the panel it takes the place of.
+    page.get_by_role("button", name=re.compile("Sign out|退出登录")).click()
+    sign_in(page, live_server.url, tour.CAROL, language)
+    page.goto(f"{live_server.url}/contacts/")
+    panel = walk.open_dialog("contacts:new", page.get_by_test_id("create-contact"), "carol")
+    scan("panel", "New Contact panel (carol)")
+    panel.locator("a[href^='/ram/approvals/request/']").click()
+    page.wait_for_selector(tour.inside("[data-testid=permission-request-form]"))
+    walk.settled()
+    scan("panel", "Request permission, in the panel")
+    assert ledger.scans == 8
     assert_no_blocking(ledger)
 
 
