@@ -41,8 +41,10 @@ class Contact(models.Model):
     # The robots as lists show them, token masked (`…access_token=3f2a…9c1d`): filled from the
     # URLs on every save, so the Contact Management page reads them without decrypting a
     # hundred URLs (issue 11). Never a secret: what mask_robot_url leaves is safe to show.
-    dingtalk_masked = models.CharField(max_length=600, blank=True, editable=False)
-    wecom_masked = models.CharField(max_length=600, blank=True, editable=False)
+    dingtalk_masked = models.CharField(
+        _("Dingtalk Robot"), max_length=600, blank=True, editable=False
+    )
+    wecom_masked = models.CharField(_("Wecom Robot"), max_length=600, blank=True, editable=False)
     # Who created it: a RAM user, or (when empty) the account owner.
     created_by = models.ForeignKey(
         RamUser,

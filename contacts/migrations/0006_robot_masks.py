@@ -32,12 +32,12 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='contact',
             name='dingtalk_masked',
-            field=models.CharField(blank=True, editable=False, max_length=600),
+            field=models.CharField(blank=True, editable=False, max_length=600, verbose_name='Dingtalk Robot'),
         ),
         migrations.AddField(
             model_name='contact',
             name='wecom_masked',
-            field=models.CharField(blank=True, editable=False, max_length=600),
+            field=models.CharField(blank=True, editable=False, max_length=600, verbose_name='Wecom Robot'),
         ),
         migrations.RunPython(fill_masks, migrations.RunPython.noop),
     ]
