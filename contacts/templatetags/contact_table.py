@@ -14,7 +14,7 @@ from html import escape as html_escape
 from django import template
 from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import SafeString, mark_safe
-from django.utils.timezone import localtime
+from django.utils.timezone import get_current_timezone
 from django.utils.translation import gettext
 
 register = template.Library()
@@ -32,13 +32,15 @@ def _text(value: str) -> str:
     return _escape(value) if value else _EMPTY
 
 
-def _time(value) -> str:
+def _time(value, zone) -> str:
     """A <time> in the console's time zone, as the other tables write it (Y-m-d H:i:s); the
-    date and the time may go on two lines, so a narrow table stays narrow."""
-    local = localtime(value)
+    date and the time may go on two lines, so a narrow table stays narrow. The zone is looked
+    up once a page and the text cut from the ISO form: localtime() and two strftime calls per
+    row were 7% of the page (pyinstrument, issue 11)."""
+    iso = value.astimezone(zone).isoformat()  # 2026-12-02T16:35:44.123456+08:00
     return (
-        f'<time datetime="{local.isoformat()}"><span class="text-nowrap">{local:%Y-%m-%d}</span>'
-        f' <span class="text-nowrap">{local:%H:%M:%S}</span></time>'
+        f'<time datetime="{iso}"><span class="text-nowrap">{iso[:10]}</span>'
+        f' <span class="text-nowrap">{iso[11:19]}</span></time>'
     )
 
 
@@ -59,10 +61,12 @@ def contact_rows(context, rows) -> SafeString:
         if token and token != "NOTPROVIDED"
         else ""
     )
-    return mark_safe("".join(_row(row, labels, csrf) for row in rows))  # every value escaped above
+    zone = get_current_timezone()
+    # Every value is escaped in _row.
+    return mark_safe("".join(_row(row, labels, csrf, zone) for row in rows))
 
 
-def _row(row, labels: dict[str, str], csrf: str) -> str:
+def _row(row, labels: dict[str, str], csrf: str, zone) -> str:
     escape = _escape
     kind = (
         f'<span class="badge text-bg-warning">{labels["account"]}</span>'
@@ -114,7 +118,7 @@ def _row(row, labels: dict[str, str], csrf: str) -> str:
         f'\n          <td class="secret-mask robot-cell">{_text(row.wecom)}</td>'
         f'\n          <td class="wrap-anywhere">{arms}</td>'
         f'\n          <td class="wrap-anywhere">{escape(row.created_by)}</td>'
-        f"\n          <td>{_time(row.created_at)}</td>"
+        f"\n          <td>{_time(row.created_at, zone)}</td>"
         f'\n          <td class="text-nowrap">{actions}\n          </td>'
         "\n        </tr>"
     )
