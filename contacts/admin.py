@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy as _
 
 from contacts import services
 from contacts.models import Contact
-from contacts.validators import mask_dingtalk_secret, mask_robot_url
+from contacts.validators import mask_dingtalk_secret
 from ram_directory.principal import Principal
 from sae_console.admin_lists import LargeListAdmin, account_filter
 
@@ -75,7 +75,7 @@ class ContactAdmin(LargeListAdmin):
 
     @admin.display(description=_("Dingtalk Robot"))
     def dingtalk_masked(self, contact: Contact) -> str:
-        return mask_robot_url("dingtalk", contact.dingtalk_webhook) or "—"
+        return contact.dingtalk_masked or "—"  # stored on save: nothing to decrypt
 
     @admin.display(description=_("Dingtalk signing secret"))
     def dingtalk_secret_masked(self, contact: Contact) -> str:
@@ -83,7 +83,7 @@ class ContactAdmin(LargeListAdmin):
 
     @admin.display(description=_("Wecom Robot"))
     def wecom_masked(self, contact: Contact) -> str:
-        return mask_robot_url("wecom", contact.wecom_webhook) or "—"
+        return contact.wecom_masked or "—"
 
     def delete_model(self, request: HttpRequest, obj: Contact) -> None:
         services.delete_contact(principal=Principal(obj.account), contact=obj)
