@@ -92,7 +92,8 @@ def _rows(principal, contacts: list[selectors.ContactRow]) -> list[Row]:
             may_manage=selectors.can_manage(principal, c),
             edit_url=edit_url(c.pk),
             delete_url=delete_url(c.pk),
-            test_url=test_url(c.pk),
+            # Test is offered only where there is something to send to.
+            test_url=test_url(c.pk) if (c.mailbox or c.dingtalk or c.wecom) else "",
         )
         for c in contacts
     ]

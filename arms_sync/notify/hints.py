@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
@@ -81,3 +83,64 @@ def describe_row(row: dict) -> str:
         http_status=row["http_status"], errcode=row["errcode"], errmsg=row["errmsg"], hint=""
     )
     return f"{line} - {row['hint_text']}" if line else row["hint_text"]
+
+
+# A network failure is recorded as the exception said it, in English, for operators and logs
+# (`name resolution failed: [Errno -2] Name or service not known`). People read it in plain
+# words of the page's language instead: the first pattern that matches the recorded text (an
+# exception class, an errno, its C library message) names the cause. Ordered: specific first.
+NETWORK_WORDS: tuple[tuple[re.Pattern[str], str], ...] = (
+    (
+        re.compile(
+            r"name resolution|Errno -[2-5]\b|Name or service not known|nodename nor servname|"
+            r"getaddrinfo|No address associated",
+            re.I,
+        ),
+        gettext_noop("The robot's host name could not be found (DNS): check the address."),
+    ),
+    (
+        re.compile(r"Errno 111\b|ConnectionRefused|Connection refused", re.I),
+        gettext_noop("The provider's server refused the connection."),
+    ),
+    (
+        re.compile(
+            r"Errno 104\b|ConnectionReset|Connection reset|RemoteDisconnected|"
+            r"ProtocolError|Connection aborted",
+            re.I,
+        ),
+        gettext_noop("The connection was cut before the provider answered."),
+    ),
+    (
+        re.compile(r"Errno 10[13]\b|Errno 113\b|Network is unreachable|No route to host", re.I),
+        gettext_noop("The network path to the provider is down (network unreachable)."),
+    ),
+    (
+        re.compile(r"SSL|TLS|CERTIFICATE", re.I),
+        gettext_noop("The secure connection (TLS) to the provider failed."),
+    ),
+    (
+        re.compile(r"no answer within ([0-9.]+) s \(connecting\)", re.I),
+        gettext_noop("The provider did not accept a connection within {seconds} s."),
+    ),
+    (
+        re.compile(r"no answer within ([0-9.]+) s", re.I),
+        gettext_noop("The provider did not answer within {seconds} s."),
+    ),
+    (
+        re.compile(r"\[Errno "),
+        gettext_noop("The provider could not be reached."),
+    ),
+)
+
+
+def plain_error(text: str) -> str:
+    """`text` (a recorded error) in plain words of the active language when it is a network
+    failure; anything else (a provider's own errcode and errmsg) is returned as it is."""
+    if not text or text.startswith(("HTTP ", "errcode ")):
+        return text
+    for pattern, words in NETWORK_WORDS:
+        match = pattern.search(text)
+        if match:
+            seconds = match.group(1) if match.groups() else ""
+            return _(words).format(seconds=seconds)
+    return text

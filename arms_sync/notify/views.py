@@ -131,7 +131,7 @@ class ChannelResult:
             channel=result.delivery.get_channel_display(),
             target=result.delivery.target_masked,
             sent=result.delivery.status == Delivery.Status.SENT,
-            answer=hints.describe(answer) if said else "",
+            answer=hints.plain_error(hints.describe(answer)) if said else "",
             hint=hints.hint_text(answer.hint),
             duration_ms=answer.duration_ms,
         )
@@ -143,21 +143,47 @@ def _send_test(principal: Principal, recipient: Recipient) -> dict:
         _event, results = services.send_test(principal=principal, recipient=recipient)
     except services.TestRefused as refused:
         return {"test_error": refused.message()}
+    channel_results = [ChannelResult.of(result) for result in results]
     return {
-        "results": [ChannelResult.of(result) for result in results],
+        "results": channel_results,
+        # The headline says what happened: "1 of 3 channels succeeded", never "Sent" alone.
+        "sent_count": sum(result.sent for result in channel_results),
+        "channel_count": len(channel_results),
         "may_view_deliveries": selectors.may_view_deliveries(principal),
     }
 
 
+def _pending_channels(contact: Contact) -> list[tuple[str, str]]:
+    """(channel, masked target) of each saved channel, from the stored masked columns (nothing
+    decrypted): what the Test dialog lists as "Sending…" while the test runs."""
+    labels = dict(Delivery.Channel.choices)
+    found = [
+        (labels[Delivery.Channel.EMAIL], contact.mailbox),
+        (labels[Delivery.Channel.DINGTALK], contact.dingtalk_masked),
+        (labels[Delivery.Channel.WECOM], contact.wecom_masked),
+    ]
+    return [(channel, target) for channel, target in found if target]
+
+
 @console_view
 @never_cache
-@require_http_methods(["POST"])
+@require_http_methods(["GET", "POST"])
 def contact_test(request: HttpRequest, pk: int) -> HttpResponse:
-    """The Test action of a contact's row: every saved channel, now (SPEC 8)."""
+    """The Test action of a contact's row: every saved channel, now (SPEC 8).
+
+    GET opens the dialog at once with each channel "Sending…" and, with htmx, the dialog posts
+    the test itself (hx-trigger=load) and its body is replaced by the results; without
+    JavaScript GET is a page with a Send button. POST sends, as it always did."""
     contact = contact_to_manage(request.principal, pk)
+    if request.method == "GET":
+        context = {"contact": contact, "pending": _pending_channels(contact)}
+        return _page(request, "arms_sync/contact_test.html", context)
     outcome = _send_test(request.principal, Recipient.from_contact(contact))
     context = {"contact": contact, **outcome}
     status = 422 if "test_error" in outcome else 200
+    if request.htmx and request.htmx.target == "contact-test-body":
+        context["in_modal"] = True
+        return render(request, "arms_sync/contact_test.html#body", context, status=status)
     return _page(request, "arms_sync/contact_test.html", context, status=status)
 
 

@@ -29,6 +29,12 @@ def hint_text(code: str) -> str:
     return hints.hint_text(code)
 
 
+@register.filter
+def plain_error(text: str) -> str:
+    """A recorded error as people read it: a network failure in plain words (hints)."""
+    return hints.plain_error(text or "")
+
+
 # The console menu's ARMS-side entries (base.html): each shown only to a principal the page
 # lets in (the pages answer 403 otherwise); the rules are the pages' own.
 _MENU_PAGES = {

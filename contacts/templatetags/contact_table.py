@@ -32,6 +32,22 @@ def _text(value: str) -> str:
     return _escape(value) if value else _EMPTY
 
 
+def _robot(masked: str, label: str) -> str:
+    """A configured robot as one short line, "Configured · …9c1d" (the token's last characters
+    tell two robots apart); the whole masked URL is the title, the tooltip a focus shows, and
+    text for screen readers. A full URL here wrapped into a seven-line block (issue 18)."""
+    if not masked:
+        return _EMPTY
+    full = _escape(masked)
+    tail = _escape(masked[-5:]) if "…" in masked[-6:] else ""
+    return (
+        f'<span class="robot-configured" tabindex="0" data-bs-toggle="tooltip" title="{full}">'
+        f"{label}"
+        + (f' · <span class="robot-tail">{tail}</span>' if tail else "")
+        + f'<span class="visually-hidden">: {full}</span></span>'
+    )
+
+
 def _time(value, zone) -> str:
     """A <time> in the console's time zone, as the other tables write it (Y-m-d H:i:s); the
     date and the time may go on two lines, so a narrow table stays narrow. The zone is looked
@@ -54,6 +70,7 @@ def contact_rows(context, rows) -> SafeString:
         "edit": conditional_escape(gettext("Edit")),
         "delete": conditional_escape(gettext("Delete")),
         "test": conditional_escape(gettext("Test")),
+        "configured": conditional_escape(gettext("Configured")),
     }
     token = context.get("csrf_token")
     csrf = (
@@ -98,7 +115,8 @@ def _row(row, labels: dict[str, str], csrf: str, zone) -> str:
             actions += (
                 '\n            <span class="text-secondary">|</span>'
                 f'\n            <form class="d-inline" method="post" action="{test}"'
-                f' hx-post="{test}" hx-target="#modal-host" hx-disabled-elt="find button">'
+                f' hx-get="{test}" hx-params="none" hx-target="#modal-host"'
+                ' hx-disabled-elt="find button">'
                 f"{csrf}"
                 '\n              <button type="submit" class="btn btn-link btn-inline-link"'
                 f' data-testid="test-contact">{labels["test"]}</button>'
@@ -113,9 +131,9 @@ def _row(row, labels: dict[str, str], csrf: str, zone) -> str:
         f"\n            {kind}"
         "\n          </td>"
         f'\n          <td class="text-nowrap">{escape(row.phone)}</td>'
-        f'\n          <td class="wrap-anywhere">{_text(row.mailbox)}</td>'
-        f'\n          <td class="secret-mask robot-cell">{_text(row.dingtalk)}{signed}</td>'
-        f'\n          <td class="secret-mask robot-cell">{_text(row.wecom)}</td>'
+        f'\n          <td class="address-cell">{_text(row.mailbox)}</td>'
+        f'\n          <td class="secret-mask robot-cell">{_robot(row.dingtalk, labels["configured"])}{signed}</td>'
+        f'\n          <td class="secret-mask robot-cell">{_robot(row.wecom, labels["configured"])}</td>'
         f'\n          <td class="wrap-anywhere">{arms}</td>'
         f'\n          <td class="wrap-anywhere">{escape(row.created_by)}</td>'
         f"\n          <td>{_time(row.created_at, zone)}</td>"

@@ -300,6 +300,21 @@
     while (host.children.length > KEEP_MESSAGES) { host.removeChild(host.firstElementChild); }
     closeOpenDialog();
   });
+  // Tooltips (the contact table's robot cells: the whole masked URL), on hover and on keyboard
+  // focus; htmx:load fires for the page and for every piece htmx swaps in.
+  document.body.addEventListener("htmx:load", function (event) {
+    if (!window.bootstrap) { return; }
+    event.target.querySelectorAll("[data-bs-toggle=tooltip]").forEach(function (el) {
+      bootstrap.Tooltip.getOrCreateInstance(el);
+    });
+  });
+  // Escape hides a tooltip a focus showed (WCAG 1.4.13: dismissable without moving focus).
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Escape" || !window.bootstrap) { return; }
+    var el = document.activeElement;
+    var tip = el && el.matches && el.matches("[data-bs-toggle=tooltip]") && bootstrap.Tooltip.getInstance(el);
+    if (tip) { tip.hide(); }
+  });
   // A plain page answered after a refused submit (no htmx: the Script Editor, or any page
   // without JavaScript's help): the first field in error takes focus, as in a dialog.
   var invalid = document.querySelector("main [aria-invalid=true]");

@@ -154,7 +154,7 @@ def test_the_sign_in_page_has_a_language_switch(client):
 
 
 def _menu(page: str) -> str:
-    return page[page.index('class="console-nav"') : page.index("</nav>", page.index("console-nav"))]
+    return page[page.index('id="console-nav"') : page.index("</nav>", page.index("console-nav"))]
 
 
 def test_a_ram_user_without_list_users_is_offered_only_what_it_may_open(sign_in, account):

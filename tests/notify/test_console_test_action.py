@@ -206,11 +206,15 @@ def test_a_contact_beyond_the_principals_rights_is_404_or_403(client, account, p
     assert not mail.outbox
 
 
-def test_test_is_a_post_with_a_csrf_token(account):
-    contact = ContactFactory(account=account)
+def test_test_sends_only_on_a_post_with_a_csrf_token(account):
+    """GET opens the dialog (each channel "Sending…" while htmx posts); it sends nothing."""
+    contact = ContactFactory(account=account, mailbox="ops@example.com")
     client = Client(enforce_csrf_checks=True)
     client.force_login(owner_of(account))
-    assert client.get(row_test_url(contact)).status_code == 405
+    opened = client.get(row_test_url(contact))
+    assert opened.status_code == 200
+    assert 'data-testid="test-pending"' in opened.text
+    assert not mail.outbox
     assert client.post(row_test_url(contact)).status_code == 403
     assert not mail.outbox
 
