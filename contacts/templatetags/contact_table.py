@@ -101,6 +101,8 @@ def _row(row, labels: dict[str, str], csrf: str, zone) -> str:
         if row.arms_name is None
         else f'<i class="bi bi-link-45deg"></i> {escape(row.arms_name)}'
     )
+    dingtalk = _robot(row.dingtalk, labels["configured"])
+    wecom = _robot(row.wecom, labels["configured"])
     if row.may_manage:
         edit, delete = escape(row.edit_url), escape(row.delete_url)
         actions = (
@@ -132,8 +134,8 @@ def _row(row, labels: dict[str, str], csrf: str, zone) -> str:
         "\n          </td>"
         f'\n          <td class="text-nowrap">{escape(row.phone)}</td>'
         f'\n          <td class="address-cell">{_text(row.mailbox)}</td>'
-        f'\n          <td class="secret-mask robot-cell">{_robot(row.dingtalk, labels["configured"])}{signed}</td>'
-        f'\n          <td class="secret-mask robot-cell">{_robot(row.wecom, labels["configured"])}</td>'
+        f'\n          <td class="secret-mask robot-cell">{dingtalk}{signed}</td>'
+        f'\n          <td class="secret-mask robot-cell">{wecom}</td>'
         f'\n          <td class="wrap-anywhere">{arms}</td>'
         f'\n          <td class="wrap-anywhere">{escape(row.created_by)}</td>'
         f"\n          <td>{_time(row.created_at, zone)}</td>"
