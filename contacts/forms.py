@@ -9,10 +9,18 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop
 
 from contacts.models import Contact
-from contacts.selectors import UsernameChoices, username_choices
+from contacts.selectors import (
+    TakenUsernames,
+    UsernameChoices,
+    phone_has_contact,
+    taken_usernames,
+    username_choices,
+)
 from contacts.services import (
     KEYWORD_WITHOUT_ROBOT,
+    PHONE_TAKEN,
     SECRET_WITHOUT_ROBOT,
+    USERNAME_TAKEN,
 )
 from contacts.validators import (
     DINGTALK_KEYWORD_MAX_LENGTH,
@@ -42,6 +50,8 @@ RAM_USER_NOT_ALLOWED = gettext_noop(
     "Select a RAM user from the drop-down list; you cannot add that user."
 )
 
+HAS_CONTACT_SUFFIX = _("(already has a contact)")
+
 USERNAME_HELP = _("Supports creating up to %(limit)s contacts.")
 # Not the seed's error sentence again (a refused number shows that one right under it): what
 # the field takes.
@@ -68,6 +78,21 @@ WECOM_HELP = _(
     "Enter the webhook URL of the WeCom Robot: "
     "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=…"
 )
+
+
+class RamUserSelect(forms.Select):
+    """The RAM user drop-down: users who already have a contact are shown, marked, and cannot
+    be chosen (a disabled option); `taken` is set by the form."""
+
+    taken: TakenUsernames | None = None
+
+    def create_option(self, name, value, label, selected, index, subindex=None, attrs=None):
+        option = super().create_option(name, value, label, selected, index, subindex, attrs)
+        pk = getattr(value, "value", value)
+        if self.taken is not None and pk not in (None, "") and self.taken.has_contact(int(pk)):
+            option["label"] = f"{label} {HAS_CONTACT_SUFFIX}"
+            option["attrs"]["disabled"] = True
+        return option
 
 
 def _text(label, *, required=False, max_length=512, help_text="", placeholder=""):
@@ -142,7 +167,7 @@ class NewContactForm(ChannelsMixin, forms.Form):
         queryset=None,
         required=False,
         empty_label=_("Select from the drop-down list"),
-        widget=forms.Select(attrs={"class": "form-select"}),
+        widget=RamUserSelect(attrs={"class": "form-select"}),
     )
     phone = _text(
         _("Phone Number"),
@@ -173,12 +198,21 @@ class NewContactForm(ChannelsMixin, forms.Form):
         super().__init__(*args, **kwargs)
         self.principal = principal
         self.choices: UsernameChoices = username_choices(principal)
+        self.taken = taken_usernames(principal.account)
+        if self.is_bound:
+            # The radio decides which input counts: the other one is ignored, whatever it holds
+            # (the page disables and clears it; a forged or script-less post may still send it).
+            data = self.data.copy()
+            inactive = "ram_user" if data.get("username_kind") == KIND_ACCOUNT else "username"
+            data.pop(inactive, None)
+            self.data = data
         kinds = [KIND_ACCOUNT, KIND_RAM_USER] if self.choices.account_itself else [KIND_RAM_USER]
         kind_field = self.fields["username_kind"]
         kind_field.choices = [(k, KIND_LABELS[k]) for k in kinds]
         kind_field.help_text = USERNAME_HELP % {"limit": limit}
         kind_field.widget.attrs["data-username-kind"] = ""
         self.fields["ram_user"].queryset = self.choices.ram_users
+        self.fields["ram_user"].widget.taken = self.taken
         self.fields["ram_user"].error_messages["invalid_choice"] = _(RAM_USER_NOT_ALLOWED)
         if not self.choices.account_itself:
             del self.fields["username"]
@@ -197,16 +231,31 @@ class NewContactForm(ChannelsMixin, forms.Form):
                 self.add_error("username", _(ACCOUNT_NAME_REQUIRED))
             elif typed.casefold() not in {account.login_name.casefold(), account.account_id}:
                 self.add_error("username", _(ACCOUNT_NAME_MISMATCH))
+            elif self.taken.account_itself:
+                self.add_error("username", _(USERNAME_TAKEN).format(username=account.login_name))
             else:
                 cleaned["target"] = None
         elif kind == KIND_RAM_USER:
-            if cleaned.get("ram_user") is None:
+            ram_user = cleaned.get("ram_user")
+            if ram_user is None:
                 if "ram_user" not in self.errors:
                     self.add_error("ram_user", _(RAM_USER_REQUIRED))
+            elif self.taken.has_contact(ram_user.pk):
+                self.add_error("ram_user", _(USERNAME_TAKEN).format(username=ram_user.user_name))
             else:
-                cleaned["target"] = cleaned["ram_user"]
+                cleaned["target"] = ram_user
+        # In the same pass as the username, so that every error shows at once (the service
+        # checks both again under the account's lock).
+        phone = cleaned.get("phone")
+        if phone is not None and phone_has_contact(self.principal.account, phone):
+            self.add_error("phone", _(PHONE_TAKEN))
         self.check_secret_has_robot(cleaned)
         return cleaned
+
+    @property
+    def own_contact_exists(self) -> bool:
+        """A RAM user limited to itself that already has its contact: nothing left to add."""
+        return self.choices.only_itself and self.taken.has_contact(self.principal.ram_user.pk)
 
     def service_field(self, field: str) -> str | None:
         if field == "username":

@@ -242,6 +242,32 @@ def username_choices(principal: Principal) -> UsernameChoices:
     )
 
 
+@dataclass(frozen=True)
+class TakenUsernames:
+    """Who already has a contact in the account (one query): the New Contact panel marks those
+    RAM users and refuses them in the same pass as every other field (issue 18)."""
+
+    ram_user_ids: frozenset[int]
+    account_itself: bool
+
+    def has_contact(self, ram_user_id: int | None) -> bool:
+        if ram_user_id is None:
+            return self.account_itself
+        return ram_user_id in self.ram_user_ids
+
+
+def taken_usernames(account) -> TakenUsernames:
+    ids = set(Contact.objects.filter(account_id=account.pk).values_list("ram_user_id", flat=True))
+    return TakenUsernames(
+        ram_user_ids=frozenset(i for i in ids if i is not None), account_itself=None in ids
+    )
+
+
+def phone_has_contact(account, phone) -> bool:
+    """Whether a contact of the account holds this (E.164) number already."""
+    return Contact.objects.filter(account_id=account.pk, phone=phone).exists()
+
+
 def phone_query_digits(value: str) -> str | None:
     """The digits to look for in the stored E.164 number, however the query was typed
     (`138 1111`, `+86138…`, `0086…`, `86-138…`); None if the query cannot match a number."""

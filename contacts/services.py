@@ -182,12 +182,16 @@ def create_contact(
             raise ValidationError(
                 _(CONTACT_LIMIT_REACHED).format(limit=contact_limit()), code="limit_reached"
             )
+        # Both refusals at once, so that the form shows every error in one round.
+        refused = {}
         if taken["username"]:
-            raise ValidationError(
-                {"username": _(USERNAME_TAKEN).format(username=username)}, code="username_taken"
+            refused["username"] = ValidationError(
+                _(USERNAME_TAKEN).format(username=username), code="username_taken"
             )
         if taken["phone"]:
-            raise ValidationError({"phone": _(PHONE_TAKEN)}, code="phone_taken")
+            refused["phone"] = ValidationError(_(PHONE_TAKEN), code="phone_taken")
+        if refused:
+            raise ValidationError(refused)
         contact = Contact(
             account=account,
             ram_user=ram_user,

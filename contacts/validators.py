@@ -24,6 +24,21 @@ INVALID_MAINLAND_MOBILE = gettext_noop(
     "Enter a valid phone number from the Chinese mainland (excluding Hong Kong, Macao, and "
     "Taiwan), such as 1381111****."
 )
+# What exactly is wrong, said under the seed's sentence's place (issue 18: "phone errors say
+# what is wrong").
+PHONE_NOT_MAINLAND = gettext_noop("This is a {region} number.")
+PHONE_FOREIGN = gettext_noop("This number is not from the Chinese mainland.")
+PHONE_LANDLINE = gettext_noop("This is a landline number, not a mobile one.")
+PHONE_DIGIT_COUNT = gettext_noop("A mainland mobile number has 11 digits; this one has {count}.")
+PHONE_NOT_A_NUMBER = gettext_noop(
+    "Only digits, spaces, hyphens, brackets and a leading + may be typed."
+)
+PHONE_EXTENSION = gettext_noop("A phone number with an extension cannot be used.")
+REGION_NAMES = {
+    "HK": gettext_noop("Hong Kong"),
+    "MO": gettext_noop("Macao"),
+    "TW": gettext_noop("Taiwan"),
+}
 INVALID_MAILBOX = gettext_noop("Enter a valid email format, such as username@example.com.")
 INVALID_ROBOT_URL = {
     "dingtalk": gettext_noop(
@@ -78,19 +93,45 @@ def normalize_mainland_mobile(text: str | PhoneNumber) -> PhoneNumber:
         text = phonenumbers.format_number(text, phonenumbers.PhoneNumberFormat.E164)
     cleaned = unicodedata.normalize("NFKC", str(text or "")).strip()
     if not _PHONE_CHARS.match(cleaned):
-        raise ValidationError(_(INVALID_MAINLAND_MOBILE), code="invalid_phone")
+        raise _phone_error(PHONE_NOT_A_NUMBER if cleaned else INVALID_MAINLAND_MOBILE)
     try:
         number = PhoneNumber.from_string(cleaned, region="CN")
     except (phonenumbers.NumberParseException, ValueError):
-        raise ValidationError(_(INVALID_MAINLAND_MOBILE), code="invalid_phone") from None
-    if (
-        not phonenumbers.is_valid_number(number)
-        or phonenumbers.region_code_for_number(number) != "CN"
-        or phonenumbers.number_type(number) not in _MOBILE_TYPES
-        or number.extension
-    ):
-        raise ValidationError(_(INVALID_MAINLAND_MOBILE), code="invalid_phone")
+        raise _phone_error(*_digit_count(cleaned)) from None
+    if number.extension:
+        raise _phone_error(PHONE_EXTENSION)
+    region = phonenumbers.region_code_for_number(number)
+    if region in REGION_NAMES:
+        raise _phone_error(PHONE_NOT_MAINLAND, region=_(REGION_NAMES[region]))
+    if region not in ("CN", None) or (region is None and number.country_code != 86):
+        raise _phone_error(PHONE_FOREIGN)
+    if not phonenumbers.is_valid_number(number):
+        raise _phone_error(*_digit_count(cleaned))
+    if phonenumbers.number_type(number) not in _MOBILE_TYPES:
+        raise _phone_error(PHONE_LANDLINE)
     return number
+
+
+def _phone_error(message: str, params: dict | None = None, **more) -> ValidationError:
+    """A refused phone number: what is wrong, then the seed's own sentence of what to type."""
+    params = {**(params or {}), **more}
+    words = _(message).format(**params) if params else _(message)
+    if message != INVALID_MAINLAND_MOBILE:
+        words = f"{words} {_(INVALID_MAINLAND_MOBILE)}"
+    return ValidationError(words, code="invalid_phone")
+
+
+def _digit_count(cleaned: str) -> tuple[str, dict]:
+    """The wrong number of digits, when the typed number looks like a mainland mobile with too
+    many or too few (after a +86 / 0086 / 86- prefix); else the seed's sentence alone."""
+    digits = re.sub(r"\D", "", cleaned)
+    for prefix in ("0086", "86"):
+        if digits.startswith(prefix) and len(digits) > 11:
+            digits = digits[len(prefix) :]
+            break
+    if digits.startswith("1") and len(digits) != 11:
+        return PHONE_DIGIT_COUNT, {"count": len(digits)}
+    return INVALID_MAINLAND_MOBILE, {}
 
 
 def validate_mailbox(value: str) -> str:

@@ -203,6 +203,9 @@ def contact_new(request: HttpRequest) -> HttpResponse:
         "limit": limit,
         "full": total >= limit,
         "only_itself": form.choices.only_itself,
+        # A RAM user limited to itself whose contact exists is told so, not given a form it
+        # could never submit.
+        "own_contact": form.own_contact_exists,
         # SPEC 9: the panel offers Request permission, or shows the request's state.
         "permission_request": (
             ram_selectors.latest_permission_request(principal) if form.choices.only_itself else None

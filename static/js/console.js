@@ -264,17 +264,38 @@
       done();
     }
   });
-  // New Contact (contacts app): typing the Alibaba Cloud account or picking a RAM user selects
-  // that kind of username, so the radio never contradicts what was filled in.
-  function pickUsernameKind(event) {
-    var el = event.target;
-    if (!el.form || !el.closest || !el.closest("[data-username-group]")) { return; }
-    var kind = el.name === "username" ? "account" : (el.name === "ram_user" ? "ram_user" : null);
-    var radio = kind && el.form.querySelector('input[name="username_kind"][value="' + kind + '"]');
-    if (radio && el.value) { radio.checked = true; }
+  // New Contact (contacts app): the Username radio decides which input is active; the other
+  // is disabled and cleared (the server ignores it too, contacts.forms.NewContactForm).
+  function syncUsernameKind(group) {
+    var checked = group.querySelector('input[name="username_kind"]:checked');
+    if (!checked) { return; }
+    [["username", "account"], ["ram_user", "ram_user"]].forEach(function (pair) {
+      var input = group.querySelector('[name="' + pair[0] + '"]');
+      if (!input) { return; }
+      var active = checked.value === pair[1];
+      if (!active && !input.disabled) {
+        if (input.tagName === "SELECT") {
+          // Back to the empty choice ("Select from the drop-down list") when there is one.
+          if (input.options.length && input.options[0].value === "") { input.selectedIndex = 0; }
+        } else {
+          input.value = "";
+        }
+      }
+      input.disabled = !active;
+    });
   }
-  document.addEventListener("input", pickUsernameKind);
-  document.addEventListener("change", pickUsernameKind);
+  document.addEventListener("change", function (event) {
+    var el = event.target;
+    if (el.name === "username_kind" && el.closest && el.closest("[data-username-group]")) {
+      syncUsernameKind(el.closest("[data-username-group]"));
+    }
+  });
+  document.body.addEventListener("htmx:load", function (event) {
+    var root = event.target;
+    var groups = root.matches && root.matches("[data-username-group]")
+      ? [root] : root.querySelectorAll("[data-username-group]");
+    Array.prototype.forEach.call(groups, syncUsernameKind);
+  });
   // A refused htmx request (403, 404, 5xx) would otherwise show nothing: say so in #messages.
   // The texts come from the page (data-refusal-* on <body>), so they are in its language.
   function refusalText(status) {

@@ -180,7 +180,7 @@ def test_the_service_refuses_bad_channels_with_an_error_per_field(account):
             wecom_webhook="https://evil.example/cgi-bin/webhook/send?key=abcdefgh",
         )
     errors = exc.value.message_dict
-    assert errors["phone"] == [INVALID_MAINLAND_MOBILE]
+    assert errors["phone"] == [f"This is a Hong Kong number. {INVALID_MAINLAND_MOBILE}"]
     assert errors["mailbox"] == [INVALID_MAILBOX]
     assert set(errors) == {
         "phone",
@@ -462,14 +462,20 @@ def test_successful_htmx_submit_closes_the_modal_and_refreshes_the_rows(owner_cl
     assert "Contact alice created." in rows.text
 
 
-def test_plain_ram_user_with_a_contact_is_told_its_username_is_taken(sign_in, account):
+def test_plain_ram_user_with_a_contact_is_told_so_instead_of_a_form(sign_in, account):
+    """Issue 18: a RAM user limited to itself whose contact exists gets no form it could never
+    submit: the panel says so (and a forged post still creates nothing)."""
     me = ram_user_named(account, "me")
     client = sign_in(me)
     url = reverse("contacts:new")
     assert client.post(url, new_contact_post(ram_user=me.pk, phone=mobile(1))).status_code == 302
+    panel = client.get(url).text
+    assert 'data-testid="own-contact-exists"' in panel
+    assert 'name="phone"' not in panel
     again = client.post(url, new_contact_post(ram_user=me.pk, phone=mobile(2)))
     assert again.status_code == 422
-    assert services.USERNAME_TAKEN.format(username="me") in again.text
+    assert 'data-testid="own-contact-exists"' in again.text
+    assert counts(account)[0] == 1
 
 
 def test_an_empty_post_is_refused_not_mistaken_for_a_get(owner_client, account):

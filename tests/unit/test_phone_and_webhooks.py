@@ -54,28 +54,35 @@ def test_every_accepted_form_of_a_mainland_mobile_is_one_e164_value(typed):
 
 
 @pytest.mark.parametrize(
-    "typed",
+    ("typed", "what_is_wrong"),
     [
-        "+852 5123 4567",  # Hong Kong
-        "+853 6612 3456",  # Macao
-        "+886 912 345 678",  # Taiwan
-        "010-12345678",  # a Beijing landline
-        "1381111222",  # 10 digits
-        "138111122223",  # 12 digits
-        "13811112222 x12",  # an extension
-        "13811112222 ext. 12",
-        "1381111CALL",  # letters (libphonenumber would read a vanity number)
-        "garbage",
-        "",
-        "+1 650 253 0000",
-        "+86",
-        "1" * 50,
+        ("+852 5123 4567", "This is a Hong Kong number."),
+        ("+853 6612 3456", "This is a Macao number."),
+        ("+886 912 345 678", "This is a Taiwan number."),
+        ("010-12345678", "This is a landline number, not a mobile one."),
+        ("1381111222", "A mainland mobile number has 11 digits; this one has 10."),
+        ("138111122223", "A mainland mobile number has 11 digits; this one has 12."),
+        ("+86 138 1111 222", "A mainland mobile number has 11 digits; this one has 10."),
+        ("13811112222 x12", "Only digits, spaces, hyphens, brackets and a leading + may be typed."),
+        ("13811112222 ext. 12", "Only digits, spaces"),
+        ("1381111CALL", "Only digits, spaces"),  # libphonenumber would read a vanity number
+        ("garbage", "Only digits, spaces"),
+        ("", ""),
+        ("+1 650 253 0000", "This number is not from the Chinese mainland."),
+        ("+86", ""),
+        ("1" * 50, "Only digits, spaces"),
     ],
 )
-def test_anything_but_a_mainland_mobile_is_refused_with_the_seeds_message(typed):
+def test_anything_but_a_mainland_mobile_is_refused_saying_what_is_wrong(typed, what_is_wrong):
+    """Issue 18: the message says what is wrong (a Hong Kong / Macao / Taiwan number, a
+    landline, the wrong number of digits), then the seed's own sentence of what to type."""
     with pytest.raises(ValidationError) as exc:
         normalize_mainland_mobile(typed)
-    assert exc.value.messages == [INVALID_MAINLAND_MOBILE]
+    [message] = exc.value.messages
+    assert message.endswith(INVALID_MAINLAND_MOBILE)
+    assert message.startswith(what_is_wrong)
+    if not what_is_wrong:
+        assert message == INVALID_MAINLAND_MOBILE
 
 
 @pytest.mark.parametrize("value", ["ops@example.com", "Li.Lei+alerts@sub.example.cn"])
