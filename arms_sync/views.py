@@ -116,4 +116,20 @@ def merge_contacts(request):
         plan = merge.plan_merge(principal=principal)
         return _merge_preview(request, plan, status=422, error=str(exc))
     messages.success(request, _(MERGED).format(summary=report.summary()))
-    return _htmx_redirect(request, reverse("contacts:list"))
+    # The report stays in the dialog (what was linked, created, skipped and why) until it is
+    # closed; Close goes back to the page the dialog was opened on, reloaded.
+    ctx = {"plan": report, "done": True, "labels": merge.ACTION_LABELS, "back_url": _back(request)}
+    if request.htmx:
+        response = render(request, "arms_sync/merge.html#body", ctx)
+        response["HX-Trigger"] = "contactsChanged"
+        return response
+    return render(request, "arms_sync/merge.html", ctx)
+
+
+def _back(request) -> str:
+    """The console page the Merge dialog was opened on (htmx tells), else Contact Management."""
+    current = request.htmx.current_url_abs_path if request.htmx else None
+    allowed = (reverse("contacts:list"), reverse("arms:contact_list"))
+    if current and current.split("?", 1)[0] in allowed:
+        return current
+    return reverse("contacts:list")

@@ -39,6 +39,23 @@ def test_owner_merges_contacts_and_sees_the_linked_arms_contacts(
     shot("merge-preview")
 
     dialog.get_by_role("button", name="Confirm").click()
+    # Issue 18: the report stays after Confirm: what was linked, created, skipped and why.
+    report = dialog.get_by_test_id("merge-report")
+    expect(report).to_be_visible()
+    expect(report.get_by_test_id("merge-done")).to_be_focused()
+    expect(report.get_by_test_id("merge-counts")).to_contain_text("Contact created: 2")
+    expect(report.get_by_test_id("merge-row").filter(has_text="hk.user")).to_contain_text(
+        "no mainland mobile phone"
+    )
+    # ARMS contacts that share a name are told apart by the phone beside it.
+    expect(report.get_by_test_id("merge-row").filter(has_text="bob")).to_contain_text(
+        "+8613822223333"
+    )
+    expect(dialog.get_by_role("button", name="Confirm")).to_have_count(0)
+    # The list behind the dialog was refreshed already.
+    expect(page.get_by_test_id("contact-table")).to_contain_text("alice")
+    shot("merge-report")
+    dialog.get_by_test_id("merge-close").click()
     page.wait_for_url(re.compile(r"/contacts/$"))
     messages = page.locator("#messages")
     expect(messages).to_contain_text("Merge Contacts finished: contact created: 2, skipped: 2.")

@@ -374,9 +374,14 @@ class Tour:
             dialog = self.open_dialog(
                 "arms:merge_contacts", self.page.get_by_test_id("merge-contacts"), "Merge Contacts"
             )
-            # Confirm reloads the page (HX-Redirect), with the merge's report as a message.
+            # Confirm keeps the report in the dialog; its Close reloads the page, with the
+            # merge's summary as a message.
+            dialog.locator("form button[type=submit]").click()
+            self.page.get_by_test_id("merge-report").wait_for()
+            self.settled()
+            self.visit(Stop("arms:merge_contacts", "Merge Contacts, report"))
             with self.page.expect_navigation():
-                dialog.locator("form button[type=submit]").click()
+                self.page.get_by_test_id("merge-close").click()
             self.page.wait_for_load_state("load")
             self.visit(Stop("contacts:list", "Merge Contacts, result"))
         self.goto("contacts:list", "/contacts/nothing-here/", "404 page")

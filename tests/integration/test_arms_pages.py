@@ -240,22 +240,30 @@ def test_merge_dialog_shows_the_preview_as_a_modal_fragment(owner_client, mergea
 
 
 def test_merge_page_works_without_javascript(owner_client, account, mergeable):
-    """SPEC 6 / STYLE: the dialog is also a plain page whose form POSTs and redirects."""
+    """SPEC 6 / STYLE: the dialog is also a plain page whose form POSTs; the answer is the
+    report (issue 18), with a way back to Contact Management."""
     page = owner_client.get(reverse("arms:merge_contacts"))
     assert "<html" in page.text and 'name="digest"' in page.text
     digest = page.context["plan"].digest
     response = owner_client.post(reverse("arms:merge_contacts"), {"digest": digest})
-    assert response.status_code == 302 and response.url == reverse("contacts:list")
+    assert response.status_code == 200
+    assert 'data-testid="merge-report"' in response.text
+    assert f'href="{reverse("contacts:list")}" data-testid="merge-close"' in response.text
     (message,) = [str(m) for m in get_messages(response.wsgi_request)]
     assert message == "Merge Contacts finished: contact created: 1, skipped: 2."
     bob = ArmsContact.objects.get(phone="+8613800000002")
     assert bob.name == "bob" and bob.sae_contact.ram_user.user_name == "bob"
 
 
-def test_merge_confirm_with_htmx_redirects_to_the_refreshed_contact_page(owner_client, mergeable):
+def test_merge_confirm_with_htmx_keeps_the_report_and_refreshes_the_list(owner_client, mergeable):
+    """Issue 18: after Confirm the dialog shows what was linked, created and skipped and why;
+    the contact list behind it reloads (contactsChanged)."""
     response = owner_client.post(reverse("arms:merge_contacts"), **HTMX)
-    assert response.status_code == 204
-    assert response["HX-Redirect"] == reverse("contacts:list")
+    assert response.status_code == 200
+    assert response["HX-Trigger"] == "contactsChanged"
+    text = response.text
+    assert 'data-testid="merge-report"' in text and "no mainland mobile phone" in text
+    assert 'data-action="created"' in text
     assert Contact.objects.filter(ram_user__user_name="bob").exists()
 
 
@@ -286,7 +294,7 @@ def test_ram_user_with_list_users_may_merge(sign_in, account, mergeable):
     user = RamUserFactory(account=account, user_name="carol", mobile_phone="86-13800000003")
     _grant(user, ["ram:ListUsers"])
     response = sign_in(user).post(reverse("arms:merge_contacts"))
-    assert response.status_code == 302
+    assert response.status_code == 200
     assert Contact.objects.filter(account=account).count() == 2
 
 

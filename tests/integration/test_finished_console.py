@@ -1,0 +1,176 @@
+"""Issue 18, the server-side parts: New Contact validates every field in one pass, the
+username radio decides which input counts, RAM users with a contact are marked; network errors
+read in plain words; the Test headline; the compact robot cells; one breadcrumb everywhere."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+from django.utils import translation
+
+from arms_sync.notify import hints
+from contacts import services
+from contacts.forms import HAS_CONTACT_SUFFIX
+from contacts.models import Contact
+from contacts.validators import INVALID_MAILBOX
+from tests.factories import ContactFactory
+from tests.integration.contacts_support import (
+    DINGTALK_URL,
+    counts,
+    mobile,
+    new_contact_post,
+    principal_of,
+    ram_user_named,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def errors_of(response) -> dict:
+    return response.context["form"].errors
+
+
+# --- New Contact: one pass ----------------------------------------------------------------------
+
+
+def test_every_error_shows_at_once_even_when_the_username_fails(owner_client, account):
+    """A wrong account name, a phone another contact holds and a bad mailbox: all three in the
+    first answer, not one round each."""
+    ContactFactory(account=account, phone=mobile(1))
+    response = owner_client.post(
+        reverse("contacts:new"),
+        new_contact_post(
+            username_kind="account", username="someone-else", phone=mobile(1), mailbox="nope"
+        ),
+    )
+    assert response.status_code == 422
+    errors = errors_of(response)
+    assert set(errors) == {"username", "phone", "mailbox"}
+    assert errors["phone"] == [services.PHONE_TAKEN]
+    assert errors["mailbox"] == [INVALID_MAILBOX]
+    assert counts(account)[0] == 1
+
+
+def test_a_taken_username_and_a_taken_phone_are_refused_together(owner_client, account):
+    alice = ram_user_named(account, "alice")
+    services.create_contact(principal=principal_of(account), ram_user=alice, phone=mobile(1))
+    response = owner_client.post(
+        reverse("contacts:new"), new_contact_post(ram_user=alice.pk, phone=mobile(1))
+    )
+    errors = errors_of(response)
+    assert errors["ram_user"] == [services.USERNAME_TAKEN.format(username="alice")]
+    assert errors["phone"] == [services.PHONE_TAKEN]
+
+
+def test_the_service_refuses_a_taken_username_and_phone_in_one_error(account):
+    """The service's own check (under the account's lock) names both fields too."""
+    alice = ram_user_named(account, "alice")
+    services.create_contact(principal=principal_of(account), ram_user=alice, phone=mobile(1))
+    with pytest.raises(services.ValidationError) as refused:
+        services.create_contact(principal=principal_of(account), ram_user=alice, phone=mobile(1))
+    assert set(refused.value.message_dict) == {"username", "phone"}
+
+
+# --- New Contact: the username radio -----------------------------------------------------------
+
+
+def test_the_inactive_input_is_ignored_on_the_server(owner_client, account):
+    """Alibaba Cloud account chosen: a RAM user id posted beside it (even a forged one) does not
+    count and raises no error; the contact is the account's own."""
+    response = owner_client.post(
+        reverse("contacts:new"),
+        new_contact_post(
+            username_kind="account", username=account.login_name, ram_user="999999", phone=mobile(2)
+        ),
+    )
+    assert response.status_code == 302
+    assert Contact.objects.get(account=account).ram_user is None
+
+
+def test_the_typed_account_name_is_ignored_when_a_ram_user_is_chosen(owner_client, account):
+    alice = ram_user_named(account, "alice")
+    response = owner_client.post(
+        reverse("contacts:new"),
+        new_contact_post(username="not-the-account", ram_user=alice.pk, phone=mobile(3)),
+    )
+    assert response.status_code == 302
+    assert Contact.objects.get(account=account).ram_user == alice
+
+
+def test_ram_users_with_a_contact_are_marked_and_cannot_be_chosen(owner_client, account):
+    alice = ram_user_named(account, "alice")
+    bob = ram_user_named(account, "bob")
+    services.create_contact(principal=principal_of(account), ram_user=alice, phone=mobile(1))
+    panel = owner_client.get(reverse("contacts:new")).text
+    assert f'<option value="{alice.pk}" disabled>alice {HAS_CONTACT_SUFFIX}</option>' in panel
+    assert f'<option value="{bob.pk}">bob</option>' in panel
+
+
+# --- Plain words for network errors --------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("recorded", "words"),
+    [
+        ("name resolution failed: [Errno -2] Name or service not known", "host name"),
+        (
+            "NewConnectionError: <HTTPSConnection>: Failed to establish a new connection: "
+            "[Errno 111] Connection refused",
+            "refused the connection",
+        ),
+        ("ProtocolError: ('Connection aborted.', RemoteDisconnected())", "was cut"),
+        ("SSLError: [SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed", "TLS"),
+        ("no answer within 3 s (connecting)", "accept a connection within 3 s"),
+        ("no answer within 10 s (reading)", "answer within 10 s"),
+        ("OSError: [Errno 101] Network is unreachable", "network unreachable"),
+    ],
+)
+def test_network_errors_are_said_in_plain_words(recorded, words):
+    plain = hints.plain_error(recorded)
+    assert words in plain
+    assert "Errno" not in plain
+
+
+def test_network_errors_are_said_in_the_pages_language():
+    with translation.override("zh-hans"):
+        plain = hints.plain_error("name resolution failed: [Errno -2] Name or service not known")
+    assert "Errno" not in plain
+    assert "DNS" in plain and plain != hints.NETWORK_WORDS[0][1]
+
+
+def test_a_providers_own_answer_is_left_as_it_is():
+    answer = "HTTP 200: errcode 310000: keywords not in content"
+    assert hints.plain_error(answer) == answer
+
+
+# --- The Contact Management table -------------------------------------------------------------
+
+
+def test_robots_show_as_configured_with_the_tokens_tail(owner_client, account):
+    ContactFactory(account=account, dingtalk_webhook=DINGTALK_URL)
+    page = owner_client.get(reverse("contacts:list")).text
+    masked = Contact.objects.get(account=account).dingtalk_masked
+    assert f'title="{masked}"' in page
+    assert f'Configured · <span class="robot-tail">{masked[-5:]}</span>' in page
+
+
+def test_test_is_offered_only_for_a_contact_with_a_channel(owner_client, account):
+    silent = ContactFactory(account=account, mailbox="")
+    reachable = ContactFactory(account=account, mailbox="ops@example.com")
+    page = owner_client.get(reverse("contacts:list")).text
+    assert reverse("notify:contact_test", args=[reachable.pk]) in page
+    assert reverse("notify:contact_test", args=[silent.pk]) not in page
+
+
+def test_the_test_headline_counts_the_channels_that_succeeded(owner_client, account):
+    contact = ContactFactory(account=account, mailbox="ops@example.com")
+    page = owner_client.post(reverse("notify:contact_test", args=[contact.pk])).text
+    assert "1 of 1 channel succeeded" in page
+
+
+@pytest.mark.parametrize(
+    "url_name", ["arms:contact_list", "arms:group_list", "arms:policy_list", "contacts:list"]
+)
+def test_every_page_has_the_one_breadcrumb(owner_client, url_name):
+    page = owner_client.get(reverse(url_name)).text
+    assert page.count('data-testid="breadcrumb"') == 1
