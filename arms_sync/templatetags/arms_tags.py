@@ -4,6 +4,7 @@ a delivery's hint code reads as a sentence."""
 from __future__ import annotations
 
 from django import template
+from django.conf import settings
 
 from arms_sync import selectors
 from arms_sync.notify import hints
@@ -33,6 +34,19 @@ def hint_text(code: str) -> str:
 def plain_error(text: str) -> str:
     """A recorded error as people read it: a network failure in plain words (hints)."""
     return hints.plain_error(text or "")
+
+
+@register.filter
+def retry_attempt(delivery) -> dict | None:
+    """For a pending delivery that was tried already and waits for its next attempt:
+    {"attempt": the next attempt's number, "of": the budget, "at": when}; None otherwise. The
+    page says "Retrying, attempt 4 of 6, next at 16:26" rather than "Pending"."""
+    if delivery.status != "pending":
+        return None
+    tried = delivery.attempts - delivery.attempts_before_resend
+    if tried <= 0:
+        return None
+    return {"attempt": tried + 1, "of": settings.NOTIFY_MAX_ATTEMPTS, "at": delivery.next_attempt_at}
 
 
 # The console menu's ARMS-side entries (base.html): each shown only to a principal the page

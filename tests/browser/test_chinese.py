@@ -31,7 +31,7 @@ KEPT = {
     "SMTP", "API", "ARN", "E.164", "Alertmanager", "Prometheus", "Webhook", "webhook",
     "errcode", "errmsg", "ms", "English", "ListUsers", "GetUser", "SEC", "Bearer", "token",
     "Token", "Deny", "Allow", "Version", "Statement", "Effect", "Action", "Resource",
-    "Condition",
+    "Condition", "UTC",
 }  # fmt: skip
 # Texts of Django's own admin that its zh-Hans catalogue leaves in English (the date
 # shortcuts' accessible names, a help text naming keys and LDAP, the sort and filter hints),

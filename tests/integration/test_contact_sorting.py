@@ -158,7 +158,11 @@ def test_htmx_sorting_answers_the_sorted_rows_with_their_headers(owner_client, c
 
 def test_the_created_at_column_shows_the_local_time(owner_client, contacts):
     page = owner_client.get(URL).text
-    assert ">Created At<" in page
+    # The header names the zone of the times below it (issue 18).
+    assert (
+        '>Created At <span class="fw-normal text-secondary text-nowrap" data-testid="time-zone">(UTC+08:00)</span><'
+        in page
+    )
     row = page[page.index(f'<tr data-contact-id="{contacts["carol"].pk}">') :]
     row = row[: row.index("</tr>")]
     assert '<time datetime="2026-03-19T10:10:00+08:00">' in row

@@ -73,7 +73,7 @@ class Command(OperatorCommand):
             self.stdout.write("no deliveries")
         for row in data:
             self.stdout.write(
-                f"{row['id']:>6} {row['created_at']:%Y-%m-%d %H:%M:%S} {row['status']:<8} "
+                f"{row['id']:>6} {row['created_at']:%Y-%m-%d %H:%M:%S} UTC {row['status']:<8} "
                 f"{row['event']:<8} {row['channel']:<8} {row['target']}  "
                 f"attempts={row['attempts']}"
                 + (f"  {row['last_error']}" if row["last_error"] else "")

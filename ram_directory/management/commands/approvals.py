@@ -56,7 +56,7 @@ class Command(OperatorCommand):
             self.stdout.write("no permission requests")
         for row in data:
             self.stdout.write(
-                f"{row['id']:>5} {row['created_at']:%Y-%m-%d %H:%M} {row['status']:<9} "
+                f"{row['id']:>5} {row['created_at']:%Y-%m-%d %H:%M} UTC {row['status']:<9} "
                 f"{row['requester']:<20} {row['permission']}  {row['reason']}"
             )
             for step in row["steps"]:
