@@ -73,15 +73,15 @@ class ContactAdmin(LargeListAdmin):
         ]
         return ", ".join(kinds) or "—"
 
-    @admin.display(description=_("Dingtalk Robot"))
+    @admin.display(description=_("DingTalk Robot"))
     def dingtalk_masked(self, contact: Contact) -> str:
         return contact.dingtalk_masked or "—"  # stored on save: nothing to decrypt
 
-    @admin.display(description=_("Dingtalk signing secret"))
+    @admin.display(description=_("DingTalk signing secret"))
     def dingtalk_secret_masked(self, contact: Contact) -> str:
         return mask_dingtalk_secret(contact.dingtalk_secret) or "—"
 
-    @admin.display(description=_("Wecom Robot"))
+    @admin.display(description=_("WeCom Robot"))
     def wecom_masked(self, contact: Contact) -> str:
         return contact.wecom_masked or "—"
 

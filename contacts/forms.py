@@ -181,13 +181,13 @@ class NewContactForm(ChannelsMixin, forms.Form):
     )
     dingtalk_webhook = _text(_("Dingtalk Robot"), help_text=DINGTALK_HELP)
     dingtalk_secret = _text(
-        _("Dingtalk signing secret"),
+        _("DingTalk signing secret"),
         max_length=128,
         help_text=DINGTALK_SECRET_HELP,
         placeholder="SEC…",
     )
     dingtalk_keyword = _text(
-        _("Dingtalk keyword"),
+        _("DingTalk keyword"),
         max_length=DINGTALK_KEYWORD_MAX_LENGTH,
         help_text=DINGTALK_KEYWORD_HELP,
         placeholder="告警",
@@ -286,7 +286,7 @@ class EditContactForm(ChannelsMixin, forms.Form):
     mailbox = _text(_("Mailbox"), max_length=254, help_text=MAILBOX_HELP)
     dingtalk_webhook = _text(_("Dingtalk Robot"), help_text=DINGTALK_HELP)
     dingtalk_secret = _text(
-        _("Dingtalk signing secret"), max_length=128, help_text=DINGTALK_SECRET_HELP
+        _("DingTalk signing secret"), max_length=128, help_text=DINGTALK_SECRET_HELP
     )
     clear_dingtalk_secret = forms.BooleanField(
         label=_("Remove the signing secret"),
@@ -294,19 +294,19 @@ class EditContactForm(ChannelsMixin, forms.Form):
         widget=forms.CheckboxInput(attrs={"class": "form-check-input"}),
     )
     dingtalk_keyword = _text(
-        _("Dingtalk keyword"),
+        _("DingTalk keyword"),
         max_length=DINGTALK_KEYWORD_MAX_LENGTH,
         help_text=DINGTALK_KEYWORD_HELP,
         placeholder="告警",
     )
     wecom_webhook = _text(_("Wecom Robot"), help_text=WECOM_HELP)
     clear_wecom_webhook = forms.BooleanField(
-        label=_("Remove the Wecom Robot"),
+        label=_("Remove the WeCom Robot"),
         required=False,
         widget=forms.CheckboxInput(attrs={"class": "form-check-input"}),
     )
     clear_dingtalk_webhook = forms.BooleanField(
-        label=_("Remove the Dingtalk Robot (and its signing secret and keyword)"),
+        label=_("Remove the DingTalk Robot (and its signing secret and keyword)"),
         required=False,
         widget=forms.CheckboxInput(attrs={"class": "form-check-input"}),
     )

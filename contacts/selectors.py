@@ -268,6 +268,12 @@ def phone_has_contact(account, phone) -> bool:
     return Contact.objects.filter(account_id=account.pk, phone=phone).exists()
 
 
+def is_linked(contact: Contact) -> bool:
+    """Whether an ARMS contact is linked to `contact` (the reverse one-to-one that arms_sync
+    declares; asked by name, so this app imports nothing of arms_sync)."""
+    return Contact.objects.filter(pk=contact.pk, arms_contact__isnull=False).exists()
+
+
 def phone_query_digits(value: str) -> str | None:
     """The digits to look for in the stored E.164 number, however the query was typed
     (`138 1111`, `+86138…`, `0086…`, `86-138…`); None if the query cannot match a number."""

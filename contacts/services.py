@@ -47,9 +47,9 @@ PHONE_TAKEN = gettext_noop(
     "for one contact."
 )
 SECRET_WITHOUT_ROBOT = gettext_noop(
-    "A signing secret goes with a Dingtalk Robot URL: enter the URL too."
+    "A signing secret goes with a DingTalk Robot URL: enter the URL too."
 )
-KEYWORD_WITHOUT_ROBOT = gettext_noop("A keyword goes with a Dingtalk Robot URL: enter the URL too.")
+KEYWORD_WITHOUT_ROBOT = gettext_noop("A keyword goes with a DingTalk Robot URL: enter the URL too.")
 
 # Passed as dingtalk_secret to update_contact: keep the stored secret (the edit form never
 # shows it, so a blank field means "unchanged").

@@ -240,7 +240,7 @@ def check_robot_url(kind: str, url: str) -> str:
 
 
 INVALID_DINGTALK_KEYWORD = gettext_noop(
-    "A Dingtalk keyword has at most {limit} characters and no control characters."
+    "A DingTalk keyword has at most {limit} characters and no control characters."
 )
 DINGTALK_KEYWORD_MAX_LENGTH = 20
 

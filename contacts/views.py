@@ -266,6 +266,8 @@ def contact_delete(request: HttpRequest, pk: int) -> HttpResponse:
         return _done(request)
     context = {
         "contact": contact,
+        # Only a linked contact takes an ARMS contact with it: the dialog says so only then.
+        "linked": selectors.is_linked(contact),
         "title": gettext_noop("Delete Contact"),
         "action": reverse("contacts:delete", args=[contact.pk]),
     }

@@ -46,7 +46,11 @@ def retry_attempt(delivery) -> dict | None:
     tried = delivery.attempts - delivery.attempts_before_resend
     if tried <= 0:
         return None
-    return {"attempt": tried + 1, "of": settings.NOTIFY_MAX_ATTEMPTS, "at": delivery.next_attempt_at}
+    return {
+        "attempt": tried + 1,
+        "of": settings.NOTIFY_MAX_ATTEMPTS,
+        "at": delivery.next_attempt_at,
+    }
 
 
 # The console menu's ARMS-side entries (base.html): each shown only to a principal the page

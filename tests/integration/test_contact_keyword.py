@@ -22,7 +22,7 @@ from tests.integration.contacts_support import (
 
 pytestmark = pytest.mark.django_db
 
-KEYWORD_ERROR = "A Dingtalk keyword has at most 20 characters and no control characters."
+KEYWORD_ERROR = "A DingTalk keyword has at most 20 characters and no control characters."
 
 
 @pytest.fixture
@@ -89,7 +89,7 @@ def test_a_keyword_without_a_dingtalk_robot_is_refused(owner_client, account, al
     data = new_contact_post(ram_user=alice.pk, phone="13811112222", dingtalk_keyword="部署")
     response = owner_client.post(reverse("contacts:new"), data)
     assert response.status_code == 422
-    assert "A keyword goes with a Dingtalk Robot URL: enter the URL too." in response.text
+    assert "A keyword goes with a DingTalk Robot URL: enter the URL too." in response.text
     assert counts(account) == (0, 0)
 
 

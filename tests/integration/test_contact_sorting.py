@@ -160,8 +160,8 @@ def test_the_created_at_column_shows_the_local_time(owner_client, contacts):
     page = owner_client.get(URL).text
     # The header names the zone of the times below it (issue 18).
     assert (
-        '>Created At <span class="fw-normal text-secondary text-nowrap" data-testid="time-zone">(UTC+08:00)</span><'
-        in page
+        '>Created At <span class="fw-normal text-secondary text-nowrap" '
+        'data-testid="time-zone">(UTC+08:00)</span><' in page
     )
     row = page[page.index(f'<tr data-contact-id="{contacts["carol"].pk}">') :]
     row = row[: row.index("</tr>")]

@@ -8,6 +8,7 @@ import pytest
 from django.urls import reverse
 from django.utils import translation
 
+from arms_sync.models import ArmsContact
 from arms_sync.notify import hints
 from contacts import services
 from contacts.forms import HAS_CONTACT_SUFFIX
@@ -174,3 +175,18 @@ def test_the_test_headline_counts_the_channels_that_succeeded(owner_client, acco
 def test_every_page_has_the_one_breadcrumb(owner_client, url_name):
     page = owner_client.get(reverse(url_name)).text
     assert page.count('data-testid="breadcrumb"') == 1
+
+
+def test_deleting_an_unlinked_contact_does_not_claim_to_delete_an_arms_contact(
+    owner_client, account
+):
+    alice = ram_user_named(account, "alice")
+    linked = services.create_contact(
+        principal=principal_of(account), ram_user=alice, phone=mobile(1)
+    )
+    unlinked = ContactFactory(account=account)
+    ArmsContact.objects.filter(sae_contact=unlinked).delete()  # deleted on the ARMS side
+    said = "the corresponding ARMS contact will also be removed"
+    assert said in owner_client.get(reverse("contacts:delete", args=[linked.pk])).text
+    page = owner_client.get(reverse("contacts:delete", args=[unlinked.pk])).text
+    assert said not in page and 'data-testid="delete-not-linked"' in page

@@ -89,7 +89,10 @@ def test_deliveries_filters_and_masks(account, contact, robot_sink):
     ("args", "message"),
     [
         (["send_test", "9999999999999999", PHONE], "no account with ID 9999999999999999"),
-        (["send_test", "{account}", "12345"], "phone: A mainland mobile number has 11 digits; this one has 5."),
+        (
+            ["send_test", "{account}", "12345"],
+            "phone: A mainland mobile number has 11 digits; this one has 5.",
+        ),
         (["send_test", "{account}", "+8613900000000"], "has no contact with phone"),
         (["deliveries", "{account}", "--status", "lost"], "--status must be one of"),
         (["deliveries", "{account}", "--channel", "sms"], "--channel must be one of"),
