@@ -1,0 +1,189 @@
+"""Issue 18 in a browser: the menu folds behind a Menu button at 375 px, the compact robot cells
+with their masked URL on focus, the Test dialog's per-channel progress and its headline, and the
+New Contact panel's username radio. (The Merge report: test_merge_and_arms_pages.)"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.db import transaction
+from playwright.sync_api import Page, expect
+
+from contacts.models import Contact
+from tests.browser import tour
+from tests.factories import PASSWORD, AccountFactory, ContactFactory
+from tests.integration.contacts_support import ram_user_named
+from tests.notify.conftest import _robot_sink_server, robot_sink  # noqa: F401 (fixtures)
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def account():
+    return AccountFactory(login_name="ops@example.com")
+
+
+@pytest.fixture
+def alice(account, robot_sink) -> Contact:  # noqa: F811 (the fixture imported above)
+    """A contact with a mailbox, a DingTalk robot that refuses (keyword or signature) and a
+    WeCom robot that accepts: two of three channels succeed."""
+    with transaction.atomic():
+        return ContactFactory(
+            account=account,
+            ram_user=ram_user_named(account, "alice"),
+            mailbox="alice.on.call@example.com",
+            dingtalk_webhook=robot_sink.url("dingtalk", "err310000-finished"),
+            wecom_webhook=robot_sink.url("wecom", "ok-finished-wecom"),
+        )
+
+
+def open_contacts(page: Page, live_server) -> None:
+    page.goto(f"{live_server.url}/contacts/")
+    expect(page.get_by_role("heading", name="Contact Management")).to_be_visible()
+
+
+def test_at_375_px_the_menu_folds_behind_a_button(page, live_server, signin_page, shot, alice):
+    page.set_viewport_size({"width": 375, "height": 800})
+    signin_page(alice.account.login_name, PASSWORD)
+    open_contacts(page, live_server)
+    toggle = page.get_by_role("button", name="Menu")
+    nav = page.locator("nav.console-nav")
+    expect(toggle).to_be_visible()
+    expect(toggle).to_have_attribute("aria-expanded", "false")
+    expect(nav).to_be_hidden()
+    # The page starts with its own content, not eleven links.
+    heading = page.get_by_role("heading", name="Contact Management")
+    assert heading.bounding_box()["y"] < 250
+    shot("375-menu-closed")
+    # Keyboard: focus the button, Enter opens, the state is announced (aria-expanded).
+    toggle.focus()
+    page.keyboard.press("Enter")
+    expect(toggle).to_have_attribute("aria-expanded", "true")
+    expect(nav.get_by_role("link", name="Contact Management")).to_be_visible()
+    page.wait_for_function("() => !document.querySelector('.collapsing')")  # the slide has ended
+    shot("375-menu-open")
+    expect(toggle).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(toggle).to_have_attribute("aria-expanded", "false")
+    expect(nav).to_be_hidden()
+    # Nothing pushes the page sideways; the wide table scrolls inside its card.
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
+
+
+def test_robots_are_compact_and_show_the_masked_url_on_focus(
+    page, live_server, signin_page, shot, alice
+):
+    signin_page(alice.account.login_name, PASSWORD)
+    open_contacts(page, live_server)
+    row = page.locator(f"tr[data-contact-id='{alice.pk}']")
+    dingtalk = row.locator(".robot-configured").first
+    expect(dingtalk).to_contain_text(re.compile(r"Configured · …\w{4}"))
+    # One or two lines at 1366 px: the row is no taller than two lines of text.
+    page.set_viewport_size({"width": 1366, "height": 900})
+    height = row.bounding_box()["height"]
+    assert height <= 64, height
+    # The mailbox stays whole (no break inside the address).
+    mailbox = row.locator("td.address-cell")
+    assert mailbox.evaluate("el => el.getClientRects().length && el.innerText") == (
+        "alice.on.call@example.com"
+    )
+    # Keyboard focus shows the masked URL in a tooltip; Escape hides it.
+    dingtalk.focus()
+    tooltip = page.locator(".tooltip")
+    expect(tooltip).to_be_visible()
+    expect(tooltip).to_contain_text(alice.dingtalk_masked)
+    assert alice.dingtalk_webhook not in page.content()  # the token never reaches the page
+    shot("robot-tooltip")
+    page.keyboard.press("Escape")
+    expect(tooltip).to_have_count(0)
+
+
+def test_test_shows_each_channel_sending_then_a_truthful_headline(
+    page, live_server, signin_page, shot, alice
+):
+    signin_page(alice.account.login_name, PASSWORD)
+    open_contacts(page, live_server)
+    # Hold the send back until the progress has been seen (the server's work is real).
+    held = []
+    page.route(
+        re.compile(r".*/notify/contacts/\d+/test/$"),
+        lambda route: held.append(route) if route.request.method == "POST" else route.continue_(),
+    )
+    page.locator(f"tr[data-contact-id='{alice.pk}']").get_by_role("button", name="Test").click()
+    dialog = page.locator(tour.MODAL)
+    progress = dialog.get_by_test_id("test-pending")
+    expect(progress).to_have_count(3)
+    for item in progress.all():
+        expect(item).to_contain_text("Sending…")
+    shot("test-sending")
+    for _ in range(50):  # the POST reaches the route (bounded wait)
+        if held:
+            break
+        page.wait_for_timeout(100)
+    assert held, "the dialog did not send the test"
+    held[0].continue_()
+    headline = dialog.get_by_test_id("test-headline")
+    expect(headline).to_have_text("2 of 3 channels succeeded")
+    expect(dialog.get_by_test_id("test-result")).to_have_count(3)
+    expect(progress).to_have_count(0)
+    # The provider's answer wraps inside the dialog: nothing is cut at its right edge.
+    answer = dialog.locator(".provider-answer").first
+    box, modal = answer.bounding_box(), dialog.locator(".modal-content").bounding_box()
+    assert box["x"] + box["width"] <= modal["x"] + modal["width"], (box, modal)
+    shot("test-headline")
+
+
+def test_test_is_not_offered_for_a_contact_without_a_channel(
+    page, live_server, signin_page, account
+):
+    with transaction.atomic():
+        silent = ContactFactory(account=account, mailbox="")
+    signin_page(account.login_name, PASSWORD)
+    open_contacts(page, live_server)
+    row = page.locator(f"tr[data-contact-id='{silent.pk}']")
+    expect(row.get_by_role("link", name="Edit")).to_be_visible()
+    expect(row.get_by_role("button", name="Test")).to_have_count(0)
+
+
+def test_the_username_radio_decides_which_input_is_active(
+    page, live_server, signin_page, shot, account
+):
+    taken = ram_user_named(account, "alice")
+    ram_user_named(account, "bob")
+    with transaction.atomic():
+        ContactFactory(account=account, ram_user=taken)
+    signin_page(account.login_name, PASSWORD)
+    open_contacts(page, live_server)
+    page.get_by_role("link", name="Create Contact").click()
+    panel = page.locator(tour.PANEL)
+    expect(panel).to_be_visible()
+    account_radio = panel.get_by_label("Alibaba Cloud account: enter manually")
+    ram_radio = panel.get_by_label("RAM user: select from the drop-down list")
+    typed = panel.get_by_label("Alibaba Cloud account", exact=True)
+    chosen = panel.get_by_label("RAM user", exact=True)
+    # RAM user is the default: the account input is disabled.
+    expect(ram_radio).to_be_checked()
+    expect(typed).to_be_disabled()
+    expect(chosen).to_be_enabled()
+    # alice already has a contact: marked, and cannot be chosen.
+    alice_option = chosen.locator("option", has_text="alice")
+    expect(alice_option).to_have_text("alice (already has a contact)")
+    expect(alice_option).to_be_disabled()
+    chosen.select_option(label="bob")
+    account_radio.check()
+    expect(chosen).to_be_disabled()
+    expect(chosen).to_have_value("")  # cleared
+    expect(typed).to_be_enabled()
+    typed.fill("someone-else")
+    ram_radio.check()
+    expect(typed).to_be_disabled()
+    expect(typed).to_have_value("")
+    shot("username-radio")
+    # Every field's error at once: no RAM user chosen, a Hong Kong phone, a bad mailbox.
+    panel.get_by_label("Phone Number").fill("+852 5123 4567")
+    panel.get_by_label("Mailbox").fill("not-an-address")
+    panel.get_by_role("button", name="Confirm").click()
+    expect(panel.locator(".invalid-feedback:visible")).to_have_count(3)
+    expect(panel).to_contain_text("This is a Hong Kong number.")
+    shot("every-error-at-once")
