@@ -139,6 +139,6 @@ def _row(row, labels: dict[str, str], csrf: str, zone) -> str:
         f'\n          <td class="wrap-anywhere">{arms}</td>'
         f'\n          <td class="wrap-anywhere">{escape(row.created_by)}</td>'
         f"\n          <td>{_time(row.created_at, zone)}</td>"
-        f'\n          <td class="text-nowrap">{actions}\n          </td>'
+        f'\n          <td class="contact-actions">{actions}\n          </td>'
         "\n        </tr>"
     )

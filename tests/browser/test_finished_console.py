@@ -81,6 +81,7 @@ def test_robots_are_compact_and_show_the_masked_url_on_focus(
     expect(dingtalk).to_contain_text(re.compile(r"Configured · …\w{4}"))
     # One or two lines at 1366 px: the row is no taller than two lines of text.
     page.set_viewport_size({"width": 1366, "height": 900})
+    shot("contact-row-1366")
     height = row.bounding_box()["height"]
     assert height <= 64, height
     # The mailbox stays whole (no break inside the address).
