@@ -59,6 +59,36 @@ def test_every_console_page_panel_and_dialog_passes_axe(axe_page, live_server, l
     assert_no_blocking(ledger)
 
 
+@pytest.fixture
+def dark_axe_page(browser, request):
+    """As axe_page, with the system in dark mode (prefers-color-scheme: dark): theme.js turns
+    Bootstrap's dark colour mode on."""
+    context = browser.new_context(
+        viewport={"width": 1360, "height": 900},
+        locale="en-US",
+        reduced_motion="reduce",
+        color_scheme="dark",
+    )
+    request.addfinalizer(context.close)
+    return context.new_page()
+
+
+@pytest.mark.parametrize(("who", "language"), [("owner", "en"), ("carol", "zh-hans")])
+def test_dark_mode_pages_panels_and_dialogs_pass_axe(dark_axe_page, live_server, language, who):
+    """Issue 18: dark mode follows the system. A representative half of the light walks, run
+    dark: the owner's walk in English (every owner page, panel and dialog) and carol's in
+    Chinese (her pages and Request permission), so both languages and both kinds of principal
+    are scanned dark without doubling the suite's time."""
+    demo = tour.demo_console(pending_request=who == "owner")
+    page = dark_axe_page
+    sign_in(page, live_server.url, tour.OWNER if who == "owner" else tour.CAROL, language)
+    assert page.evaluate("() => document.documentElement.dataset.bsTheme") == "dark"
+    ledger = AxeLedger(f"console-dark-{language}-{who}")
+    walk = tour.Tour(page, live_server.url, demo, visit=lambda stop: ledger.scan(page, str(stop)))
+    getattr(walk, who)()
+    assert_no_blocking(ledger)
+
+
 @pytest.mark.parametrize("language", tour.LANGUAGES)
 def test_the_side_panels_and_the_create_policy_dialog_pass_axe(axe_page, live_server, language):
     """The New Contact and Add Authorization side panels and the Create Policy dialog, each as
