@@ -47,8 +47,17 @@ SYSTEM_POLICY_DESCRIPTIONS = {
 # The custom policy the console itself creates to grant an approved permission request
 # (ram_directory.approvals): its description is written and shown the same way.
 GRANT_POLICY_NAME = "SAEContactsListUsers"
+# The demo's custom policy (seed_demo): stored in English like any description, shown in the
+# page's language while it keeps the text the demo wrote.
+DEMO_LIST_USERS_POLICY = "SAEContactListUsers"
+DEMO_POLICY_DESCRIPTIONS = {
+    DEMO_LIST_USERS_POLICY: gettext_noop(
+        "Lets a RAM user list RAM users, so it may pick any of them as an SAE contact."
+    ),
+}
 CONSOLE_POLICY_DESCRIPTIONS = {
     **SYSTEM_POLICY_DESCRIPTIONS,
+    **DEMO_POLICY_DESCRIPTIONS,
     GRANT_POLICY_NAME: gettext_noop("Granted by SAE permission approval: list and read RAM users."),
 }
 

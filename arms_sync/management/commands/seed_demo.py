@@ -23,7 +23,13 @@ from contacts.services import create_contact
 from ram_directory import ram_import
 from ram_directory import services as ram_services
 from ram_directory.management.base import OperatorCommand
-from ram_directory.models import Account, Policy, RamUser
+from ram_directory.models import (
+    DEMO_LIST_USERS_POLICY,
+    DEMO_POLICY_DESCRIPTIONS,
+    Account,
+    Policy,
+    RamUser,
+)
 from ram_directory.policy import LIST_USERS_DOCUMENT
 from ram_directory.principal import Principal
 
@@ -31,10 +37,8 @@ DEFAULT_DEMO_PASSWORD = "Demo-Console-2026"
 PASSWORD_ENV = "SAE_DEMO_PASSWORD"
 ADMIN_USERNAME = "admin"
 
-LIST_USERS_POLICY = "SAEContactListUsers"
-LIST_USERS_POLICY_DESCRIPTION = (
-    "Lets a RAM user list RAM users, so it may pick any of them as an SAE contact."
-)
+LIST_USERS_POLICY = DEMO_LIST_USERS_POLICY
+LIST_USERS_POLICY_DESCRIPTION = DEMO_POLICY_DESCRIPTIONS[DEMO_LIST_USERS_POLICY]
 READ_ONLY_POLICY = "AliyunRAMReadOnlyAccess"
 
 
