@@ -175,7 +175,10 @@ CRISPY_TEMPLATE_PACK = "bootstrap5"
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
 # --- Email ----------------------------------------------------------------------------------
-# Django 6.1's MAILERS; SMTP in production, the console backend while debugging.
+# Django 6.1's MAILERS; SMTP in production. While debugging (make run) every email is written
+# to a file in DEMO_MAIL_DIR (.demo-mail/ by default: one .log file per sending connection), so
+# the demo's emails can be read there instead of in the server's output.
+DEMO_MAIL_DIR = os.environ.get("SAE_DEMO_MAIL_DIR", str(BASE_DIR / ".demo-mail"))
 _smtp_options = {
     "host": os.environ.get("EMAIL_HOST", "localhost"),
     "port": int(os.environ.get("EMAIL_PORT", "25")),
@@ -187,14 +190,20 @@ _smtp_options = {
 }
 _email_backend = os.environ.get(
     "DJANGO_EMAIL_BACKEND",
-    "django.core.mail.backends.console.EmailBackend"
+    "django.core.mail.backends.filebased.EmailBackend"
     if DEBUG
     else "django.core.mail.backends.smtp.EmailBackend",
 )
+_mailer_options = {
+    "smtp.EmailBackend": _smtp_options,
+    "filebased.EmailBackend": {"file_path": DEMO_MAIL_DIR},
+}
 MAILERS = {
     "default": {
         "BACKEND": _email_backend,
-        "OPTIONS": _smtp_options if _email_backend.endswith("smtp.EmailBackend") else {},
+        "OPTIONS": next(
+            (o for end, o in _mailer_options.items() if _email_backend.endswith(end)), {}
+        ),
     }
 }
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "SAE Contact Console <noreply@localhost>")

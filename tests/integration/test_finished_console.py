@@ -4,6 +4,10 @@ read in plain words; the Test headline; the compact robot cells; one breadcrumb 
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 import pytest
 from django.urls import reverse
 from django.utils import translation
@@ -190,3 +194,24 @@ def test_deleting_an_unlinked_contact_does_not_claim_to_delete_an_arms_contact(
     assert said in owner_client.get(reverse("contacts:delete", args=[linked.pk])).text
     page = owner_client.get(reverse("contacts:delete", args=[unlinked.pk])).text
     assert said not in page and 'data-testid="delete-not-linked"' in page
+
+
+def test_in_debug_the_demos_emails_are_files_in_the_demo_mail_folder(tmp_path):
+    """README: `make run` writes every email to .demo-mail/ (SAE_DEMO_MAIL_DIR), readable there
+    rather than in the server's output."""
+    folder = tmp_path / "mail"
+    script = (
+        "import django; django.setup()\n"
+        "from django.core.mail import send_mail\n"
+        "send_mail('Test', 'A test message', 'noreply@localhost', ['ops@example.com'])\n"
+    )
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "sae_console.settings",
+        "DJANGO_DEBUG": "1",
+        "SAE_DEMO_MAIL_DIR": str(folder),
+    }
+    env.pop("DJANGO_EMAIL_BACKEND", None)
+    subprocess.run([sys.executable, "-c", script], env=env, check=True, timeout=60)
+    [written] = list(folder.iterdir())
+    assert "To: ops@example.com" in written.read_text()
