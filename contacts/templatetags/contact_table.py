@@ -137,8 +137,9 @@ def _row(row, labels: dict[str, str], csrf: str, zone) -> str:
         f'\n          <td class="secret-mask robot-cell">{dingtalk}{signed}</td>'
         f'\n          <td class="secret-mask robot-cell">{wecom}</td>'
         f'\n          <td class="wrap-anywhere">{arms}</td>'
-        f'\n          <td class="wrap-anywhere">{escape(row.created_by)}</td>'
-        f"\n          <td>{_time(row.created_at, zone)}</td>"
+        f'\n          <td class="wrap-anywhere d-none d-lg-table-cell">'
+        f"{escape(row.created_by)}</td>"
+        f'\n          <td class="d-none d-lg-table-cell">{_time(row.created_at, zone)}</td>'
         f'\n          <td class="contact-actions">{actions}\n          </td>'
         "\n        </tr>"
     )
