@@ -11,6 +11,7 @@ import os
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 
 from arms_sync import services as arms_services
@@ -360,8 +361,8 @@ class Command(OperatorCommand):
         self.stdout.write(
             "Alertmanager intake token of the demo account (shown once; Enterprise Features > "
             f"Alerts > Alertmanager intake rotates it):\n  {report['intake_token']}\n"
-            "Post a sample alert (the demo contacts are notified by email, shown in this "
-            "terminal):\n"
+            "Post a sample alert (the demo contacts are notified by email; with make run the "
+            f"emails are files in {settings.DEMO_MAIL_DIR}):\n"
             f"  curl -X POST {intake_services.endpoint_url()} "
             f"-H 'Authorization: Bearer {report['intake_token']}' "
             "-H 'Content-Type: application/json' "
