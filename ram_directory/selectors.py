@@ -215,6 +215,19 @@ def policy_actions(principal: Principal, policy: Policy) -> dict[str, bool]:
     }
 
 
+def users_to_authorize(principal: Principal, policy: Policy) -> list[RamUser]:
+    """The policy page's Add Authorization choices: the account's RAM users that do not hold
+    `policy` yet, for a principal that may list users and attach policies (one query; the
+    Add Authorization panel checks again)."""
+    if not principal.can_list_users() or not principal.can(ATTACH_POLICY, Arn(principal).users()):
+        return []
+    return list(
+        RamUser.objects.for_account(principal.account)
+        .exclude(attachments__policy=policy)
+        .order_by("user_name")
+    )
+
+
 # --- permission approval (SPEC 9) ----------------------------------------------------------
 
 

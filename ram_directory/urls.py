@@ -17,6 +17,7 @@ urlpatterns = [
     path("policies/create/", views.policy_create, name="policy_create"),
     path("policies/<str:name>/", views.policy_detail, name="policy_detail"),
     path("policies/<str:name>/edit/", views.policy_edit, name="policy_edit"),
+    path("policies/<str:name>/authorize/", views.policy_authorize, name="policy_authorize"),
     path("policies/<str:name>/delete/", views.policy_delete, name="policy_delete"),
     # Permission approval (SPEC 9).
     path("approvals/", approval_views.approval_list, name="approval_list"),

@@ -16,6 +16,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 from django.views.decorators.http import require_http_methods
@@ -127,6 +128,12 @@ def user_authorize(request: HttpRequest, user_id: str) -> HttpResponse:
     else:
         # Unbound: the type filter alone is not a submission (no "check a policy" error).
         form = AddAuthorizationForm(ram_user=ram_user, initial={"type": request.GET.get("type")})
+    # Opened from a policy's page: that policy comes checked.
+    checked = (
+        set(request.POST.getlist("policies"))
+        if request.method == "POST"
+        else {request.GET.get("policy", "")}
+    )
     chosen_type = form.chosen_type()
     context = {
         "ram_user": ram_user,
@@ -135,7 +142,7 @@ def user_authorize(request: HttpRequest, user_id: str) -> HttpResponse:
         "choices": selectors.authorizable_policies(
             request.principal, ram_user, policy_type=chosen_type
         ),
-        "checked": set(request.POST.getlist("policies")) if request.method == "POST" else set(),
+        "checked": checked,
     }
     template = "ram_directory/user_authorize.html"
     status = 422 if request.method == "POST" else 200
@@ -197,9 +204,22 @@ def policy_detail(request: HttpRequest, name: str) -> HttpResponse:
             "policy": policy,
             "document_text": document_text(policy.document),
             "attachments": list(selectors.policy_users(policy)),
+            "users_to_authorize": selectors.users_to_authorize(request.principal, policy),
             **selectors.policy_actions(request.principal, policy),
         },
     )
+
+
+@ram_view
+@console_view
+@require_http_methods(["GET"])
+def policy_authorize(request: HttpRequest, name: str) -> HttpResponse:
+    """Add Authorization from the policy's page: the chosen user's Add Authorization panel (a
+    plain page here) with this policy checked. 404 for a policy or user of another account."""
+    policy = selectors.policy_for_view(request.principal, name)
+    ram_user = selectors.user_for_attach(request.principal, request.GET.get("user", ""))
+    query = urlencode({"type": policy.policy_type, "policy": policy.name})
+    return redirect(f"{reverse('ram:user_authorize', args=[ram_user.user_id])}?{query}")
 
 
 def _refused_by_service(form: forms.Form, save: Callable[[dict[str, Any]], Policy]):

@@ -105,6 +105,7 @@ NOT_PAGES = {
     "intake_alertmanager": "Alertmanager's webhook endpoint (POST, bearer token)",
     "ram:approval_approve": "POST only (Approve)",
     "notify:delivery_resend": "POST only (Resend)",
+    "ram:policy_authorize": "redirects to ram:user_authorize with the policy checked",
     "notify:contact_test": "the Test dialog (GET, then its POST), walked from a row",
     "notify:contact_test_values": "POST only; its answer is walked in the Edit Contact dialog",
 }

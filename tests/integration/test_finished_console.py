@@ -215,3 +215,36 @@ def test_in_debug_the_demos_emails_are_files_in_the_demo_mail_folder(tmp_path):
     subprocess.run([sys.executable, "-c", script], env=env, check=True, timeout=60)
     [written] = list(folder.iterdir())
     assert "To: ops@example.com" in written.read_text()
+
+
+# --- RAM pages --------------------------------------------------------------------------------
+
+
+def test_the_policy_page_offers_add_authorization(owner_client, account):
+    alice = ram_user_named(account, "alice")
+    page = owner_client.get(reverse("ram:policy_detail", args=["AliyunRAMReadOnlyAccess"])).text
+    assert 'data-testid="policy-authorize"' in page
+    assert f'<option value="{alice.user_id}">alice</option>' in page
+    url = reverse("ram:policy_authorize", args=["AliyunRAMReadOnlyAccess"])
+    response = owner_client.get(url, {"user": alice.user_id})
+    assert response.status_code == 302
+    panel = owner_client.get(response.url).text
+    checked = 'value="AliyunRAMReadOnlyAccess"'
+    assert checked in panel
+    tag = panel[
+        panel.rindex("<input", 0, panel.index(checked)) : panel.index(">", panel.index(checked))
+    ]
+    assert "checked" in tag
+
+
+def test_add_authorization_from_a_policy_page_is_404_for_another_accounts_user(
+    owner_client, other_account
+):
+    stranger = ram_user_named(other_account, "stranger")
+    url = reverse("ram:policy_authorize", args=["AliyunRAMReadOnlyAccess"])
+    assert owner_client.get(url, {"user": stranger.user_id}).status_code == 404
+
+
+def test_the_script_editor_offers_no_dead_visual_editor_tab(owner_client):
+    page = owner_client.get(reverse("ram:policy_create")).text
+    assert "Visual Editor" not in page and "Script Editor" in page
