@@ -336,6 +336,69 @@
     var tip = el && el.matches && el.matches("[data-bs-toggle=tooltip]") && bootstrap.Tooltip.getInstance(el);
     if (tip) { tip.hide(); }
   });
+  // --- Script Editor (RAM policies) --------------------------------------------------------
+  // Line numbers beside the document (the errors say "line 3"), and the error cleared as soon as
+  // the document is fixed: valid JSON with Version "1" and statements that each have an Effect
+  // of Allow or Deny, an Action and a Resource (the server checks everything again on Confirm).
+  function statementOk(st) {
+    var filled = function (v) {
+      return typeof v === "string" ? v.trim() !== "" : Array.isArray(v) && v.length > 0 &&
+        v.every(function (x) { return typeof x === "string" && x.trim() !== ""; });
+    };
+    return st && typeof st === "object" && (st.Effect === "Allow" || st.Effect === "Deny") &&
+      filled(st.Action) && filled(st.Resource);
+  }
+  function documentLooksFixed(text) {
+    var doc;
+    try { doc = JSON.parse(text); } catch (e) { return false; }
+    return !!doc && doc.Version === "1" && Array.isArray(doc.Statement) &&
+      doc.Statement.length > 0 && doc.Statement.every(statementOk);
+  }
+  function numberLines(editor, gutter) {
+    var count = editor.value.split("\n").length;
+    if (gutter.dataset.lines === String(count)) { return; }
+    gutter.dataset.lines = String(count);
+    var text = [];
+    for (var i = 1; i <= count; i++) { text.push(i); }
+    gutter.textContent = text.join("\n");
+    gutter.scrollTop = editor.scrollTop;
+  }
+  function clearEditorError(editor) {
+    if (editor.getAttribute("aria-invalid") !== "true" || !documentLooksFixed(editor.value)) { return; }
+    editor.removeAttribute("aria-invalid");
+    editor.classList.remove("is-invalid");
+    var errors = document.getElementById(editor.id + "_error");
+    if (errors) { errors.remove(); }
+    var form = editor.form;
+    var summary = form && form.querySelector(".alert-danger[role=alert]");
+    if (summary) { summary.remove(); }
+  }
+  function enhanceScriptEditor(editor) {
+    if (editor.dataset.enhanced) { return; }
+    editor.dataset.enhanced = "1";
+    editor.setAttribute("wrap", "off");  // one text line per number
+    var frame = document.createElement("div");
+    frame.className = "script-editor-frame";
+    var gutter = document.createElement("pre");
+    gutter.className = "script-editor-gutter";
+    gutter.setAttribute("aria-hidden", "true");
+    gutter.setAttribute("data-testid", "script-editor-lines");
+    editor.parentNode.insertBefore(frame, editor);
+    frame.appendChild(gutter);
+    frame.appendChild(editor);
+    numberLines(editor, gutter);
+    editor.addEventListener("input", function () {
+      numberLines(editor, gutter);
+      clearEditorError(editor);
+    });
+    editor.addEventListener("scroll", function () { gutter.scrollTop = editor.scrollTop; });
+  }
+  document.body.addEventListener("htmx:load", function (event) {
+    var root = event.target;
+    var editors = root.matches && root.matches("textarea.script-editor")
+      ? [root] : root.querySelectorAll("textarea.script-editor");
+    Array.prototype.forEach.call(editors, enhanceScriptEditor);
+  });
   // A plain page answered after a refused submit (no htmx: the Script Editor, or any page
   // without JavaScript's help): the first field in error takes focus, as in a dialog.
   var invalid = document.querySelector("main [aria-invalid=true]");

@@ -188,3 +188,32 @@ def test_the_username_radio_decides_which_input_is_active(
     expect(panel.locator(".invalid-feedback:visible")).to_have_count(3)
     expect(panel).to_contain_text("This is a Hong Kong number.")
     shot("every-error-at-once")
+
+
+def test_the_script_editor_numbers_its_lines_and_clears_its_error_when_fixed(
+    page, live_server, signin_page, shot, account
+):
+    signin_page(account.login_name, PASSWORD)
+    page.goto(f"{live_server.url}/ram/policies/create/")
+    editor = page.locator("#policy-editor textarea[name=document]")
+    lines = page.get_by_test_id("script-editor-lines")
+    editor.fill('{"Version": "1",\n "Statement": [\n  {"Effect": "Allow"}\n ]\n}')
+    expect(lines).to_have_text("1\n2\n3\n4\n5")
+    page.locator("#policy-editor button[type=submit]").click()
+    errors = page.get_by_test_id("document-errors")
+    expect(errors).to_be_visible()
+    editor = page.locator("#policy-editor textarea[name=document]")
+    expect(editor).to_have_attribute("aria-invalid", "true")
+    shot("script-editor-refused")
+    # Still wrong: the error stays. Fixed: it goes, before Confirm.
+    editor.press("End")
+    editor.type(" ")
+    expect(errors).to_be_visible()
+    editor.fill(
+        '{"Version": "1", "Statement": [{"Effect": "Allow", "Action": "ram:ListUsers",'
+        ' "Resource": "*"}]}'
+    )
+    expect(errors).to_have_count(0)
+    expect(editor).not_to_have_attribute("aria-invalid", "true")
+    expect(lines).to_have_text("1")
+    shot("script-editor-fixed")
