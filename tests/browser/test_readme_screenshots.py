@@ -74,6 +74,13 @@ def test_readme_screenshots(browser, request, live_server):
     expect(page.get_by_test_id("merge-report")).to_be_visible()
     _save(page, "merge-contacts")
 
+    # The ARMS contacts table fits 1366 px as well: it does not scroll inside its card.
+    page.goto(f"{live_server.url}/arms/contacts/")
+    table = page.get_by_test_id("arms-contacts")
+    fits = table.evaluate("t => t.scrollWidth <= t.parentElement.clientWidth")
+    _save(page, "arms-contacts")
+    assert fits, "the ARMS contacts table scrolls at 1366 px"
+
     dark = _context(browser, request, width=1366, dark=True)
     _sign_in(dark, live_server.url)
     dark.goto(f"{live_server.url}/contacts/")
