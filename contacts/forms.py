@@ -199,13 +199,6 @@ class NewContactForm(ChannelsMixin, forms.Form):
         self.principal = principal
         self.choices: UsernameChoices = username_choices(principal)
         self.taken = taken_usernames(principal.account)
-        if self.is_bound:
-            # The radio decides which input counts: the other one is ignored, whatever it holds
-            # (the page disables and clears it; a forged or script-less post may still send it).
-            data = self.data.copy()
-            inactive = "ram_user" if data.get("username_kind") == KIND_ACCOUNT else "username"
-            data.pop(inactive, None)
-            self.data = data
         kinds = [KIND_ACCOUNT, KIND_RAM_USER] if self.choices.account_itself else [KIND_RAM_USER]
         kind_field = self.fields["username_kind"]
         kind_field.choices = [(k, KIND_LABELS[k]) for k in kinds]
@@ -220,6 +213,16 @@ class NewContactForm(ChannelsMixin, forms.Form):
             self.fields["ram_user"].empty_label = None
             self.initial.setdefault("ram_user", principal.ram_user.pk)
         self.initial.setdefault("username_kind", KIND_RAM_USER)
+
+    def _clean_fields(self):
+        super()._clean_fields()
+        # The radio decides which input counts: the other one is ignored, whatever it holds (the
+        # page disables and clears it; a script-less or forged post may still send it). Its
+        # value is not validated, yet it is shown back as typed, so nothing typed is lost.
+        inactive = "ram_user" if self.data.get("username_kind") == KIND_ACCOUNT else "username"
+        if inactive in self.fields:
+            self._errors.pop(inactive, None)
+            self.cleaned_data.pop(inactive, None)
 
     def clean(self):
         cleaned = super().clean()

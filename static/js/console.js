@@ -110,6 +110,17 @@
       } catch (e) { /* storage disabled: focus starts at the top, as on any page */ }
     }
   });
+  // A dialog's link that reloads the page it was opened on (Merge Contacts' Close): focus goes
+  // back to the opener there, as after an HX-Redirect.
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest && event.target.closest("a[data-return-focus]");
+    if (!link || !returnKey) { return; }
+    var target = new URL(link.href, location.href);
+    try {
+      sessionStorage.setItem("console.returnFocus",
+        JSON.stringify({ path: target.pathname + target.search, key: returnKey }));
+    } catch (e) { /* storage disabled: focus starts at the top */ }
+  });
   (function returnFocusAfterRedirect() {
     var saved = null;
     try {

@@ -248,7 +248,8 @@ def test_merge_page_works_without_javascript(owner_client, account, mergeable):
     response = owner_client.post(reverse("arms:merge_contacts"), {"digest": digest})
     assert response.status_code == 200
     assert 'data-testid="merge-report"' in response.text
-    assert f'href="{reverse("contacts:list")}" data-testid="merge-close"' in response.text
+    close = f'href="{reverse("contacts:list")}" data-return-focus data-testid="merge-close"'
+    assert close in response.text
     (message,) = [str(m) for m in get_messages(response.wsgi_request)]
     assert message == "Merge Contacts finished: contact created: 1, skipped: 2."
     bob = ArmsContact.objects.get(phone="+8613800000002")
