@@ -115,14 +115,22 @@ def merge_contacts(request):
     except merge.MergeFailed as exc:
         plan = merge.plan_merge(principal=principal)
         return _merge_preview(request, plan, status=422, error=str(exc))
-    messages.success(request, _(MERGED).format(summary=report.summary()))
+    summary = _(MERGED).format(summary=report.summary())
     # The report stays in the dialog (what was linked, created, skipped and why) until it is
-    # closed; Close goes back to the page the dialog was opened on, reloaded.
-    ctx = {"plan": report, "done": True, "labels": merge.ACTION_LABELS, "back_url": _back(request)}
+    # closed; Close goes back to the page the dialog was opened on, reloaded. Its summary is
+    # the report's headline (a message too on the plain page, which shows messages).
+    ctx = {
+        "plan": report,
+        "done": True,
+        "summary": summary,
+        "labels": merge.ACTION_LABELS,
+        "back_url": _back(request),
+    }
     if request.htmx:
         response = render(request, "arms_sync/merge.html#body", ctx)
         response["HX-Trigger"] = "contactsChanged"
         return response
+    messages.success(request, summary)
     return render(request, "arms_sync/merge.html", ctx)
 
 
