@@ -12,7 +12,6 @@ from contacts.models import Contact
 from contacts.selectors import (
     TakenUsernames,
     UsernameChoices,
-    phone_has_contact,
     taken_usernames,
     username_choices,
 )
@@ -250,7 +249,7 @@ class NewContactForm(ChannelsMixin, forms.Form):
         # In the same pass as the username, so that every error shows at once (the service
         # checks both again under the account's lock).
         phone = cleaned.get("phone")
-        if phone is not None and phone_has_contact(self.principal.account, phone):
+        if phone is not None and self.taken.phone_has_contact(phone):
             self.add_error("phone", _(PHONE_TAKEN))
         self.check_secret_has_robot(cleaned)
         return cleaned

@@ -244,28 +244,35 @@ def username_choices(principal: Principal) -> UsernameChoices:
 
 @dataclass(frozen=True)
 class TakenUsernames:
-    """Who already has a contact in the account (one query): the New Contact panel marks those
-    RAM users and refuses them in the same pass as every other field (issue 18)."""
+    """Who, and which phone numbers, already have a contact in the account (one query: an
+    account holds at most 100 contacts). The New Contact panel marks those RAM users and
+    refuses a taken username or phone in the same pass as every other field (issue 18)."""
 
     ram_user_ids: frozenset[int]
     account_itself: bool
+    phones: frozenset[str]  # E.164
 
     def has_contact(self, ram_user_id: int | None) -> bool:
         if ram_user_id is None:
             return self.account_itself
         return ram_user_id in self.ram_user_ids
 
+    def phone_has_contact(self, phone) -> bool:
+        return str(phone) in self.phones
+
 
 def taken_usernames(account) -> TakenUsernames:
-    ids = set(Contact.objects.filter(account_id=account.pk).values_list("ram_user_id", flat=True))
-    return TakenUsernames(
-        ram_user_ids=frozenset(i for i in ids if i is not None), account_itself=None in ids
+    rows = list(
+        Contact.objects.filter(account_id=account.pk)
+        .annotate(phone_text=Cast("phone", output_field=CharField()))
+        .values_list("ram_user_id", "phone_text")
     )
-
-
-def phone_has_contact(account, phone) -> bool:
-    """Whether a contact of the account holds this (E.164) number already."""
-    return Contact.objects.filter(account_id=account.pk, phone=phone).exists()
+    ids = {ram_user_id for ram_user_id, _phone in rows}
+    return TakenUsernames(
+        ram_user_ids=frozenset(i for i in ids if i is not None),
+        account_itself=None in ids,
+        phones=frozenset(phone for _id, phone in rows),
+    )
 
 
 def is_linked(contact: Contact) -> bool:

@@ -64,7 +64,8 @@ def test_test_shows_each_channels_result_inline(page, live_server, signin_page, 
     expect(failed).to_contain_text(KEYWORD_HINT)
     expect(sent).to_contain_text("WeCom robot")
     expect(sent).to_contain_text("Sent")
-    expect(dialog).to_be_focused()  # focus moved into the dialog; Escape closes it
+    # Focus moved into the dialog, onto the results once they arrived (read out); Escape closes.
+    expect(dialog.get_by_test_id("test-results")).to_be_focused()
     shot("test-results")
     page.keyboard.press("Escape")
     expect(page.locator("#modal-host .modal.show")).to_have_count(0)

@@ -24,8 +24,9 @@ pytestmark = pytest.mark.django_db
 # ... FOR UPDATE); INSERT the ARMS contact; the `sae:` groups; the sae:contacts membership;
 # RELEASE SAVEPOINT.
 CREATE_CONTACT_QUERIES = 9
-# The POST adds: the session, the user (with account and RAM user), the RAM user chosen.
-NEW_CONTACT_POST_QUERIES = CREATE_CONTACT_QUERIES + 3
+# The POST adds: the session, the user (with account and RAM user), the RAM user chosen, and
+# who and which phones have a contact already (the form shows every error in one pass).
+NEW_CONTACT_POST_QUERIES = CREATE_CONTACT_QUERIES + 4
 
 
 def _create(account, principal, n: int):
