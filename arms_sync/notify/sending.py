@@ -23,6 +23,7 @@ from django.utils import timezone
 from arms_sync.notify import base, hints, ratelimit, render
 from arms_sync.notify.models import Delivery, DeliveryAttempt, Event
 from arms_sync.notify.transports import get_transport
+from core.metrics import record_delivery
 
 logger = logging.getLogger("arms_sync.notify")
 Status = Delivery.Status
@@ -216,6 +217,13 @@ def _finish(
 ) -> Result:
     with transaction.atomic():  # the row's new state and its attempt: one commit
         outcome = _record(delivery, answer, worker_id=worker_id, retries=retries, digested=digested)
+    # /metrics (issue 19): the attempt's outcome and its send time, once it is committed.
+    record_delivery(
+        channel=delivery.channel,
+        outcome=outcome,
+        seconds=answer.duration_ms / 1000,
+        refused=answer.hint == base.HINT_REFUSED_BY_GUARD,
+    )
     log = logger.info if answer.ok else logger.warning
     log(
         "delivery %s %s to %s: %s (%s)",

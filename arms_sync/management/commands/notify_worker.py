@@ -17,6 +17,7 @@ from django.db import close_old_connections, connection, connections
 from django_tasks_db.backend import DatabaseBackend
 from django_tasks_db.management.commands.db_worker import Worker
 
+from arms_sync.notify import heartbeat
 from arms_sync.notify.sweeper import sweep
 from arms_sync.notify.tasks import worker_id as default_worker_id
 
@@ -32,15 +33,18 @@ def _positive(value: str) -> float:
 
 
 class Sweeper(threading.Thread):
-    def __init__(self, interval: float):
+    def __init__(self, interval: float, worker: str = ""):
         super().__init__(name="notify-sweeper", daemon=True)
         self.interval = interval
+        self.worker = worker
         self.stopping = threading.Event()
 
     def run(self) -> None:
         while not self.stopping.is_set():
             try:
                 close_old_connections()
+                if self.worker:
+                    heartbeat.beat(self.worker)  # /metrics: this worker is alive
                 report = sweep()
                 if report.reclaimed or report.enqueued:
                     logger.info(
@@ -90,7 +94,7 @@ class Command(BaseCommand):
             connections[alias].settings_dict["CONN_MAX_AGE"] = WORKER_CONN_MAX_AGE
             connections[alias].settings_dict["CONN_HEALTH_CHECKS"] = True
         name = (worker_id or default_worker_id())[:64]
-        sweeper = Sweeper(sweep_interval or settings.NOTIFY_SWEEP_SECONDS)
+        sweeper = Sweeper(sweep_interval or settings.NOTIFY_SWEEP_SECONDS, worker=name)
         sweeper.start()
         self.stdout.write(f"notify_worker {name}: sending; sweeping every {sweeper.interval:g} s")
         worker = Worker(
@@ -109,3 +113,7 @@ class Command(BaseCommand):
         finally:
             sweeper.stopping.set()
             sweeper.join(timeout=5)
+            try:
+                heartbeat.stopped(name)
+            except Exception:
+                logger.exception("could not remove the heartbeat of %s", name)
