@@ -65,7 +65,8 @@ def alerts_firing() -> int:
 
 def alerts(now=None):
     yield GaugeMetricFamily(
-        metrics.ALERTS_FIRING, "Alerts received from Alertmanager and still firing.",
+        metrics.ALERTS_FIRING,
+        "Alerts received from Alertmanager and still firing.",
         value=alerts_firing(),
     )
 
