@@ -1,0 +1,220 @@
+"""Issue 19 with Debian's Prometheus: docs/prometheus/rules.yml passes `promtool check rules`
+and its unit tests; a real Prometheus scrapes a live gunicorn (deploy/gunicorn.conf.py, two
+workers, multiprocess metrics) with the bearer token while a real `notify_worker` sends to the
+loopback robot sink, and its HTTP API shows the delivery counters moving.
+
+The scrape test starts processes and waits on real time: it runs once, on PostgreSQL."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+from arms_sync.notify import outbox
+from arms_sync.notify.models import Delivery, Event
+from arms_sync.notify.outbox import Recipient
+from tests.commands import database_url
+from tests.notify.sink import RobotSink
+from tests.ops.support import TOKEN
+
+RULES = Path(settings.BASE_DIR) / "docs" / "prometheus"
+OUTPUT = Path(os.environ.get("SAE_TEST_OUTPUT", ".test-output"))
+PROMETHEUS = "/usr/bin/prometheus"
+PROMTOOL = "/usr/bin/promtool"
+
+
+def test_the_shipped_rules_pass_promtool_check():
+    result = subprocess.run(
+        [PROMTOOL, "check", "rules", str(RULES / "rules.yml")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "SUCCESS" in result.stdout
+
+
+def test_the_rules_fire_as_their_unit_tests_expect():
+    """Queue stuck past 5 minutes, a silent worker, no worker at all, deliveries failing."""
+    result = subprocess.run(
+        [PROMTOOL, "test", "rules", "rules.test.yml"],
+        cwd=RULES,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+# --- a real scrape ------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_until(condition, *, timeout: float, step: float = 0.2):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = condition()
+        if result:
+            return result
+        time.sleep(step)
+    return condition()
+
+
+class Processes:
+    """Processes a test starts, stopped by PID (SIGTERM, then SIGKILL) when it ends."""
+
+    def __init__(self, name: str):
+        OUTPUT.mkdir(parents=True, exist_ok=True)
+        self.name = name
+        self.procs: list[subprocess.Popen] = []
+        self.logs = []
+
+    def start(self, label: str, args: list[str], **kwargs) -> subprocess.Popen:
+        log = (OUTPUT / f"{self.name}-{label}.log").open("w")
+        self.logs.append(log)
+        proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, **kwargs)
+        self.procs.append(proc)
+        return proc
+
+    def stop(self) -> None:
+        for proc in self.procs:
+            if proc.poll() is None:
+                os.kill(proc.pid, signal.SIGTERM)
+        for proc in self.procs:
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.kill(proc.pid, signal.SIGKILL)
+                proc.wait(timeout=15)
+        for log in self.logs:
+            log.close()
+
+
+def get(url: str, **headers: str) -> tuple[int, bytes]:
+    request = urllib.request.Request(url, headers=headers)
+    try:
+        with urllib.request.urlopen(request, timeout=5) as response:
+            return response.status, response.read()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read()
+    except OSError:
+        return 0, b""
+
+
+def query(prometheus: str, expr: str) -> float | None:
+    """The value of an instant query with one result, or None."""
+    status, body = get(f"{prometheus}/api/v1/query?" + urllib.parse.urlencode({"query": expr}))
+    if status != 200:
+        return None
+    result = json.loads(body)["data"]["result"]
+    return float(result[0]["value"][1]) if result else None
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.postgres_only
+@pytest.mark.skipif(
+    not settings.DATABASES["default"]["ENGINE"].endswith("postgresql"),
+    reason="gunicorn and a worker share the database: run once, on PostgreSQL",
+)
+def test_a_real_prometheus_sees_the_delivery_counters_move(account, tmp_path):
+    multiproc = tmp_path / "metrics"
+    web_port, prom_port = free_port(), free_port()
+    procs = Processes("prometheus-scrape")
+    with RobotSink() as sink:
+        env = {
+            **{k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "SAE_"))},
+            "DJANGO_SETTINGS_MODULE": "sae_console.settings",
+            "DJANGO_SECRET_KEY": settings.SECRET_KEY,
+            "DJANGO_ALLOWED_HOSTS": "console.example.com",  # Prometheus comes by address
+            "DJANGO_LOG_LEVEL": "WARNING",
+            "SAE_FIELD_ENCRYPTION_KEYS": ",".join(settings.FIELD_ENCRYPTION_KEYS),
+            "DATABASE_URL": database_url(),
+            "PROMETHEUS_MULTIPROC_DIR": str(multiproc),
+            "SAE_METRICS_TOKEN": TOKEN,
+            "SAE_BIND": f"127.0.0.1:{web_port}",
+            "SAE_WEB_WORKERS": "2",
+            "SAE_NOTIFY_SWEEP": "0.3",
+            **sink.env(),
+        }
+        config = tmp_path / "prometheus.yml"
+        config.write_text(
+            "global: {scrape_interval: 1s, evaluation_interval: 1s}\n"
+            "scrape_configs:\n"
+            "  - job_name: sae-console\n"
+            "    authorization: {type: Bearer, credentials_file: " + str(tmp_path / "token") + "}\n"
+            f"    static_configs: [{{targets: ['127.0.0.1:{web_port}']}}]\n"
+        )
+        (tmp_path / "token").write_text(TOKEN)
+        try:
+            venv_bin = Path(sys.executable).parent
+            procs.start(
+                "gunicorn",
+                [str(venv_bin / "gunicorn"), "-c", "deploy/gunicorn.conf.py", "sae_console.wsgi"],
+                cwd=settings.BASE_DIR,
+                env=env,
+            )
+            procs.start(
+                "worker",
+                [sys.executable, "manage.py", "notify_worker", "--interval", "0.05"],
+                cwd=settings.BASE_DIR,
+                env=env,
+            )
+            procs.start(
+                "prometheus",
+                [
+                    PROMETHEUS,
+                    f"--config.file={config}",
+                    f"--storage.tsdb.path={tmp_path / 'tsdb'}",
+                    f"--web.listen-address=127.0.0.1:{prom_port}",
+                ],
+            )
+            prometheus = f"http://127.0.0.1:{prom_port}"
+            sent = 'sum(sae_deliveries_total{channel="dingtalk",outcome="sent"}) or vector(0)'
+            # Scraped, with the token, by address over plain HTTP; a worker beats.
+            assert wait_until(lambda: query(prometheus, 'up{job="sae-console"}') == 1, timeout=60)
+            assert wait_until(
+                lambda: query(prometheus, "count(sae_worker_heartbeat_timestamp_seconds)") == 1,
+                timeout=30,
+            )
+            assert query(prometheus, sent) == 0
+            for i in range(12):
+                outbox.record_event(
+                    account=account,
+                    kind=Event.Kind.TEST,
+                    title=f"event {i}",
+                    recipients=[
+                        Recipient(name="a", dingtalk_url=sink.url("dingtalk", f"ok-prom-{i:03d}"))
+                    ],
+                    claimed_by="nobody",  # no task in this process: the worker's sweeper sends
+                )
+            Delivery.objects.update(
+                status=Delivery.Status.PENDING, claimed_by="", lease_until=None, attempts=0
+            )
+            assert wait_until(
+                lambda: Delivery.objects.filter(status=Delivery.Status.SENT).count() == 12,
+                timeout=60,
+            )
+            assert wait_until(lambda: query(prometheus, sent) == 12, timeout=30)
+            histogram = 'sum(sae_delivery_send_duration_seconds_count{channel="dingtalk"})'
+            assert query(prometheus, histogram) == 12
+            assert query(prometheus, "sum(sae_deliveries_pending)") == 0
+            # Gunicorn's workers each answer scrapes; the worker's counts are in every answer.
+            assert len(list(multiproc.glob("counter_*.db"))) >= 1
+        finally:
+            procs.stop()
