@@ -33,6 +33,10 @@ forwarded_allow_ips = os.environ.get("SAE_WEB_FORWARDED_ALLOW_IPS", "127.0.0.1")
 # Worker heartbeat files on a RAM disk: a slow /tmp disk must not make gunicorn think a worker
 # hangs.
 worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None
+# gunicorn 27's control socket defaults to one path per user ($HOME/.gunicorn/gunicorn.ctl),
+# which two servers on one machine (or a node and the benchmark) would fight over; nothing
+# here uses it.
+control_socket_disable = True
 accesslog = os.environ.get("SAE_WEB_ACCESS_LOG") or None
 errorlog = "-"
 loglevel = os.environ.get("SAE_WEB_LOG_LEVEL", "info")
