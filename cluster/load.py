@@ -113,7 +113,7 @@ class Client(threading.Thread):
 
     def sign_in(self, job: AccountJob) -> None:
         for _ in range(3):  # a sign-in lost with a killed node is tried again
-            start, end, status, _location, cookies, note = self._form(
+            start, end, status, location, cookies, note = self._form(
                 "signin", "/signin/", {"username": job.login, "password": job.password}
             )
             session = next((c.split(";")[0] for c in cookies if c.startswith("sessionid=")), "")
