@@ -93,4 +93,5 @@ CLUSTER_OUTPUT   ?= docs/cluster
 
 cluster-test: setup
 	@scripts/ensure-cluster-tools.sh
-	$(PY) -m cluster --size $(CLUSTER_SIZE) --database $(CLUSTER_DATABASE) --output $(CLUSTER_OUTPUT)
+	@trap '$(PY) -m cluster.net teardown' EXIT; \
+	  $(PY) -m cluster --size $(CLUSTER_SIZE) --database $(CLUSTER_DATABASE) --output $(CLUSTER_OUTPUT)

@@ -77,9 +77,12 @@ def _alert_body(name: str) -> bytes:
 
 
 class Client(threading.Thread):
-    def __init__(self, port: int, jobs: list[AccountJob], pause: float, outcome: Outcome):
+    def __init__(
+        self, host: str, port: int, jobs: list[AccountJob], pause: float, outcome: Outcome
+    ):
         super().__init__(daemon=True)
-        self.port, self.jobs, self.pause, self.outcome = port, jobs, pause, outcome
+        self.host, self.port, self.jobs, self.pause = host, port, jobs, pause
+        self.outcome = outcome
         self.cookie = ""
 
     def _call(self, kind: str, method: str, path: str, body: bytes = b"", **headers: str):
@@ -91,7 +94,7 @@ class Client(threading.Thread):
         start = time.monotonic()
         status, location, cookies, note = 0, "", [], ""
         try:
-            conn = HTTPConnection("127.0.0.1", self.port, timeout=60)
+            conn = HTTPConnection(self.host, self.port, timeout=60)
             conn.request(method, path, body=body or None, headers=headers)
             answer = conn.getresponse()
             answer.read()

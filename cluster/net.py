@@ -4,13 +4,23 @@ are touched; `teardown()` removes exactly them, and is safe to run twice."""
 
 from __future__ import annotations
 
+import contextlib
+import os
+import signal
 import subprocess
+import sys
 
 BRIDGE = "saecl0"
 HOST_ADDRESS = "10.231.0.1"
 PREFIX = 24
 # node name -> its address; namespaces are "saecl-<name>".
-NODES = {"web1": "10.231.0.11", "web2": "10.231.0.12", "wk1": "10.231.0.21", "wk2": "10.231.0.22"}
+NODES = {
+    "lb": "10.231.0.2",
+    "web1": "10.231.0.11",
+    "web2": "10.231.0.12",
+    "wk1": "10.231.0.21",
+    "wk2": "10.231.0.22",
+}
 
 
 def namespace(node: str) -> str:
@@ -46,7 +56,12 @@ def pids(node: str) -> list[int]:
 
 
 def teardown() -> None:
-    """Remove the namespaces and links made by setup(), whatever state they are in."""
+    """Stop whatever still runs in the namespaces and remove the namespaces and links made by
+    setup(), whatever state they are in (also after the driver itself was killed)."""
+    for node in NODES:
+        for pid in pids(node):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
     for node in NODES:
         _ip("netns", "del", namespace(node), check=False)  # its veth ends go with it
     for n in range(len(NODES)):
@@ -56,3 +71,7 @@ def teardown() -> None:
 
 def exec_prefix(node: str) -> list[str]:
     return ["ip", "netns", "exec", namespace(node)]
+
+
+if __name__ == "__main__" and sys.argv[1:] == ["teardown"]:
+    teardown()  # the Makefile's trap: python -m cluster.net teardown

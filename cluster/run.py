@@ -79,7 +79,7 @@ class Cluster:
         self.size, self.database, self.output, self.work = size, database, output, keep
         self.procs: dict[str, subprocess.Popen] = {}
         self.logs: list = []
-        self.haproxy_port = free_port()
+        self.haproxy_port = 8080  # in the load balancer's namespace
         self.sink = None
         self.secret_key = secrets.token_urlsafe(48)
         from cryptography.fernet import Fernet
@@ -251,7 +251,7 @@ defaults
     retries 3
     option redispatch 1
 frontend console
-    bind 127.0.0.1:{self.haproxy_port}
+    bind 0.0.0.0:{self.haproxy_port}
     option http-buffer-request
     default_backend gunicorn
 backend gunicorn
@@ -267,7 +267,7 @@ backend gunicorn
 {servers}
 """
         )
-        self._start("haproxy", ["haproxy", "-db", "-f", str(config)])
+        self._start("haproxy", [*net.exec_prefix("lb"), "haproxy", "-db", "-f", str(config)])
 
     def server_status(self, node: str) -> str:
         try:
@@ -358,7 +358,9 @@ backend gunicorn
         outcome = load.Outcome()
         lanes = [jobs[k :: self.size.clients] for k in range(self.size.clients)]
         clients = [
-            load.Client(self.haproxy_port, lane, self.size.pause, outcome) for lane in lanes if lane
+            load.Client(net.NODES["lb"], self.haproxy_port, lane, self.size.pause, outcome)
+            for lane in lanes
+            if lane
         ]
         total = sum(1 + j.views + len(j.ram_users) + len(j.alerts) for j in jobs)
         started = time.monotonic()
