@@ -19,8 +19,10 @@ DEPLOY = Path(settings.BASE_DIR) / "deploy"
 def test_the_haproxy_configuration_is_valid_and_checks_readyz(tmp_path):
     pem = tmp_path / "console.pem"
     subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1"]
-        + ["-subj", "/CN=console.example.com", "-keyout", str(pem), "-out", str(pem)],
+        [
+            *("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1"),
+            *("-subj", "/CN=console.example.com", "-keyout", str(pem), "-out", str(pem)),
+        ],
         check=True,
         capture_output=True,
         timeout=60,
