@@ -26,6 +26,13 @@ def main() -> int:
         print(f"error: bad database name {args.database!r}", file=sys.stderr)
         return 2
 
+    # One run at a time: the namespace names and addresses are fixed, and a second run's
+    # teardown would pull the first one's nodes away.
+    lock = net.hold_lock()
+    if lock is None:
+        print("error: another cluster test is running", file=sys.stderr)
+        return 1
+
     def stop(signum, frame):
         raise SystemExit(128 + signum)
 

@@ -5,6 +5,7 @@ are touched; `teardown()` removes exactly them, and is safe to run twice."""
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
 import signal
 import subprocess
@@ -73,5 +74,21 @@ def exec_prefix(node: str) -> list[str]:
     return ["ip", "netns", "exec", namespace(node)]
 
 
-if __name__ == "__main__" and sys.argv[1:] == ["teardown"]:
-    teardown()  # the Makefile's trap: python -m cluster.net teardown
+LOCK = "/run/sae-cluster-test.lock"
+
+
+def hold_lock():
+    """The run's lock (kept open for the whole run), or None while another run holds it."""
+    handle = open(LOCK, "w")  # noqa: SIM115 (held until the process ends)
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.close()
+        return None
+    return handle
+
+
+# The Makefile's trap (python -m cluster.net teardown): after a run that could not clean up
+# (killed outright). Never while another run holds the lock.
+if __name__ == "__main__" and sys.argv[1:] == ["teardown"] and hold_lock() is not None:
+    teardown()
