@@ -22,7 +22,7 @@ import pytest
 from django.conf import settings
 
 from arms_sync.notify import outbox
-from arms_sync.notify.models import Delivery, Event
+from arms_sync.notify.models import Delivery, Event, WorkerHeartbeat
 from arms_sync.notify.outbox import Recipient
 from tests.commands import database_url
 from tests.notify.sink import RobotSink
@@ -169,7 +169,7 @@ def test_a_real_prometheus_sees_the_delivery_counters_move(account, tmp_path):
                 cwd=settings.BASE_DIR,
                 env=env,
             )
-            procs.start(
+            worker = procs.start(
                 "worker",
                 [sys.executable, "manage.py", "notify_worker", "--interval", "0.05"],
                 cwd=settings.BASE_DIR,
@@ -216,5 +216,10 @@ def test_a_real_prometheus_sees_the_delivery_counters_move(account, tmp_path):
             assert query(prometheus, "sum(sae_deliveries_pending)") == 0
             # Gunicorn's workers each answer scrapes; the worker's counts are in every answer.
             assert len(list(multiproc.glob("counter_*.db"))) >= 1
+            # A worker stopped with SIGTERM takes its heartbeat away (one killed leaves it).
+            assert WorkerHeartbeat.objects.count() == 1
+            os.kill(worker.pid, signal.SIGTERM)
+            worker.wait(timeout=30)
+            assert WorkerHeartbeat.objects.count() == 0
         finally:
             procs.stop()
