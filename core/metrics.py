@@ -131,15 +131,17 @@ def multiprocess_dir() -> str:
     return os.environ.get("PROMETHEUS_MULTIPROC_DIR", "")
 
 
-def exposition() -> tuple[bytes, str]:
-    """The text /metrics answers, and its content type."""
+def exposition(*, scrape_time: bool = True) -> tuple[bytes, str]:
+    """The text /metrics answers, and its content type. `scrape_time=False` leaves out the
+    gauges computed from the database (a worker's own endpoint: the web nodes give those)."""
     if multiprocess_dir():
         registry = CollectorRegistry(auto_describe=False)
         MultiProcessCollector(registry)
     else:
         registry = CollectorRegistry(auto_describe=False)
         registry.register(_ProcessRegistry())
-    registry.register(_ScrapeTime())
+    if scrape_time:
+        registry.register(_ScrapeTime())
     return generate_latest(registry), CONTENT_TYPE_LATEST
 
 

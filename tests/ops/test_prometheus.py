@@ -26,7 +26,7 @@ from arms_sync.notify.models import Delivery, Event, WorkerHeartbeat
 from arms_sync.notify.outbox import Recipient
 from tests.commands import database_url
 from tests.notify.sink import RobotSink
-from tests.ops.support import TOKEN
+from tests.ops.support import TOKEN, parse, value
 
 RULES = Path(settings.BASE_DIR) / "docs" / "prometheus"
 OUTPUT = Path(os.environ.get("SAE_TEST_OUTPUT", ".test-output"))
@@ -221,5 +221,68 @@ def test_a_real_prometheus_sees_the_delivery_counters_move(account, tmp_path):
             os.kill(worker.pid, signal.SIGTERM)
             worker.wait(timeout=30)
             assert WorkerHeartbeat.objects.count() == 0
+        finally:
+            procs.stop()
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.postgres_only
+@pytest.mark.skipif(
+    not settings.DATABASES["default"]["ENGINE"].endswith("postgresql"),
+    reason="a worker process shares the database: run once, on PostgreSQL",
+)
+def test_a_worker_on_a_machine_without_web_serves_its_own_metrics(account, tmp_path):
+    """`notify_worker --metrics-bind`: its own multiprocess directory, its own endpoint."""
+    port = free_port()
+    procs = Processes("worker-metrics")
+    with RobotSink() as sink:
+        env = {
+            **{k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "SAE_"))},
+            "DJANGO_SETTINGS_MODULE": "sae_console.settings",
+            "DJANGO_SECRET_KEY": settings.SECRET_KEY,
+            "DJANGO_ALLOWED_HOSTS": "console.example.com",
+            "DJANGO_LOG_LEVEL": "WARNING",
+            "SAE_FIELD_ENCRYPTION_KEYS": ",".join(settings.FIELD_ENCRYPTION_KEYS),
+            "DATABASE_URL": database_url(),
+            "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "metrics"),
+            "SAE_METRICS_TOKEN": TOKEN,
+            "SAE_NOTIFY_SWEEP": "0.3",
+            **sink.env(),
+        }
+        (tmp_path / "metrics").mkdir()
+        url = f"http://127.0.0.1:{port}/metrics"
+        try:
+            procs.start(
+                "worker",
+                [
+                    *(sys.executable, "manage.py", "notify_worker", "--interval", "0.05"),
+                    *("--metrics-bind", f"127.0.0.1:{port}"),
+                ],
+                cwd=settings.BASE_DIR,
+                env=env,
+            )
+            assert wait_until(
+                lambda: get(url, Authorization=f"Bearer {TOKEN}")[0] == 200, timeout=30
+            )
+            assert get(url)[0] == 401
+            for i in range(5):
+                outbox.record_event(
+                    account=account,
+                    kind=Event.Kind.TEST,
+                    title=f"event {i}",
+                    recipients=[
+                        Recipient(name="a", wecom_url=sink.url("wecom", f"ok-alone-{i:03d}"))
+                    ],
+                    claimed_by="nobody",
+                )
+            Delivery.objects.update(
+                status=Delivery.Status.PENDING, claimed_by="", lease_until=None, attempts=0
+            )
+
+            def sent() -> float:
+                body = get(url, Authorization=f"Bearer {TOKEN}")[1].decode()
+                return value(parse(body), "sae_deliveries_total", channel="wecom", outcome="sent")
+
+            assert wait_until(lambda: sent() == 5, timeout=60)
         finally:
             procs.stop()
