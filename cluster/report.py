@@ -64,5 +64,8 @@ accounts; per account {size["contacts"]} New Contact posts, {size["alerts"]} int
 {table}
 
 Requests by kind: {", ".join(f"{k} {v}" for k, v in sorted(f["requests_by_kind"].items()))}.
-Robot messages received: {f["robot_messages"]}.
+Robot messages received: {f["robot_messages"]}. The nodes' `/metrics` after the run (the killed
+processes' counts included): intake posts answered 200 by the web nodes
+{f["metrics"].get("intake_posts_200", "n/a")}, deliveries counted as sent by the workers
+{f["metrics"].get("deliveries_sent", "n/a")}.
 """

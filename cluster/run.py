@@ -86,6 +86,7 @@ class Cluster:
 
         self.fernet = Fernet.generate_key().decode()
         self.metrics_token = secrets.token_urlsafe(24)
+        self.scraped: dict = {}
 
     # --- environment -------------------------------------------------------------------------
     def env(self, *, node: str = "", database_host: str = "") -> dict[str, str]:
@@ -221,6 +222,9 @@ class Cluster:
                 "0.1",
                 "--worker-id",
                 worker_id,
+                # No web server on a worker node: the worker serves its own /metrics.
+                "--metrics-bind",
+                "0.0.0.0:9464",
             ],
             self.env(node=node),
         )
@@ -403,6 +407,7 @@ backend gunicorn
             raise Failed(f"the load stopped: {outcome.errors[0]}")
         log(f"load done: {len(outcome.requests)} requests in {load_s:.1f} s")
         self.settle(outcome)
+        self.scraped = self.scrape_nodes()
         return self.figures(
             outcome,
             kill_at=kill_at,
@@ -443,6 +448,42 @@ backend gunicorn
         began = time.monotonic()
         finished = self.wait(done, self.size.settle, 0.5)
         log(f"deliveries settled: {finished} after {time.monotonic() - began:.1f} s")
+
+    def scrape_nodes(self) -> dict:
+        """What Prometheus would read from the nodes: intake posts answered 200 by the web
+        nodes and deliveries sent by the workers, each summed over the node's processes, the
+        killed ones' included (their files stay in the node's metrics directory)."""
+        from http.client import HTTPConnection
+
+        from prometheus_client.parser import text_string_to_metric_families
+
+        def total(node: str, port: int, name: str, **labels: str) -> float:
+            conn = HTTPConnection(net.NODES[node], port, timeout=10)
+            conn.request(
+                "GET", "/metrics", headers={"Authorization": f"Bearer {self.metrics_token}"}
+            )
+            answer = conn.getresponse()
+            text = answer.read().decode()
+            conn.close()
+            return sum(
+                sample.value
+                for family in text_string_to_metric_families(text)
+                for sample in family.samples
+                if sample.name == name and all(sample.labels.get(k) == v for k, v in labels.items())
+            )
+
+        try:
+            return {
+                "intake_posts_200": sum(
+                    total(n, 8000, "sae_intake_posts_total", code="200") for n in ("web1", "web2")
+                ),
+                "deliveries_sent": sum(
+                    total(n, 9464, "sae_deliveries_total", outcome="sent") for n in ("wk1", "wk2")
+                ),
+            }
+        except (OSError, ValueError) as exc:
+            log(f"could not scrape the nodes: {exc}")
+            return {}
 
     def received_names(self) -> set[str]:
         return set(self.name_counts())
@@ -501,6 +542,9 @@ backend gunicorn
             "web1_back_up_s": restored,
             "requests_by_kind": dict(Counter(r.kind for r in outcome.requests)),
             "robot_messages": sum(len(v) for v in per_robot.values()),
+            # From the nodes' /metrics (information, not judged): the intake posts the web
+            # nodes answered 200 and the messages the workers counted as sent.
+            "metrics": self.scraped,
             "load_s": round(load_s, 1),
             "size": self.size.__dict__,
         }
