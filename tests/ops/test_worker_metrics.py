@@ -9,8 +9,7 @@ import pytest
 
 from core import metrics, metrics_http
 from tests.commands import manage
-from tests.ops.support import TOKEN, parse, value
-from tests.ops.test_prometheus import free_port, get
+from tests.ops.support import TOKEN, free_port, get, parse, value
 
 
 @pytest.mark.parametrize("bind", ["127.0.0.1:9464", "[::1]:9464", "0.0.0.0:1"])
