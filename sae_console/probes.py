@@ -1,4 +1,5 @@
-"""`/healthz`, `/readyz` and `/metrics`: answered by the first middleware, before anything else.
+"""`/healthz`, `/readyz` and `/metrics` (rules §16): answered by the first middleware, before
+anything else.
 
 Load balancers and Prometheus reach a node by its address: their `Host` header is an IP (or
 none at all: HAProxy's default health check is HTTP/1.0 without one), which

@@ -1,6 +1,7 @@
-"""Issue 19: the verdicts of `make cluster-test` (cluster/run.py), on figures made up to break
-each rule in turn: a run that breaks one must fail with that reason. The run itself needs root
-and network namespaces: CI runs it (`make cluster-test CLUSTER_SIZE=small`), not the suite."""
+"""Rules §16 (issue 19): the verdicts of `make cluster-test` (cluster/run.py), on figures made up
+to break each rule in turn: a run that breaks one must fail with that reason. The run itself
+needs root and network namespaces: CI runs it (`make cluster-test CLUSTER_SIZE=small`), not the
+suite."""
 
 from __future__ import annotations
 

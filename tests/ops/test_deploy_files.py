@@ -1,5 +1,5 @@
-"""Issue 19: the shipped deployment files are valid: HAProxy's configuration (`haproxy -c`,
-Debian's package, with a throw-away certificate where the real one goes) checks /readyz and
+"""Rules §16 (issue 19): the shipped deployment files are valid: HAProxy's configuration (`haproxy
+-c`, Debian's package, with a throw-away certificate where the real one goes) checks /readyz and
 buffers requests; gunicorn's configuration loads and carries the multiprocess hook."""
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
-"""Issue 19: /metrics. Only to the bearer token of SAE_METRICS_TOKEN (404 when it is unset);
-Prometheus' text format; deliveries by channel and outcome moving with real sends to the
+"""Rules §16 (issue 19): /metrics. Only to the bearer token of SAE_METRICS_TOKEN (404 when it is
+unset); Prometheus' text format; deliveries by channel and outcome moving with real sends to the
 loopback robot sink; intake posts by answer; the gauges computed from the tables at scrape time
 (in a fixed number of queries); worker heartbeats."""
 

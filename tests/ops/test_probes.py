@@ -1,6 +1,6 @@
-"""Issue 19: the health probes. /healthz answers without the database; /readyz answers when the
-database does and no migration is pending (503 with the reason otherwise); both answer any Host
-over plain HTTP, to anyone, with nothing but "ok" or the reason."""
+"""Rules §16 (issue 19): the health probes. /healthz answers without the database; /readyz answers
+when the database does and no migration is pending (503 with the reason otherwise); both answer
+any Host over plain HTTP, to anyone, with nothing but "ok" or the reason."""
 
 from __future__ import annotations
 

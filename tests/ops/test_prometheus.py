@@ -1,7 +1,7 @@
-"""Issue 19 with Debian's Prometheus: docs/prometheus/rules.yml passes `promtool check rules`
-and its unit tests; a real Prometheus scrapes a live gunicorn (deploy/gunicorn.conf.py, two
-workers, multiprocess metrics) with the bearer token while a real `notify_worker` sends to the
-loopback robot sink, and its HTTP API shows the delivery counters moving.
+"""Rules §16 (issue 19) with Debian's Prometheus: docs/prometheus/rules.yml passes `promtool check
+rules` and its unit tests; a real Prometheus scrapes a live gunicorn (deploy/gunicorn.conf.py,
+two workers, multiprocess metrics) with the bearer token while a real `notify_worker` sends to
+the loopback robot sink, and its HTTP API shows the delivery counters moving.
 
 The scrape test starts processes and waits on real time: it runs once, on PostgreSQL."""
 
