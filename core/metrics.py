@@ -15,6 +15,7 @@ web node answers the same whatever process wrote the rows.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 import os
@@ -32,6 +33,12 @@ from prometheus_client.core import Metric
 from prometheus_client.multiprocess import MultiProcessCollector
 
 logger = logging.getLogger("core.metrics")
+
+# prometheus-client writes each process's values to files in this directory; a process that
+# starts before anything made it (a worker started on its own) makes it, rather than failing
+# at its first count.
+if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    os.makedirs(os.environ["PROMETHEUS_MULTIPROC_DIR"], exist_ok=True)
 
 # --- counted in the process ----------------------------------------------------------------
 
@@ -75,14 +82,26 @@ def record_delivery(*, channel: str, outcome: str, seconds: float, refused: bool
     and how long the send took. `refused`: the outbound guard stopped it before any request,
     so it counts as "refused" and its duration says nothing about the provider."""
     name = "refused" if refused else _OUTCOME_NAMES.get(outcome, outcome)
-    DELIVERIES.labels(channel=channel, outcome=name).inc()
-    if not refused:
-        SEND_DURATION.labels(channel=channel).observe(max(seconds, 0.0))
+    with _never_raises("record_delivery"):
+        DELIVERIES.labels(channel=channel, outcome=name).inc()
+        if not refused:
+            SEND_DURATION.labels(channel=channel).observe(max(seconds, 0.0))
 
 
 def record_intake(code: int) -> None:
     """One post to the intake was answered with this status."""
-    INTAKE_POSTS.labels(code=str(code)).inc()
+    with _never_raises("record_intake"):
+        INTAKE_POSTS.labels(code=str(code)).inc()
+
+
+@contextlib.contextmanager
+def _never_raises(what: str):
+    """Counting must never cost a delivery or an answer (a metrics directory that is gone or
+    full): the failure is logged and the work goes on."""
+    try:
+        yield
+    except Exception:
+        logger.exception("%s: could not count", what)
 
 
 def counts_intake_posts(view):

@@ -257,3 +257,45 @@ def test_apps_add_their_gauges_through_the_registration_hook(client, token, monk
     samples = scrape(client)
     assert value(samples, "sae_cloud_pushes_pending") == 4
     assert value(samples, "sae_cloud_pushes_failed") == 1
+
+
+def test_counting_never_costs_a_delivery_or_an_answer(monkeypatch, caplog):
+    """A metrics directory that went away makes prometheus-client raise: logged, not raised."""
+
+    class Broken:
+        def labels(self, **labels):
+            raise FileNotFoundError("/run/sae-console/metrics/counter_42.db")
+
+    monkeypatch.setattr(metrics, "DELIVERIES", Broken())
+    monkeypatch.setattr(metrics, "INTAKE_POSTS", Broken())
+    metrics.record_delivery(channel="email", outcome="sent", seconds=0.1)
+    metrics.record_intake(200)
+    assert "could not count" in caplog.text
+
+
+def test_a_process_started_before_its_metrics_directory_exists_makes_it(tmp_path):
+    """A worker started on its own (no gunicorn made the directory) counts from its first
+    delivery on, in multiprocess files."""
+    import subprocess
+    import sys
+
+    from django.conf import settings
+
+    path = tmp_path / "not-yet" / "metrics"
+    code = (
+        "from core import metrics; "
+        "metrics.record_delivery(channel='email', outcome='sent', seconds=0.1); "
+        "print(metrics.exposition(scrape_time=False)[0].decode())"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=settings.BASE_DIR,
+        env={"PROMETHEUS_MULTIPROC_DIR": str(path), "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert list(path.glob("counter_*.db"))
+    samples = parse(result.stdout)
+    assert value(samples, "sae_deliveries_total", channel="email", outcome="sent") == 1
