@@ -9,7 +9,7 @@ import tempfile
 import traceback
 from pathlib import Path
 
-from cluster import net, report, run
+from cluster import net, report, run, verdict
 
 
 def main() -> int:
@@ -57,7 +57,7 @@ def main() -> int:
             cluster.sink.stop()
         net.teardown()
         run.log("stopped everything; namespaces deleted")
-    problems = run.checks(figures)
+    problems = verdict.checks(figures)
     report.write(args.output, figures, problems)
     run.log(f"wrote {args.output}/latest.json and latest.md")
     print((args.output / "latest.md").read_text())

@@ -33,12 +33,12 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
-from cluster import load, net
+from cluster import haproxy, load, net
+from cluster.verdict import max_in_window
 
 ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "Cluster-Console-2026"
 WEB_WORKERS = 2  # gunicorn workers per web node = HAProxy's maxconn per node
-RATE_LIMIT = 20  # per robot per 60 s (the console's default)
 
 
 @dataclass(frozen=True)
@@ -62,12 +62,6 @@ SIZES = {
 
 def log(message: str) -> None:
     print(f"[cluster {time.strftime('%H:%M:%S', time.gmtime())}Z] {message}", flush=True)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Failed(Exception):
@@ -231,66 +225,19 @@ class Cluster:
 
     def start_haproxy(self) -> None:
         self.stats_socket = self.work / "haproxy.sock"
-        config = self.work / "haproxy.cfg"
-        servers = "\n".join(
-            f"    server {node} {net.NODES[node]}:8000" for node in ("web1", "web2")
+        path = self.work / "haproxy.cfg"
+        path.write_text(
+            haproxy.config(
+                stats_socket=self.stats_socket,
+                port=self.haproxy_port,
+                servers={node: net.NODES[node] for node in ("web1", "web2")},
+                maxconn=WEB_WORKERS,
+            )
         )
-        config.write_text(
-            f"""global
-    maxconn 1024
-    log stdout format raw local0 info
-    stats socket {self.stats_socket} mode 600 level admin
-defaults
-    mode http
-    log global
-    option httplog
-    timeout connect 1s
-    timeout client 30s
-    timeout server 35s
-    timeout http-request 10s
-    timeout queue 30s
-    # A node whose two sync workers are busy answers its check late: not a reason to drop it.
-    # A dead node refuses the connection at once, whatever this says.
-    timeout check 5s
-    retries 3
-    option redispatch 1
-frontend console
-    bind 0.0.0.0:{self.haproxy_port}
-    option http-buffer-request
-    default_backend gunicorn
-backend gunicorn
-    balance roundrobin
-    option httpchk
-    http-check send meth GET uri /readyz ver HTTP/1.1 hdr Host lb-probe
-    http-check expect status 200
-    default-server check inter 500ms fall 2 rise 2 maxconn {WEB_WORKERS}
-    # A refused connection marks the node down at once (no wait for the next check), so the
-    # retry goes to the other node. (No `on-marked-down shutdown-sessions`: it would also cut
-    # the request being redispatched.)
-    default-server observe layer4 error-limit 1 on-error mark-down
-{servers}
-"""
-        )
-        self._start("haproxy", [*net.exec_prefix("lb"), "haproxy", "-db", "-f", str(config)])
+        self._start("haproxy", [*net.exec_prefix("lb"), "haproxy", "-db", "-f", str(path)])
 
     def server_status(self, node: str) -> str:
-        try:
-            with socket.socket(socket.AF_UNIX) as s:
-                s.settimeout(2)
-                s.connect(str(self.stats_socket))
-                s.sendall(b"show stat\n")
-                data = b""
-                while chunk := s.recv(65536):
-                    data += chunk
-        except OSError:
-            return ""
-        lines = data.decode().splitlines()
-        header = lines[0].lstrip("# ").split(",")
-        for line in lines[1:]:
-            row = dict(zip(header, line.split(","), strict=False))
-            if row.get("pxname") == "gunicorn" and row.get("svname") == node:
-                return row.get("status", "")
-        return ""
+        return haproxy.server_status(self.stats_socket, node)
 
     def wait(self, condition, timeout: float, step: float = 0.05):
         deadline = time.monotonic() + timeout
@@ -548,38 +495,3 @@ backend gunicorn
             "load_s": round(load_s, 1),
             "size": self.size.__dict__,
         }
-
-
-def max_in_window(times: list[float], window: float) -> int:
-    """The most of `times` that fall in any `window` seconds (half-open, like the limiter)."""
-    times = sorted(times)
-    busiest = start = 0
-    for end, t in enumerate(times):
-        while times[start] <= t - window:
-            start += 1
-        busiest = max(busiest, end - start + 1)
-    return busiest
-
-
-def checks(f: dict) -> list[str]:
-    problems = []
-    if f["failed_in_flight_at_kill"] != f["requests_failed"]:
-        problems.append("a request failed that was not in flight when the node was killed")
-    if f["requests_failed"] > f["failed_allowed"]:
-        problems.append(
-            f"{f['requests_failed']} requests failed; the killed node held at most "
-            f"{f['failed_allowed']}"
-        )
-    if f["contacts_created"] != f["contacts_confirmed"]:
-        problems.append("contacts created != contacts confirmed")
-    if f["deliveries_expected"] != f["deliveries_delivered"]:
-        problems.append("deliveries expected != deliveries delivered")
-    if f["duplicates"] > f["killed_worker_sends_in_flight"]:
-        problems.append("more duplicates than the killed worker had sends in flight")
-    if f["max_per_robot_per_60s"] > RATE_LIMIT:
-        problems.append(f"a robot got more than {RATE_LIMIT} messages in 60 s")
-    if f["lb_failover_s"] is None:
-        problems.append("HAProxy never marked the killed node down")
-    if f["web1_back_up_s"] is None:
-        problems.append("the restarted node never came back up")
-    return problems

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from cluster import run
+from cluster import verdict
 
 GOOD = {
     "requests_sent": 84,
@@ -27,7 +27,7 @@ GOOD = {
 
 
 def test_a_run_within_every_rule_passes():
-    assert run.checks(GOOD) == []
+    assert verdict.checks(GOOD) == []
 
 
 @pytest.mark.parametrize(
@@ -44,15 +44,15 @@ def test_a_run_within_every_rule_passes():
     ],
 )
 def test_a_run_that_breaks_a_rule_fails_with_the_reason(changes, reason):
-    problems = run.checks({**GOOD, **changes})
+    problems = verdict.checks({**GOOD, **changes})
     assert len(problems) == 1
     assert reason in problems[0]
 
 
 def test_the_busiest_60_seconds_of_a_robot():
-    assert run.max_in_window([], 60) == 0
+    assert verdict.max_in_window([], 60) == 0
     # 20 messages a second apart, then one a second from 60 s on: each new one comes as the
     # oldest leaves the window (a message 60 s old no longer counts, as the limiter has it).
     times = [float(i) for i in range(20)] + [60.0 + i for i in range(5)]
-    assert run.max_in_window(times, 60) == 20
-    assert run.max_in_window([*times, 59.5], 60) == 21
+    assert verdict.max_in_window(times, 60) == 20
+    assert verdict.max_in_window([*times, 59.5], 60) == 21

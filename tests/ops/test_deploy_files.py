@@ -70,3 +70,23 @@ def test_the_systemd_units_start_gunicorn_and_the_worker_with_a_shared_metrics_d
     for unit in (web, worker):
         assert "Environment=PROMETHEUS_MULTIPROC_DIR=/run/sae-console/metrics" in unit
         assert "RuntimeDirectoryPreserve=yes" in unit
+
+
+@pytest.mark.skipif(shutil.which("haproxy") is None, reason="Debian's haproxy is not installed")
+def test_the_cluster_tests_haproxy_configuration_is_valid(tmp_path):
+    from cluster import haproxy
+
+    config = tmp_path / "haproxy.cfg"
+    config.write_text(
+        haproxy.config(
+            stats_socket=tmp_path / "haproxy.sock",
+            port=8080,
+            servers={"web1": "10.231.0.11", "web2": "10.231.0.12"},
+            maxconn=2,
+        )
+    )
+    result = subprocess.run(
+        ["haproxy", "-c", "-f", str(config)], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "maxconn 2" in config.read_text()
