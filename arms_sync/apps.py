@@ -12,6 +12,7 @@ class ArmsSyncConfig(AppConfig):
         from arms_sync import receivers
         from arms_sync.notify import approvals
         from contacts.models import Contact
+        from ram_directory import approval_reach
         from ram_directory.models import PermissionRequest
         from ram_directory.signals import permission_decided, permission_requested
 
@@ -31,3 +32,4 @@ class ArmsSyncConfig(AppConfig):
             sender=PermissionRequest,
             dispatch_uid="arms_sync.permission_decided",
         )
+        approval_reach.register(approvals.reach)
