@@ -4,6 +4,7 @@ repeat while firing notifies again only after the matched policy's repeat interv
 of state always notifies; an acknowledged firing alert sends no repeats. Titles say each thing
 once; a resolved message names the firing one it closes, with the duration."""
 
+# ruff: noqa: RUF001 (the Chinese messages use full-width punctuation)
 from __future__ import annotations
 
 import json
