@@ -63,8 +63,9 @@ def _owner_email(account) -> str:
     return account.login_name
 
 
-def _approvers(account) -> tuple[list[Recipient], Reach]:
-    owner_language = outbox.owner_language(account)
+def _approvers(account, *, languages: bool = True) -> tuple[list[Recipient], Reach]:
+    # The pages ask only who is reached: no language to look up for them.
+    owner_language = outbox.owner_language(account) if languages else ""
     members = ensure_managed(account).approvers_group.members.select_related(WITH_SIGN_IN)
     for candidates in (
         members.order_by("name", "id"),
@@ -87,7 +88,7 @@ def _approvers(account) -> tuple[list[Recipient], Reach]:
 
 def reach(account) -> Reach:
     """Who a request of this account reaches now (the pages' wording)."""
-    return _approvers(account)[1]
+    return _approvers(account, languages=False)[1]
 
 
 def _requester(request) -> list[Recipient]:
