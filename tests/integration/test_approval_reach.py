@@ -4,6 +4,7 @@ address; else nobody, said plainly. Approvers see the pending count on the menu 
 The approval grant reuses the account's own ListUsers policy; two approvals at the same moment
 are both approved (both databases: threads on a file SQLite and on PostgreSQL)."""
 
+# ruff: noqa: RUF001 (Chinese titles use full-width punctuation)
 from __future__ import annotations
 
 import pytest
