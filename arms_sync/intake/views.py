@@ -33,8 +33,8 @@ ONLY_OWNER_ROTATES = gettext_noop("Only the Alibaba Cloud account can create or 
 ONLY_OWNER_TESTS = gettext_noop("Only the Alibaba Cloud account can send a test alert.")
 ACKNOWLEDGED = gettext_noop("{name} acknowledged: no repeats are sent until its state changes.")
 TEST_SENT = gettext_noop(
-    "A test alert was received, firing then resolved: {deliveries} deliveries. It is at the "
-    "top of the list, labelled test=true."
+    "A test alert was received, firing then resolved: {deliveries} deliveries. It is listed "
+    "with the resolved alerts, labelled test."
 )
 
 
