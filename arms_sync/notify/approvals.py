@@ -69,7 +69,10 @@ def _approvers(account, *, languages: bool = True) -> tuple[list[Recipient], Rea
     members = ensure_managed(account).approvers_group.members.select_related(WITH_SIGN_IN)
     for candidates in (
         members.order_by("name", "id"),
-        ArmsContact.objects.filter(account=account, sae_contact__ram_user__isnull=True)
+        # The account's own contact (linked, with no RAM user): not any unlinked ARMS contact.
+        ArmsContact.objects.filter(
+            account=account, sae_contact__isnull=False, sae_contact__ram_user__isnull=True
+        )
         .select_related(WITH_SIGN_IN)
         .order_by("id"),
     ):
