@@ -174,7 +174,7 @@ def receive(*, account: Account, post: Post, body: bytes) -> Received:
     labels = [{**SAE_EVENT_LABELS, **alert.labels} for alert in post.alerts]
     policies = routing.enabled_policies(account)
     matched, recipients = routing.route(
-        policies, labels, owner_language=outbox.owner_language(account)
+        policies, labels, owner_language=outbox.owner_language_of(account)
     )
     try:
         with transaction.atomic():

@@ -65,7 +65,7 @@ def _owner_email(account) -> str:
 
 def _approvers(account, *, languages: bool = True) -> tuple[list[Recipient], Reach]:
     # The pages ask only who is reached: no language to look up for them.
-    owner_language = outbox.owner_language(account) if languages else ""
+    owner_language = outbox.owner_language_of(account) if languages else ""
     members = ensure_managed(account).approvers_group.members.select_related(WITH_SIGN_IN)
     for candidates in (
         members.order_by("name", "id"),

@@ -59,9 +59,12 @@ class Recipient:
         )
 
     @classmethod
-    def from_contact(cls, contact, *, owner_language: str = "") -> Recipient:
+    def from_contact(cls, contact, *, owner_language: str | None = None) -> Recipient:
+        if owner_language is None and contact.ram_user_id is None:
+            # The account's own contact: the owner's language (one query, a single contact).
+            owner_language = owner_language_of(contact.account_id)
         return cls(
-            language=language_of(contact, owner_language),
+            language=language_of(contact, owner_language or ""),
             name=contact.username,
             phone=str(contact.phone or ""),
             email=contact.mailbox,
@@ -99,7 +102,8 @@ def language_of(contact, owner_language: str = "") -> str:
     return sign_in.language if sign_in is not None else ""
 
 
-def owner_language(account) -> str:
+def owner_language_of(account) -> str:
+    """The language the account's owner chose ("" when none): an account or its pk."""
     from ram_directory.models import User
 
     found = User.objects.filter(account=account, ram_user__isnull=True).values_list(

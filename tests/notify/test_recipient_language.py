@@ -92,3 +92,15 @@ def test_without_a_choice_the_accounts_default_applies(account):
     assert render.render_event(event, channel="email", lang="fr").subject == "SAE contact test: x"
     zh = render.render_event(event, channel="email", lang="zh-hans").subject
     assert zh == "SAE 联系人测试通知：x"  # noqa: RUF001
+
+
+def test_the_accounts_own_contact_is_tested_in_the_owners_language(account):
+    from arms_sync.notify.outbox import Recipient
+
+    owner = owner_of(account)
+    owner.language = "en"
+    owner.save()
+    contact = contact_services.create_contact(
+        principal=Principal(account), ram_user=None, phone="+8613800000983", mailbox="o@ex.com"
+    )
+    assert Recipient.from_contact(contact).language == "en"
