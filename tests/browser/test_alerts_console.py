@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from django.conf import settings
 from django.test import Client
 from playwright.sync_api import expect
 
@@ -17,7 +18,16 @@ from contacts import services as contact_services
 from ram_directory.principal import Principal
 from tests.factories import PASSWORD, AccountFactory, owner_of
 
-pytestmark = pytest.mark.django_db(transaction=True)
+# A slow walk (about a minute): run once, on PostgreSQL; the pages it uses are tested on both
+# databases in tests/intake.
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.postgres_only,
+    pytest.mark.skipif(
+        not settings.DATABASES["default"]["ENGINE"].endswith("postgresql"),
+        reason="a slow browser walk: run once, on PostgreSQL",
+    ),
+]
 
 
 def _post(token: str, status: str, fingerprint: str, **labels) -> None:
