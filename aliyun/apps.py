@@ -1,0 +1,10 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class AliyunConfig(AppConfig):
+    name = "aliyun"
+    verbose_name = _("Cloud connection")
+
+    def ready(self) -> None:
+        import aliyun.checks  # noqa: F401 (registers the deploy check on import)
