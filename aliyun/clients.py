@@ -22,7 +22,8 @@ from alibabacloud_tea_openapi.exceptions import ThrottlingException
 from alibabacloud_tea_openapi.utils_models import Config
 from darabonba.exceptions import UnretryableException
 from django.conf import settings
-from Tea.exceptions import TeaException, UnretryableException as TeaUnretryable
+from Tea.exceptions import TeaException
+from Tea.exceptions import UnretryableException as TeaUnretryable
 
 from aliyun.models import CloudConnection
 
@@ -123,7 +124,10 @@ def as_cloud_error(api: str, action: str, exc: Exception) -> CloudError:
     if isinstance(exc, (UnretryableException, TeaUnretryable, requests.RequestException, OSError)):
         inner = getattr(exc, "inner_exception", None) or exc
         return CloudError(
-            api, action, "NetworkError", type(inner).__name__ + ": " + str(inner)[:300],
+            api,
+            action,
+            "NetworkError",
+            type(inner).__name__ + ": " + str(inner)[:300],
             retryable=True,
         )
     if isinstance(exc, TeaException):

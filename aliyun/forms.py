@@ -44,8 +44,10 @@ class ConnectionForm(forms.Form):
         label=_("Outbound proxy"),
         max_length=255,
         required=False,
-        help_text=_("Optional, e.g. http://proxy.example.com:3128. Proxy variables of the "
-                    "environment are never used."),
+        help_text=_(
+            "Optional, e.g. http://proxy.example.com:3128. Proxy variables of the "
+            "environment are never used."
+        ),
     )
 
     def __init__(self, *args, connection: CloudConnection | None = None, **kwargs):
@@ -58,8 +60,9 @@ class ConnectionForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.connection = connection
         for field in self.fields.values():
-            field.widget.attrs.setdefault("class", "form-select" if isinstance(
-                field, forms.ChoiceField) else "form-control")
+            field.widget.attrs.setdefault(
+                "class", "form-select" if isinstance(field, forms.ChoiceField) else "form-control"
+            )
         if connection is not None:
             self.fields["access_key_secret"].help_text = _(
                 "Saved (********). Leave blank to keep it."

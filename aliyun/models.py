@@ -92,6 +92,9 @@ class ArmsContactSync(models.Model):
         verbose_name = _("ARMS contact sync")
         verbose_name_plural = _("ARMS contact syncs")
 
+    def __str__(self) -> str:
+        return f"{self.arms_contact_id} -> {self.remote_id} ({self.state})"
+
 
 class ArmsPush(models.Model):
     """The ARMS outbox: one row per local change, written in the change's transaction. The row,
