@@ -8,3 +8,7 @@ class AliyunConfig(AppConfig):
 
     def ready(self) -> None:
         import aliyun.checks  # noqa: F401 (registers the deploy check on import)
+        from aliyun.port import CloudArms
+        from arms_sync import cloud
+
+        cloud.register(CloudArms())

@@ -13,6 +13,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils.translation import gettext as _
 
+from arms_sync import cloud
 from arms_sync.merge.rows import (
     ARMS_CREATED,
     ARMS_LINKED_ELSEWHERE,
@@ -328,6 +329,8 @@ def plan_snapshot(snapshot: Snapshot) -> MergePlan:
 
 
 def plan_merge(*, principal: Principal) -> MergePlan:
-    """The preview: what Confirm would do, row by row. Reads only."""
+    """The preview: what Confirm would do, row by row. Reads only (a connected account's
+    working copy is first brought up to date with every ARMS contact, arms_sync.cloud)."""
     ensure_may_merge(principal)
+    cloud.port().prepare_merge(principal.account.pk)
     return compute_plan(principal.account)
