@@ -163,7 +163,7 @@ class RamState:
                     self.add_group(group)
                 self.memberships[name].append(group)
             for policy in policies:
-                self.attach(policy, name, policy_type=self.policies[policy]["PolicyType"])
+                self.attach(policy, name, policy_type=self._policy_type(policy))
             return user
 
     def remove_user(self, name: str) -> None:
@@ -190,12 +190,19 @@ class RamState:
             self.groups[name] = group
             self.group_policies[name] = {}
             for policy in policies:
-                kind = self.policies[policy]["PolicyType"]
-                self.group_policies[name][(kind, policy)] = now_iso()
+                self.group_policies[name][(self._policy_type(policy), policy)] = now_iso()
             return group
+
+    def _policy_type(self, policy_name: str) -> str:
+        policy = self.policies.get(policy_name)
+        if policy is None:
+            raise ValueError(f"no RAM policy {policy_name!r}: add_policy() it first")
+        return policy["PolicyType"]
 
     def add_to_group(self, user_name: str, group_name: str) -> None:
         with self._lock:
+            if group_name not in self.groups:
+                raise ValueError(f"no RAM group {group_name!r}")
             if group_name not in self.memberships[user_name]:
                 self.memberships[user_name].append(group_name)
 
@@ -226,9 +233,40 @@ class RamState:
         self._policy_order[name] = self._next()
         return policy
 
-    def attach(self, policy_name: str, user_name: str, policy_type: str = "Custom") -> None:
+    def attach(self, policy_name: str, user_name: str, policy_type: str | None = None) -> None:
+        """Attach a policy to a user (its type is looked up when not given)."""
         with self._lock:
+            if user_name not in self.users:
+                raise ValueError(f"no RAM user {user_name!r}")
+            policy_type = policy_type or self._policy_type(policy_name)
             self.user_policies[user_name][(policy_type, policy_name)] = now_iso()
+
+    def attach_to_group(self, policy_name: str, group_name: str) -> None:
+        with self._lock:
+            if group_name not in self.groups:
+                raise ValueError(f"no RAM group {group_name!r}")
+            key = (self._policy_type(policy_name), policy_name)
+            self.group_policies[group_name][key] = now_iso()
+
+    def remove_from_group(self, user_name: str, group_name: str) -> None:
+        with self._lock:
+            if group_name in self.memberships.get(user_name, []):
+                self.memberships[user_name].remove(group_name)
+
+    def update_user(self, name: str, **fields) -> dict:
+        """Change what RAM would answer for a user: display_name, mobile_phone, email, comments."""
+        names = {
+            "display_name": "DisplayName",
+            "mobile_phone": "MobilePhone",
+            "email": "Email",
+            "comments": "Comments",
+        }
+        with self._lock:
+            user = self.users[name]
+            for key, value in fields.items():
+                user[names[key]] = value
+            user["UpdateDate"] = now_iso()
+            return user
 
     def groups_of(self, user_name: str) -> list[str]:
         with self._lock:

@@ -154,6 +154,13 @@ class FakeCloud:
         with self.lock:
             self._fail = [int(n), int(status), _action_set(actions)]
 
+    def lose_answers(self, n: int, *, actions=None) -> None:
+        """The next n successful calls (of these actions, if given) are carried out, then the
+        connection is closed without an answer: the caller cannot tell whether it happened (a
+        timeout after the work was done), so a retry must look before it creates again."""
+        with self.lock:
+            self._lose = [int(n), _action_set(actions)]
+
     def deny(self, access_key_id: str, *actions: str) -> None:
         """That key is refused these actions ("ram:ListUsers", "arms:DescribeContacts", "ram:*")."""
         with self.lock:
@@ -164,6 +171,7 @@ class FakeCloud:
         with self.lock:
             self._throttle = [0, 0, None]
             self._fail = [0, 503, None]
+            self._lose = [0, None]
             self._denied: dict[str, set[str]] = {}
 
     # --- seeds ----------------------------------------------------------------------------------
@@ -204,6 +212,11 @@ class FakeCloud:
                     del self.requests[: MAX_REQUESTS_KEPT // 2]
             answer = self._answer(handler, product, action, path, raw_query, body, params)
             status = 200
+            if self._take_lost_answer(action):
+                handler.close_connection = True
+                if self._log is not None:
+                    self._log(f"{action} done, answer lost on purpose")
+                return
         except ApiError as exc:
             status = exc.status
             extra_headers = exc.headers
@@ -321,6 +334,14 @@ class FakeCloud:
                 "Request was denied due to user flow control.",
                 headers={"x-acs-retry-after": str(retry_after)},
             )
+
+    def _take_lost_answer(self, action: str) -> bool:
+        with self.lock:
+            count, only = self._lose
+            if count > 0 and (only is None or action in only):
+                self._lose[0] -= 1
+                return True
+            return False
 
     def _is_denied(self, access_key_id: str, action: str) -> bool:
         denied = self._denied.get(access_key_id)

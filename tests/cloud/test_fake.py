@@ -614,3 +614,21 @@ def test_the_command_serves_the_demo_until_interrupted():
             raise
     assert process.returncode == 0, err
     assert secret not in err  # the request log says actions and statuses only
+
+
+def test_a_lost_answer_leaves_the_work_done_and_the_caller_in_doubt(cloud_fake):
+    client = arms_client(cloud_fake)
+    cloud_fake.lose_answers(1, actions=["CreateOrUpdateContact"])
+
+    with pytest.raises(UnretryableException):
+        new_contact(client, "alice", phone="13811112222")
+    # The contact exists although the caller saw only a broken connection: looking the phone up
+    # finds it, and creating again is refused rather than duplicated.
+    found = client.describe_contacts(
+        arms_models.DescribeContactsRequest(page=1, size=10, phone="13811112222")
+    ).body.page_bean.alert_contacts
+    again = error_of(lambda: new_contact(client, "alice", phone="13811112222"))
+
+    assert [c.contact_name for c in found] == ["alice"]
+    assert again.code == "Contact.Phone.Duplicate"
+    assert len(cloud_fake.arms.contacts) == 1
