@@ -25,6 +25,7 @@ RAM_VERSION = "2015-05-01"
 ARMS_VERSION = "2019-08-08"
 PRODUCTS = {RAM_VERSION: ("ram", "ram.aliyuncs.com"), ARMS_VERSION: ("arms", "arms.aliyuncs.com")}
 MAX_BODY = 1 << 20
+MAX_CONCURRENT = 64  # connections served at once; more wait in the listen queue
 MAX_REQUESTS_KEPT = 200_000
 NONCE_WINDOW = 15 * 60  # seconds a nonce is remembered (the gateway's replay window)
 MAX_NONCES = 200_000
@@ -38,7 +39,23 @@ class _Server(ThreadingHTTPServer):
 
     def __init__(self, address, fake: FakeCloud):
         self.fake = fake
+        self._slots = threading.BoundedSemaphore(MAX_CONCURRENT)
         super().__init__(address, _Handler)
+
+    def process_request(self, request, client_address):
+        # Bounded threads: the serve loop waits for a free slot before taking a connection.
+        self._slots.acquire()
+        try:
+            super().process_request(request, client_address)
+        except BaseException:
+            self._slots.release()
+            raise
+
+    def process_request_thread(self, request, client_address):
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self._slots.release()
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -46,6 +63,7 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.0"
     server_version = "FakeAlibabaCloud/1.0"
     sys_version = ""
+    timeout = 30  # seconds a silent client may hold its connection
 
     def do_POST(self):
         self.server.fake._handle(self)

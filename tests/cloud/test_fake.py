@@ -632,3 +632,30 @@ def test_a_lost_answer_leaves_the_work_done_and_the_caller_in_doubt(cloud_fake):
     assert [c.contact_name for c in found] == ["alice"]
     assert again.code == "Contact.Phone.Duplicate"
     assert len(cloud_fake.arms.contacts) == 1
+
+
+def test_concurrent_creates_keep_one_contact_per_phone(cloud_fake):
+    client = arms_client(cloud_fake)
+    outcomes: list[str] = []
+    lock = threading.Lock()
+
+    def create(i: int) -> None:
+        # Every thread tries one shared phone and one of its own.
+        for name, phone in ((f"shared {i}", "13800000000"), (f"own {i}", f"1390000{i:04d}")):
+            try:
+                new_contact(client, name, phone=phone)
+                result = "created"
+            except ClientException as exc:
+                result = exc.code
+            with lock:
+                outcomes.append(result)
+
+    threads = [threading.Thread(target=create, args=(i,)) for i in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+
+    assert sorted(outcomes) == ["Contact.Phone.Duplicate"] * 7 + ["created"] * 9
+    assert len(cloud_fake.arms.find_by_phone("13800000000")) == 1
+    assert len(cloud_fake.arms.contacts) == 9
