@@ -11,9 +11,23 @@ from django.utils.translation import gettext_lazy as _
 from arms_sync.models import ArmsContact
 from contacts.models import Contact
 from ram_directory.models import Account
-from sae_console.fields import EncryptedTextField
+from sae_console.fields import EncryptedTextField, decrypt_text, encrypt_text
 
 DEFAULT_REGION = "cn-hangzhou"
+_FERNET_PREFIX = "gAAAAA"  # every Fernet token starts so (version byte and timestamp)
+
+
+class SecretTextField(EncryptedTextField):
+    """An encrypted column that also stays encrypted in serializations (dumpdata): the dump
+    carries the Fernet token, and loading it decrypts it back (so a dump round-trips)."""
+
+    def value_to_string(self, obj) -> str:
+        return encrypt_text(self.value_from_object(obj) or "")
+
+    def to_python(self, value):
+        if isinstance(value, str) and value.startswith(_FERNET_PREFIX):
+            return decrypt_text(value)
+        return super().to_python(value)
 
 
 class CloudConnection(models.Model):
@@ -28,7 +42,7 @@ class CloudConnection(models.Model):
         Account, on_delete=models.CASCADE, related_name="cloud", verbose_name=_("account")
     )
     access_key_id = models.CharField(_("AccessKey ID"), max_length=128)
-    access_key_secret = EncryptedTextField(_("AccessKey secret"))
+    access_key_secret = SecretTextField(_("AccessKey secret"))
     role_arn = models.CharField(_("RAM role ARN"), max_length=256, blank=True)
     region = models.CharField(_("region"), max_length=64, default=DEFAULT_REGION)
     ram_endpoint = models.CharField(_("RAM endpoint"), max_length=255, blank=True)
