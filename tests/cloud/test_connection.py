@@ -70,7 +70,7 @@ def test_connect_with_a_wrong_secret_saves_nothing_and_names_the_api(
     account, cloud_fake, monkeypatch
 ):
     monkeypatch.setenv("SAE_TEST_CLOUD_SECRET", "not-the-secret")
-    code, out, err, problem = run_as_shell(_connect_args(account, cloud_fake))
+    code, _out, err, problem = run_as_shell(_connect_args(account, cloud_fake))
     assert code == 1 and not problem
     assert err.count("\n") <= 1
     assert err.startswith("error: RAM ListUsers failed: SignatureDoesNotMatch")
@@ -81,7 +81,7 @@ def test_check_names_the_missing_ram_permission(account, cloud_fake, monkeypatch
     cloud_fake.seed_demo()
     connect(account, cloud_fake)
     cloud_fake.deny(CLOUD_AK_ID, "ram:ListUsers")
-    code, out, err, problem = run_as_shell(["cloud_check", account.account_id, "--json"])
+    code, out, err, _problem = run_as_shell(["cloud_check", account.account_id, "--json"])
     assert code == 1
     checks = {c["action"]: c for c in json.loads(out)["checks"]}
     assert checks["ListUsers"]["ok"] is False
@@ -93,7 +93,7 @@ def test_check_names_the_missing_ram_permission(account, cloud_fake, monkeypatch
 def test_http_is_refused_unless_the_test_switch_is_on(account, cloud_fake, monkeypatch, settings):
     settings.CLOUD_ALLOW_HTTP = False
     monkeypatch.setenv("SAE_TEST_CLOUD_SECRET", CLOUD_AK_SECRET)
-    code, out, err, problem = run_as_shell(_connect_args(account, cloud_fake))
+    code, _out, err, _problem = run_as_shell(_connect_args(account, cloud_fake))
     assert code == 1 and "SAE_CLOUD_ALLOW_HTTP" in err
     assert not CloudConnection.objects.exists()
     assert sum(cloud_fake.calls.values()) == 0
@@ -101,9 +101,9 @@ def test_http_is_refused_unless_the_test_switch_is_on(account, cloud_fake, monke
 
 def test_disconnect_forgets_the_connection(account, cloud_fake):
     connect(account, cloud_fake)
-    code, out, err, problem = run_as_shell(["cloud_disconnect", account.account_id])
+    code, _out, _err, _problem = run_as_shell(["cloud_disconnect", account.account_id])
     assert code == 0 and not CloudConnection.objects.exists()
-    code, out, err, problem = run_as_shell(["cloud_check", account.account_id])
+    code, _out, err, _problem = run_as_shell(["cloud_check", account.account_id])
     assert code == 1 and "not connected" in err
 
 
