@@ -659,3 +659,27 @@ def test_concurrent_creates_keep_one_contact_per_phone(cloud_fake):
     assert sorted(outcomes) == ["Contact.Phone.Duplicate"] * 7 + ["created"] * 9
     assert len(cloud_fake.arms.find_by_phone("13800000000")) == 1
     assert len(cloud_fake.arms.contacts) == 9
+
+
+def _run_command(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "aliyun.fake", *args],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+
+
+def test_the_command_refuses_bad_input_in_one_line(cloud_fake):
+    bad_seed = _run_command("--seed", "users:lots")
+    busy = _run_command("--port", str(cloud_fake.port), "--quiet")
+
+    assert bad_seed.returncode == 2
+    [line] = bad_seed.stderr.strip().splitlines()
+    assert line.startswith("error: argument --seed: --seed takes demo, none or users:N")
+    assert busy.returncode == 1
+    assert busy.stderr.strip() == (
+        f"error: cannot listen on 127.0.0.1:{cloud_fake.port}: Address already in use"
+    )
