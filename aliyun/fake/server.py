@@ -14,6 +14,7 @@ import json
 import sys
 import threading
 import time
+import traceback
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl
@@ -92,6 +93,9 @@ class FakeCloud:
         self.latency = 0.0
         self.calls: collections.Counter[str] = collections.Counter()
         self.requests: list[tuple[str, dict[str, str]]] = []
+        # A bug of the fake answers 500 InternalError like a server would; it is kept here too,
+        # so that a test can tell it from a fail() it asked for.
+        self.internal_errors: list[str] = []
         self._port = port
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
@@ -242,6 +246,12 @@ class FakeCloud:
         except Exception as exc:  # a bug in the fake must still answer like a server
             status = 500
             answer = {"Code": "InternalError", "Message": f"The fake failed: {type(exc).__name__}"}
+            # Where, not what: the frames and the type (a message could quote a parameter).
+            where = "".join(traceback.format_tb(exc.__traceback__)) + type(exc).__name__
+            with self.lock:
+                self.internal_errors.append(where[-4000:])
+                del self.internal_errors[:-100]
+            print(f"aliyun.fake: internal error in {action}:\n{where}", file=sys.stderr)
         answer = {"RequestId": str(uuid.uuid4()).upper(), **answer}
         if status >= 400:
             answer["HostId"] = host_id
@@ -375,10 +385,6 @@ def _action_set(actions):
     if isinstance(actions, str):
         actions = [actions]
     return {a.split(":", 1)[-1] for a in actions}
-
-
-def print_line(line: str) -> None:
-    print(line, file=sys.stderr, flush=True)
 
 
 __all__ = ["FakeCloud"]

@@ -40,3 +40,5 @@ def cloud_fake():
         yield fake
     finally:
         fake.stop()
+    # A bug of the fake answers 500 like a server; it must not pass for a fault a test wanted.
+    assert not fake.internal_errors, fake.internal_errors[0]
