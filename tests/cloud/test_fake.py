@@ -683,3 +683,21 @@ def test_the_command_refuses_bad_input_in_one_line(cloud_fake):
     assert busy.stderr.strip() == (
         f"error: cannot listen on 127.0.0.1:{cloud_fake.port}: Address already in use"
     )
+
+
+def test_a_bug_of_the_fake_answers_500_and_is_kept_apart_from_asked_faults(cloud_fake, capsys):
+    def broken(params):
+        raise RuntimeError(f"secret {params}")
+
+    cloud_fake.arms.DescribeContacts = broken
+    failed = error_of(
+        lambda: arms_client(cloud_fake).describe_contacts(
+            arms_models.DescribeContactsRequest(page=1, size=1, email="hidden@x.example")
+        )
+    )
+
+    assert (failed.status_code, failed.code) == (500, "InternalError")
+    [where] = cloud_fake.internal_errors
+    assert "RuntimeError" in where and "hidden@x.example" not in where
+    assert "hidden@x.example" not in capsys.readouterr().err
+    cloud_fake.internal_errors.clear()  # seen: the fixture's own check would fail the test
