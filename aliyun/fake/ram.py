@@ -248,6 +248,14 @@ class RamState:
             key = (self._policy_type(policy_name), policy_name)
             self.group_policies[group_name][key] = now_iso()
 
+    def detach_from_group(self, policy_name: str, group_name: str) -> None:
+        with self._lock:
+            self.group_policies[group_name].pop((self._policy_type(policy_name), policy_name), None)
+
+    def detach(self, policy_name: str, user_name: str) -> None:
+        with self._lock:
+            self.user_policies[user_name].pop((self._policy_type(policy_name), policy_name), None)
+
     def remove_from_group(self, user_name: str, group_name: str) -> None:
         with self._lock:
             if group_name in self.memberships.get(user_name, []):
