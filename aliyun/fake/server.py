@@ -65,6 +65,7 @@ class _Handler(BaseHTTPRequestHandler):
     server_version = "FakeAlibabaCloud/1.0"
     sys_version = ""
     timeout = 30  # seconds a silent client may hold its connection
+    disable_nagle_algorithm = True  # headers and body go in two writes: no wait between
 
     def do_POST(self):
         self.server.fake._handle(self)
