@@ -83,7 +83,10 @@ class ArmsState:
             ):
                 if value is not None:
                     params[key] = value
-            return self.CreateOrUpdateContact(params)["AlertContact"]
+            answer = self.CreateOrUpdateContact(params)["AlertContact"]
+            return self.contacts[
+                answer["ContactId"]
+            ]  # the stored dict: edit it as the console would
 
     def add_group(self, name: str, contact_ids=()) -> dict:
         with self._lock:
