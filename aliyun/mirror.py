@@ -79,6 +79,20 @@ def mirror(account_pk: int, remote: list[RemoteContact], *, phone: str | None = 
                 )
                 if arms is not None:
                     counts["adopted"] += 1
+            if (
+                arms is not None
+                and arms.sae_contact_id is not None
+                and phone is not None
+                and item.phone == phone
+                and (arms.phone.as_e164 if arms.phone else "") != phone
+                and _free(account_pk, "phone", phone, arms.pk)
+            ):
+                # Given this phone in the ARMS console: for New Contact the phone is held by
+                # an ARMS contact another SAE contact is linked to (SPEC 5 case 3). The
+                # working copy says so; reconcile reports the edit and --fix reverts it.
+                arms.phone = phone
+                if _save(arms):
+                    counts["updated"] += 1
             if arms is not None and (arms.sae_contact_id is not None or arms.pk in pending):
                 if not (syncs[arms.pk] and syncs[arms.pk].remote_id):
                     # Its push will update this remote contact rather than create another.
