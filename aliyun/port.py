@@ -66,6 +66,14 @@ class CloudArms:
         )
         push.record_contacts(account_id, list(pairs), {k: v for k, v in pairs.items() if v})
 
+    def compare_remote(self, account_id: int, *, fix: bool) -> dict | None:
+        from aliyun.reconcile import reconcile_remote
+
+        connection = _connection(account_id)
+        if connection is None:
+            return None
+        return reconcile_remote(connection=connection, fix=fix).as_dict()
+
     def periodic(self) -> None:
         from aliyun import worker
 

@@ -11,6 +11,9 @@ What the port is asked, and when:
 - `contact_linked` / `contact_deleting` / `arms_changed`: inside the local change's
   transaction, so that a connected account's outbox row commits with the change.
 - `periodic()`: each notify_worker sweep round (the cloud's own sweeper and schedules).
+- `compare_remote(account_id, fix=...)`: `reconcile_arms --remote`: drift between the working
+  copy and the real ARMS (`sae:` objects deleted or edited in the ARMS console), repaired with
+  `fix`; a dict with `found`, `fixed` and `remaining` lists, or None when not connected.
 """
 
 from __future__ import annotations
@@ -36,6 +39,8 @@ class ArmsCloud(Protocol):
 
     def periodic(self) -> None: ...
 
+    def compare_remote(self, account_id: int, *, fix: bool) -> dict | None: ...
+
 
 class LocalArms:
     """Not connected: nothing to ask, nothing to push."""
@@ -56,6 +61,10 @@ class LocalArms:
         return None
 
     def periodic(self) -> None:
+        return None
+
+    def compare_remote(self, account_id: int, *, fix: bool) -> dict | None:
+        """None: there is no remote ARMS to compare with."""
         return None
 
 
