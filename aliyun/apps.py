@@ -9,6 +9,9 @@ class AliyunConfig(AppConfig):
     def ready(self) -> None:
         import aliyun.checks  # noqa: F401 (registers the deploy check on import)
         from aliyun.port import CloudArms
+        from aliyun.ram_writes import CloudRam
         from arms_sync import cloud
+        from ram_directory import cloud as ram_cloud
 
         cloud.register(CloudArms())
+        ram_cloud.register(CloudRam())

@@ -61,6 +61,8 @@ class CloudArms:
         push.record_delete(contact)
 
     def arms_changed(self, account_id: int, arms_pks: Iterable[int]) -> None:
+        if not push.is_connected(account_id):
+            return
         pairs = dict(
             ArmsContact.objects.filter(pk__in=list(arms_pks)).values_list("pk", "sae_contact_id")
         )

@@ -195,9 +195,6 @@ def apply_merge(*, principal: Principal, expected_digest: str | None = None) -> 
     all in one transaction. With `expected_digest` (the preview's), a plan that changed since
     the preview raises PlanChanged and nothing is done."""
     ensure_may_merge(principal)
-    # A connected account plans against every ARMS contact of the cloud (outside the
-    # transaction: network), and its outbox rows commit with the merge.
-    cloud.port().prepare_merge(principal.account.pk)
     with transaction.atomic():
         # Contact creation and other merges wait here, so the plan stays true while applied.
         Account.objects.select_for_update().filter(pk=principal.account.pk).values_list("pk").get()
@@ -210,7 +207,11 @@ def apply_merge(*, principal: Principal, expected_digest: str | None = None) -> 
             merge.carry_out(row)
         try:
             merge.write()
-            cloud.port().arms_changed(principal.account.pk, merge.touched())
+            # A connected account's outbox rows commit with the merge (arms_sync.cloud). The
+            # preview already read every ARMS contact of the cloud (plan_merge): a plan that
+            # changed since is refused by the digest.
+            if touched := merge.touched():
+                cloud.port().arms_changed(principal.account.pk, touched)
         except IntegrityError:
             # A concurrent edit (not serialised by the account lock) took a phone or mailbox
             # the plan counted on: nothing is saved, and the preview is shown again.
