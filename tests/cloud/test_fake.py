@@ -185,8 +185,15 @@ def _query_changed(url, headers, body):
     return [(url.replace("DingRobotUrl=https", "DingRobotUrl=http"), headers, body)]
 
 
+def _action_swapped(url, headers, body):
+    # A signed header: the same parameters sent to another action.
+    return [(url, {**headers, "x-acs-action": "DeleteContact"}, body)]
+
+
 @pytest.mark.parametrize(
-    "tamper", [_body_changed, _body_changed_and_rehashed, _query_changed], ids=lambda f: f.__name__
+    "tamper",
+    [_body_changed, _body_changed_and_rehashed, _query_changed, _action_swapped],
+    ids=lambda f: f.__name__,
 )
 def test_a_request_changed_on_the_way_is_refused(cloud_fake, tamper):
     with TamperingProxy(tamper) as proxy:
@@ -198,6 +205,19 @@ def test_a_request_changed_on_the_way_is_refused(cloud_fake, tamper):
         )
 
     assert (refused.status_code, refused.code) == (400, "SignatureDoesNotMatch")
+    assert cloud_fake.arms.contacts == {}
+
+
+def test_an_unsigned_acs_header_is_refused(cloud_fake):
+    def add_header(url, headers, body):
+        return [(url, {**headers, "x-acs-resource-group-id": "rg-1"}, body)]
+
+    with TamperingProxy(add_header) as proxy:
+        client = arms_client(cloud_fake, proxy=proxy.url)
+        refused = error_of(lambda: new_contact(client, "alice", phone="13811112222"))
+
+    assert (refused.status_code, refused.code) == (400, "IncompleteSignature")
+    assert "x-acs-resource-group-id" in refused.data["Message"]
     assert cloud_fake.arms.contacts == {}
 
 
