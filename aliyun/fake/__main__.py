@@ -1,4 +1,4 @@
-"""python -m aliyun.fake [--port 8900] [--seed demo|users:N|none]: the fake in the foreground.
+"""python -m aliyun.fake [--port 8900] [--seed demo|users:N|none] [--json]: the fake, foreground.
 
 It prints the endpoint, the AccessKey to use and the steps to connect a console account to it,
 then serves until Ctrl-C. Each answered call is logged to stderr as its action and status only.
@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
 import shlex
 import signal
 import sys
@@ -54,6 +55,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--account-id", default=DEFAULT_ACCOUNT, help="the console account to name")
     parser.add_argument("--latency", type=float, default=0.0, help="seconds before every answer")
     parser.add_argument("--quiet", action="store_true", help="no line per call on stderr")
+    parser.add_argument(
+        "--json",
+        action="store_true",
+        help="print one JSON line (endpoint, AccessKey, account, counts) instead of the steps",
+    )
     return parser
 
 
@@ -121,7 +127,18 @@ def main(argv=None) -> int:
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
-    print(instructions(fake, args.access_key_id, args.secret, args.account_id), flush=True)
+    if args.json:
+        ready = {
+            "endpoint": fake.endpoint,
+            "access_key_id": args.access_key_id,
+            "access_key_secret": args.secret,
+            "account_id": args.account_id,
+            "ram_users": len(fake.ram.users),
+            "arms_contacts": len(fake.arms.contacts),
+        }
+        print(json.dumps(ready), flush=True)
+    else:
+        print(instructions(fake, args.access_key_id, args.secret, args.account_id), flush=True)
     try:
         while not stop.wait(0.5):
             pass

@@ -721,3 +721,26 @@ def test_a_bug_of_the_fake_answers_500_and_is_kept_apart_from_asked_faults(cloud
     assert "RuntimeError" in where and "hidden@x.example" not in where
     assert "hidden@x.example" not in capsys.readouterr().err
     cloud_fake.internal_errors.clear()  # seen: the fixture's own check would fail the test
+
+
+def test_the_command_says_where_it_listens_in_json():
+    process = subprocess.Popen(
+        [sys.executable, "-m", "aliyun.fake", "--port", "0", "--seed", "users:20", "--json"],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        ready = json.loads(process.stdout.readline())
+        client = RamClient(
+            config(ready["endpoint"], key=ready["access_key_id"], secret=ready["access_key_secret"])
+        )
+        body = client.list_users(ram_models.ListUsersRequest(max_items=1000)).body
+    finally:
+        process.terminate()  # SIGTERM stops it as cleanly as Ctrl-C
+        process.communicate(timeout=10)
+    assert (ready["ram_users"], ready["arms_contacts"]) == (20, 0)
+    assert len(body.users.user) == 20
+    assert process.returncode == 0
