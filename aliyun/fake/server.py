@@ -229,8 +229,10 @@ class FakeCloud:
             if body and ctype.startswith("application/x-www-form-urlencoded"):
                 params.update(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
             with self.lock:
-                self.calls[action or "?"] += 1
-                self.requests.append((action, dict(params)))
+                # Only known names become keys: a header cannot grow the counter without bound.
+                known = action in ram.ACTIONS or action in arms.ACTIONS
+                self.calls[action if known else "(unknown)"] += 1
+                self.requests.append((action[:100], dict(params)))
                 if len(self.requests) > MAX_REQUESTS_KEPT:
                     del self.requests[: MAX_REQUESTS_KEPT // 2]
             answer = self._answer(handler, product, action, path, raw_query, body, params)

@@ -31,8 +31,9 @@ from alibabacloud_tea_openapi.exceptions import (
     ServerException,
     ThrottlingException,
 )
-from alibabacloud_tea_openapi.utils_models import Config
+from alibabacloud_tea_openapi.utils_models import Config, OpenApiRequest, Params
 from darabonba.exceptions import UnretryableException
+from darabonba.runtime import RuntimeOptions
 
 from aliyun.fake import FakeCloud
 from tests.cloud.conftest import CLOUD_AK_ID, CLOUD_AK_SECRET
@@ -744,3 +745,29 @@ def test_the_command_says_where_it_listens_in_json():
     assert (ready["ram_users"], ready["arms_contacts"]) == (20, 0)
     assert len(body.users.user) == 20
     assert process.returncode == 0
+
+
+@pytest.mark.parametrize(
+    ("action", "version", "status", "code"),
+    [
+        ("NoSuchAction", "2015-05-01", 404, "InvalidAction.NotFound"),
+        ("ListUsers", "2099-01-01", 400, "InvalidVersion"),
+    ],
+)
+def test_an_unknown_action_or_version_is_refused(cloud_fake, action, version, status, code):
+    params = Params(
+        action=action,
+        version=version,
+        protocol="HTTPS",
+        pathname="/",
+        method="POST",
+        auth_type="AK",
+        style="RPC",
+        req_body_type="formData",
+        body_type="json",
+    )
+    client = ram_client(cloud_fake)
+    refused = error_of(lambda: client.call_api(params, OpenApiRequest(), RuntimeOptions()))
+
+    assert (refused.status_code, refused.code) == (status, code)
+    assert sum(cloud_fake.calls.values()) == 1
