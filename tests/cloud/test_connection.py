@@ -8,8 +8,10 @@ import json
 import logging
 
 import pytest
+from django.conf import settings
 from django.core.management import call_command
 from django.urls import reverse
+from django.utils import translation
 
 from aliyun.models import CloudConnection
 from tests.cloud.conftest import CLOUD_AK_ID, CLOUD_AK_SECRET
@@ -184,3 +186,20 @@ def test_the_secret_stays_out_of_logs_output_and_dumps(account, cloud_fake, monk
     texts = [dump.getvalue(), caplog.text] + [part for o in outputs for part in o[1:]]
     assert [i for i, text in enumerate(texts) if CLOUD_AK_SECRET in text] == []
     assert "aliyun.cloudconnection" in dump.getvalue()
+
+
+def test_the_page_in_chinese_keeps_no_english_of_its_own(owner_client, account, cloud_fake):
+    connect(account, cloud_fake)
+    owner_client.post(reverse("set_language"), {"language": "zh-hans", "next": "/"})
+    page = owner_client.get(reverse("cloud:connection")).content.decode()
+    for chinese in (
+        "云连接",
+        "检查",
+        "断开连接",
+        "最近一次 RAM 同步",
+        "AccessKey 需要的 RAM 权限策略",
+    ):
+        assert chinese in page
+    translation.activate(settings.LANGUAGE_CODE)  # the middleware left zh-hans active here
+    for english in ("Cloud Connection", "Disconnect", "Last RAM sync", "Not yet.", "Region"):
+        assert english not in page
