@@ -204,15 +204,16 @@ class ArmsState:
 
     def DescribeContacts(self, params):
         name = (params.get("ContactName") or "").strip().lower()
-        phone = phone_key(params.get("Phone"))
-        email = email_key(params.get("Email"))
+        # A filter sent is a filter applied: a phone with no digits matches nothing, not all.
+        phone = phone_key(params["Phone"]) if (params.get("Phone") or "").strip() else None
+        email = email_key(params["Email"]) if (params.get("Email") or "").strip() else None
         ids = id_list(params, "ContactIds")
         matches = [
             c
             for _, c in sorted(self.contacts.items())
             if (not name or name in c["ContactName"].lower())
-            and (not phone or phone_key(c["Phone"]) == phone)
-            and (not email or email_key(c["Email"]) == email)
+            and (phone is None or (phone and phone_key(c["Phone"]) == phone))
+            and (email is None or email_key(c["Email"]) == email)
             and (ids is None or c["ContactId"] in ids)
         ]
         page, number, size = page_of(matches, params, default_size=10, max_size=MAX_PAGE_SIZE)

@@ -365,6 +365,9 @@ def test_describe_contacts_pages_and_filters(cloud_fake):
     by_phone = client.describe_contacts(
         arms_models.DescribeContactsRequest(page=1, size=10, phone="+86 138 0000 0007")
     ).body.page_bean
+    no_digits = client.describe_contacts(
+        arms_models.DescribeContactsRequest(page=1, size=10, phone="n/a")
+    ).body.page_bean
     too_big = error_of(
         lambda: client.describe_contacts(arms_models.DescribeContactsRequest(page=1, size=101))
     )
@@ -377,6 +380,7 @@ def test_describe_contacts_pages_and_filters(cloud_fake):
     assert [(c.contact_name, c.phone) for c in by_phone.alert_contacts] == [
         ("contact 07", "13800000007")
     ]
+    assert (no_digits.total, no_digits.alert_contacts) == (0, [])
     assert too_big.code == "InvalidParameter.Size"
 
 
