@@ -141,6 +141,8 @@ class RamState:
                 raise ValueError(f"RAM user {name!r} exists")
             if len(self.users) >= MAX_USERS:
                 raise ValueError("too many RAM users")
+            policies = list(policies)
+            kinds = [self._policy_type(policy) for policy in policies]  # all known, or nothing
             seq = self._next()
             stamp = now_iso()
             user = {
@@ -162,8 +164,8 @@ class RamState:
                 if group not in self.groups:
                     self.add_group(group)
                 self.memberships[name].append(group)
-            for policy in policies:
-                self.attach(policy, name, policy_type=self._policy_type(policy))
+            for policy, kind in zip(policies, kinds, strict=True):
+                self.attach(policy, name, policy_type=kind)
             return user
 
     def remove_user(self, name: str) -> None:
