@@ -114,6 +114,23 @@ class Arms:
             raise
         return True
 
+    # --- IM robots (a contact's WeCom robot) ---------------------------------------------------
+    def save_robot(self, *, robot_id: int | None, name: str, address: str) -> int:
+        answer = self.call(
+            "create_or_update_imrobot",
+            m.CreateOrUpdateIMRobotRequest(
+                robot_id=robot_id, robot_name=name[:128], robot_address=address, type="wechat"
+            ),
+        )
+        return int((answer.get("AlertRobot") or {}).get("RobotId") or robot_id)
+
+    def delete_robot(self, robot_id: int) -> None:
+        try:
+            self.call("delete_imrobot", m.DeleteIMRobotRequest(robot_id=robot_id))
+        except CloudError as error:
+            if not (error.code.endswith("NotFound") or error.status == 404):
+                raise
+
     # --- groups and policies ----------------------------------------------------------------
     def group_named(self, name: str) -> dict | None:
         answer = self.call(

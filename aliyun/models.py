@@ -96,6 +96,8 @@ class ArmsContactSync(models.Model):
         verbose_name=_("ARMS contact"),
     )
     remote_id = models.BigIntegerField(_("remote contact ID"), null=True, blank=True)
+    # ARMS contacts have no WeCom field: the contact's WeCom robot is an ARMS IM robot.
+    wecom_robot_id = models.BigIntegerField(null=True, blank=True, editable=False)
     state = models.CharField(
         _("ARMS state"), max_length=8, choices=State.choices, default=State.PENDING
     )
@@ -137,6 +139,7 @@ class ArmsPush(models.Model):
     )
     # DELETE: what identifies the remote contact once the local rows are gone.
     remote_id = models.BigIntegerField(null=True, blank=True)
+    robot_id = models.BigIntegerField(null=True, blank=True)
     phone = models.CharField(max_length=32, blank=True)
     status = models.CharField(
         _("status"), max_length=8, choices=Status.choices, default=Status.PENDING

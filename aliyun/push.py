@@ -109,6 +109,7 @@ def record_delete(contact) -> None:
         account_id=contact.account_id,
         kind=ArmsPush.Kind.DELETE,
         remote_id=sync.remote_id if sync else None,
+        robot_id=sync.wecom_robot_id if sync else None,
         phone=arms.phone.as_e164 if arms.phone else "",
     )
     _then_groups(contact.account_id)
@@ -242,8 +243,12 @@ class _Pusher:
                 remote_id = self._adopt(arms, phone, error)
             else:
                 raise
+        robot_id = self._robot(arms, sync.wecom_robot_id)
         ArmsContactSync.objects.filter(pk=sync.pk).update(
-            remote_id=remote_id, state=ArmsContactSync.State.SYNCED, error=""
+            remote_id=remote_id,
+            wecom_robot_id=robot_id,
+            state=ArmsContactSync.State.SYNCED,
+            error="",
         )
         if arms.contact_id != remote_id:
             try:
@@ -251,6 +256,21 @@ class _Pusher:
                     ArmsContact.objects.filter(pk=arms.pk).update(contact_id=remote_id)
             except IntegrityError:
                 pass  # a local-only ID equal to it: the remote ID stays on the sync row
+
+    def _robot(self, arms: ArmsContact, robot_id: int | None) -> int | None:
+        """The contact's WeCom robot as an ARMS IM robot (`sae:<name>`): created, updated, or
+        deleted with the robot."""
+        if not arms.wecom_robot_url:
+            if robot_id is not None:
+                self.arms.delete_robot(robot_id)
+            return None
+        name = f"sae:{arms.name}"
+        try:
+            return self.arms.save_robot(robot_id=robot_id, name=name, address=arms.wecom_robot_url)
+        except CloudError as error:
+            if robot_id is None or not error.code.endswith("NotFound"):
+                raise
+            return self.arms.save_robot(robot_id=None, name=name, address=arms.wecom_robot_url)
 
     def _save(self, arms: ArmsContact, remote_id: int | None) -> int:
         return self.arms.save_contact(
@@ -287,6 +307,8 @@ class _Pusher:
             remote_id = found.contact_id if found else None
         if remote_id is not None:
             self.arms.delete_contact(remote_id)
+        if row.robot_id is not None:
+            self.arms.delete_robot(row.robot_id)
 
     def _groups(self) -> None:
         """`sae:contacts` and `sae:approvers` hold the remote IDs of their members here;

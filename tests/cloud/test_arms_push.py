@@ -19,6 +19,7 @@ from ram_directory.principal import Principal
 from tests.cloud.helpers import arms_phones, connect, new_contact
 from tests.commands import run_as_shell
 from tests.factories import RamUserFactory, owner_of
+from tests.integration.contacts_support import WECOM_URL
 
 pytestmark = pytest.mark.django_db
 
@@ -254,3 +255,24 @@ def test_contact_management_keeps_its_query_count_with_arms_states(
     with django_assert_max_num_queries(len(few.captured_queries)):
         page = client.get(reverse("contacts:list")).content.decode()
     assert page.count('data-testid="arms-state">Synced<') == 4
+
+
+def test_a_wecom_robot_becomes_an_arms_im_robot_and_goes_with_it(
+    account, users, connected, cloud_fake, commit
+):
+    contact = commit(
+        contact_services.create_contact,
+        principal=Principal(account),
+        ram_user=users["alice"],
+        phone="13811112222",
+        wecom_webhook=WECOM_URL,
+    )
+    (robot,) = cloud_fake.arms.robots.values()
+    assert (robot["Type"], robot["RobotName"], robot["RobotAddress"]) == (
+        "wechat",
+        "sae:alice",
+        WECOM_URL,
+    )
+    assert _state(contact).wecom_robot_id == robot["RobotId"]
+    commit(contact_services.delete_contact, principal=Principal(account), contact=contact)
+    assert cloud_fake.arms.robots == {} and cloud_fake.arms.contacts == {}
