@@ -145,6 +145,9 @@ class ArmsPush(models.Model):
         _("status"), max_length=8, choices=Status.choices, default=Status.PENDING
     )
     attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    # Answers "throttled" among them: ARMS pacing us, not the change failing, so they count
+    # against a larger bound than the other retryable failures.
+    throttled = models.PositiveIntegerField(default=0)
     next_attempt_at = models.DateTimeField(default=timezone.now)
     enqueued_at = models.DateTimeField(null=True, blank=True)
     error_code = models.CharField(max_length=128, blank=True)

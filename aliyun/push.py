@@ -196,9 +196,13 @@ class _Pusher:
     def _failed(self, row: ArmsPush, error: CloudError) -> bool:
         attempts = row.attempts + 1
         message = f"{error.code}: {error.message}"[:500]
-        if error.retryable and attempts < settings.CLOUD_PUSH_MAX_ATTEMPTS:
+        # Throttling is ARMS pacing us, not the change failing: it has its own, larger bound.
+        throttled = row.throttled + error.code.startswith("Throttling")
+        limit = settings.CLOUD_PUSH_MAX_ATTEMPTS
+        if error.retryable and attempts - throttled < limit and throttled < 4 * limit:
             ArmsPush.objects.filter(pk=row.pk).update(
                 attempts=attempts,
+                throttled=throttled,
                 next_attempt_at=timezone.now() + _backoff(attempts, error.retry_after),
                 enqueued_at=None,
                 error_code=error.code[:128],

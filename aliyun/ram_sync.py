@@ -160,9 +160,23 @@ def _policies(answer: dict) -> list[tuple[str, str]]:
     ]
 
 
-def _read_user(reader: _Reader, listed: dict) -> RemoteUser:
+def _read_user(reader: _Reader, listed: dict, known: dict[str, RamUser]) -> RemoteUser:
     name = listed["UserName"]
-    detail = reader.call("get_user", ram_models.GetUserRequest(user_name=name)).get("User") or {}
+    local = known.get(name.lower())
+    if local is not None and local.updated_at == _when(listed.get("UpdateDate")):
+        # RAM has not changed the profile since the last sync (its UpdateDate is the one we
+        # stored): GetUser would say what we hold. Policies and groups are read regardless
+        # (attaching one does not touch UpdateDate).
+        detail = {
+            "UserId": local.user_id,
+            "DisplayName": local.display_name,
+            "MobilePhone": local.mobile_phone,
+            "Email": local.email,
+            "Comments": local.comments,
+        }
+    else:
+        detail = reader.call("get_user", ram_models.GetUserRequest(user_name=name)).get("User")
+        detail = detail or {}
     groups = reader.call(
         "list_groups_for_user", ram_models.ListGroupsForUserRequest(user_name=name)
     )
@@ -211,12 +225,19 @@ def _read_policy(reader: _Reader, key: tuple[str, str]) -> dict:
 
 
 def read_ram(connection: CloudConnection) -> RamSnapshot:
-    """Everything RAM says about the account's users (network only, no database)."""
+    """Everything RAM says about the account's users (network; one read of the working copy
+    first, so that an unchanged profile is not asked for again)."""
+    known = {
+        u.user_name.lower(): u
+        for u in RamUser.objects.filter(
+            account_id=connection.account_id, deleted_in_ram_at__isnull=True
+        )
+    }
     reader = _Reader(connection)
     listed = _list_users(reader)
     threads = max(1, settings.RAM_SYNC_THREADS)
     with ThreadPoolExecutor(threads, thread_name_prefix="ram-sync") as pool:
-        users = list(pool.map(lambda u: _read_user(reader, u), listed))
+        users = list(pool.map(lambda u: _read_user(reader, u, known), listed))
         group_names = sorted({g for u in users for g in u.groups})
         groups = dict(
             zip(group_names, pool.map(lambda g: _read_group(reader, g), group_names), strict=True)
