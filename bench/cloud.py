@@ -113,19 +113,36 @@ def run() -> dict[str, Any]:
             "arms_contacts": len(fake.arms.contacts),
         }
 
+        # Room under the 100-contact limit: delete some (their deletes are pushed too).
+        from contacts.models import Contact
+
+        doomed = list(Contact.objects.for_account(account).order_by("-id")[: FAULT_CONTACTS + 1])
+        before = Counter(fake.calls)
+        for contact in doomed:
+            services.delete_contact(principal=owner, contact=contact)
+        seconds, totals = _push_all(account.pk)
+        figures["delete"] = {
+            "contacts": len(doomed),
+            "seconds": round(seconds, 2),
+            "outbox": totals,
+            "calls": _delta(before, fake.calls),
+            "arms_contacts": len(fake.arms.contacts),
+        }
+        users = users[PUSHED_CONTACTS:]  # never contacts yet
+
         # Faults while pushing FAULT_CONTACTS more: each is tried and must be recovered.
         fake.throttle(5, retry_after_ms=200, actions=["CreateOrUpdateContact"])
         fake.fail(3, status=503, actions=["CreateOrUpdateContact"])
         fake.lose_answers(2, actions=["CreateOrUpdateContact"])
         settings.CLOUD_PUSH_BACKOFF_SECONDS = 0.1
-        for user in users[PUSHED_CONTACTS : PUSHED_CONTACTS + FAULT_CONTACTS]:
+        for user in users[:FAULT_CONTACTS]:
             services.create_contact(
                 principal=owner, ram_user=user, phone=user.mobile_phone.split("-", 1)[1]
             )
         before = Counter(fake.calls)
         seconds, totals = _push_all(account.pk)
         fake.go_down()
-        user = users[PUSHED_CONTACTS + FAULT_CONTACTS]
+        user = users[FAULT_CONTACTS]
         services.create_contact(
             principal=owner, ram_user=user, phone=user.mobile_phone.split("-", 1)[1]
         )
