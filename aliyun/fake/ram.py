@@ -7,6 +7,7 @@ Error codes are RAM's own: EntityNotExist.User / .Group / .Policy / .PolicyVersi
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 from typing import Any
@@ -100,6 +101,17 @@ def check_document(document: str) -> None:
 
 def document_text(document: dict | str) -> str:
     return document if isinstance(document, str) else json.dumps(document, ensure_ascii=False)
+
+
+def later_than(stamp: str) -> str:
+    """Now, or a second after ``stamp`` if that is not earlier: RAM's dates have whole seconds,
+    and a reader that trusts UpdateDate to see a change must see this one even within a
+    second of the last."""
+    now = now_iso()
+    if now > stamp:
+        return now
+    moved = dt.datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%SZ") + dt.timedelta(seconds=1)
+    return moved.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 class RamState:
@@ -275,7 +287,7 @@ class RamState:
             user = self.users[name]
             for key, value in fields.items():
                 user[names[key]] = value
-            user["UpdateDate"] = now_iso()
+            user["UpdateDate"] = later_than(user["UpdateDate"])
             return user
 
     def groups_of(self, user_name: str) -> list[str]:

@@ -775,3 +775,17 @@ def test_an_unknown_action_or_version_is_refused(cloud_fake, action, version, st
 
     assert (refused.status_code, refused.code) == (status, code)
     assert sum(cloud_fake.calls.values()) == 1
+
+
+def test_a_user_changed_in_ram_gets_a_later_update_date_even_within_a_second(cloud_fake):
+    cloud_fake.ram.add_user("alice", mobile_phone="86-13811112222")
+    client = ram_client(cloud_fake)
+    request = ram_models.ListUsersRequest(max_items=10)
+    before = client.list_users(request).body.users.user[0].update_date
+
+    cloud_fake.ram.update_user("alice", mobile_phone="86-13900001111")
+    cloud_fake.ram.update_user("alice", email="alice@x.example")
+    [after] = client.list_users(request).body.users.user
+
+    assert after.update_date > before
+    assert (after.mobile_phone, after.email) == ("86-13900001111", "alice@x.example")
