@@ -156,6 +156,10 @@ def _release_lease(account_pk: int) -> None:
 
 
 def _backoff(attempts: int, retry_after: float | None) -> timedelta:
+    """ARMS's x-acs-retry-after when it gave one (throttling); otherwise about
+    BACKOFF x 2^(failures-1), with jitter, capped."""
+    if retry_after is not None:
+        return timedelta(seconds=retry_after * (1 + random.random() / 10))
     base = settings.CLOUD_PUSH_BACKOFF_SECONDS * (2 ** max(attempts - 1, 0))
     delay = min(base, settings.CLOUD_PUSH_BACKOFF_MAX_SECONDS) * (0.5 + random.random() / 2)
     return timedelta(seconds=max(delay, retry_after or 0))
@@ -203,7 +207,8 @@ class _Pusher:
             ArmsPush.objects.filter(pk=row.pk).update(
                 attempts=attempts,
                 throttled=throttled,
-                next_attempt_at=timezone.now() + _backoff(attempts, error.retry_after),
+                # Throttling waits what ARMS asks; other failures back off by their own count.
+                next_attempt_at=timezone.now() + _backoff(attempts - throttled, error.retry_after),
                 enqueued_at=None,
                 error_code=error.code[:128],
                 error=message,
