@@ -252,7 +252,12 @@ class UsernameChoices:
 
 
 def username_choices(principal: Principal) -> UsernameChoices:
-    users = RamUser.objects.for_account(principal.account).order_by("user_name")
+    # A RAM user gone from the account's real RAM (a cloud sync marked it) is no choice.
+    users = (
+        RamUser.objects.for_account(principal.account)
+        .filter(deleted_in_ram_at__isnull=True)
+        .order_by("user_name")
+    )
     if principal.is_owner:
         return UsernameChoices(account_itself=True, ram_users=users, only_itself=False)
     if principal.can_list_users():

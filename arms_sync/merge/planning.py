@@ -146,7 +146,8 @@ def read_account(account: Account, *, lock: bool = False) -> Snapshot:
         Contact.objects.for_account(account).select_related("ram_user", "account").order_by("pk")
     )
     users = sorted(
-        RamUser.objects.for_account(account),
+        # A RAM user gone from the real RAM (a cloud sync marked it) is not merged.
+        RamUser.objects.for_account(account).filter(deleted_in_ram_at__isnull=True),
         key=lambda u: (u.user_name.casefold(), u.user_name),
     )
     return Snapshot(account=account, contacts=contacts, arms=arms, users=users)

@@ -106,6 +106,9 @@ def test_a_user_removed_from_ram_loses_sign_in_and_keeps_its_contact(
     assert bob.deleted_in_ram_at is not None
     assert bob.sign_in.is_active is False
     assert Contact.objects.filter(ram_user=bob).exists()
+    from contacts.selectors import username_choices
+
+    assert "bob" not in {u.user_name for u in username_choices(Principal(account)).ram_users}
     client.force_login(owner_of(account))
     page = client.get(reverse("contacts:list")).content.decode()
     assert 'data-testid="ram-deleted"' in page
