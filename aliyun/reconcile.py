@@ -10,24 +10,54 @@ from dataclasses import dataclass, field
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from aliyun import push
 from aliyun.arms_api import Arms, policy_group_ids
 from aliyun.models import ArmsContactSync, CloudConnection
 from arms_sync.models import APPROVERS_GROUP, CONTACTS_GROUP, DEFAULT_POLICY, ArmsContact
 
+# What each drift says, stored in English with its values and shown in the reader's language.
+CONTACT_DELETED = gettext_noop("ARMS contact {remote_id} was deleted in ARMS")
+CONTACT_EDITED = gettext_noop("ARMS contact {remote_id} was edited in ARMS: {fields}")
+GROUP_DELETED = gettext_noop("deleted in ARMS")
+GROUP_MEMBERS = gettext_noop("{count} linked contact(s) removed from it in ARMS")
+POLICY_DELETED = gettext_noop("deleted in ARMS")
+POLICY_NOT_ROUTING = gettext_noop("no longer routes to {group}")
+
 
 @dataclass(frozen=True)
 class RemoteDrift:
     kind: str  # contact_missing, contact_differs, group_missing, group_members, policy_missing
     subject: str
-    detail: str
+    template: str
+    params: tuple = ()
+
+    @property
+    def detail(self) -> str:
+        return self.template.format(**dict(self.params))
 
     def as_dict(self) -> dict:
         return {"kind": self.kind, "subject": self.subject, "detail": self.detail}
 
+    def stored(self) -> dict:
+        return {"subject": self.subject, "template": self.template, "params": dict(self.params)}
+
     def __str__(self) -> str:
         return f"{self.subject}: {self.detail}"
+
+
+def shown(stored: list) -> list[str]:
+    """The drift recorded on a connection, in the reader's language."""
+    lines = []
+    for item in stored:
+        if isinstance(item, dict):
+            text = _(item.get("template", "")).format(**item.get("params", {}))
+            lines.append(f"{item.get('subject', '')}: {text}")
+        else:
+            lines.append(str(item))
+    return lines
 
 
 @dataclass
@@ -67,7 +97,10 @@ def find_remote_drift(connection: CloudConnection) -> tuple[list[RemoteDrift], l
         if there is None:
             drift.append(
                 RemoteDrift(
-                    "contact_missing", local.name, f"ARMS contact {sync.remote_id} was deleted"
+                    "contact_missing",
+                    local.name,
+                    CONTACT_DELETED,
+                    (("remote_id", sync.remote_id),),
                 )
             )
             repush.append(local.pk)
@@ -86,7 +119,8 @@ def find_remote_drift(connection: CloudConnection) -> tuple[list[RemoteDrift], l
                 RemoteDrift(
                     "contact_differs",
                     local.name,
-                    f"ARMS contact {sync.remote_id} was edited: {', '.join(differs)}",
+                    CONTACT_EDITED,
+                    (("remote_id", sync.remote_id), ("fields", ", ".join(differs))),
                 )
             )
             repush.append(local.pk)
@@ -97,7 +131,7 @@ def find_remote_drift(connection: CloudConnection) -> tuple[list[RemoteDrift], l
         if group is None:
             if name == APPROVERS_GROUP and not expected_members:
                 continue
-            drift.append(RemoteDrift("group_missing", name, "deleted in ARMS"))
+            drift.append(RemoteDrift("group_missing", name, GROUP_DELETED))
             groups_drift = True
             continue
         if name == CONTACTS_GROUP:
@@ -108,7 +142,8 @@ def find_remote_drift(connection: CloudConnection) -> tuple[list[RemoteDrift], l
                     RemoteDrift(
                         "group_members",
                         name,
-                        f"{len(expected_members - have)} linked contact(s) removed in ARMS",
+                        GROUP_MEMBERS,
+                        (("count", len(expected_members - have)),),
                     )
                 )
                 groups_drift = True
@@ -116,8 +151,17 @@ def find_remote_drift(connection: CloudConnection) -> tuple[list[RemoteDrift], l
     if expected_members and (
         policy is None or (contacts_group and contacts_group not in policy_group_ids(policy))
     ):
-        detail = "deleted in ARMS" if policy is None else f"no longer routes to {CONTACTS_GROUP}"
-        drift.append(RemoteDrift("policy_missing", DEFAULT_POLICY, detail))
+        if policy is None:
+            drift.append(RemoteDrift("policy_missing", DEFAULT_POLICY, POLICY_DELETED))
+        else:
+            drift.append(
+                RemoteDrift(
+                    "policy_missing",
+                    DEFAULT_POLICY,
+                    POLICY_NOT_ROUTING,
+                    (("group", CONTACTS_GROUP),),
+                )
+            )
         groups_drift = True
     return drift, repush, groups_drift
 
@@ -137,6 +181,6 @@ def reconcile_remote(*, connection: CloudConnection, fix: bool) -> RemoteReport:
         remaining, _repush, _groups = find_remote_drift(connection)
         report.remaining = remaining
     CloudConnection.objects.filter(pk=connection.pk).update(
-        reconciled_at=timezone.now(), drift=[str(d) for d in report.remaining]
+        reconciled_at=timezone.now(), drift=[d.stored() for d in report.remaining]
     )
     return report

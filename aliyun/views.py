@@ -18,6 +18,7 @@ from aliyun import services
 from aliyun.check import all_ok, check_connection
 from aliyun.forms import ConnectionForm
 from aliyun.policy import REQUIRED_POLICY
+from aliyun.reconcile import shown
 from aliyun.selectors import ensure_owner
 from ram_directory.access import console_view
 
@@ -31,6 +32,7 @@ def _page(request, form, *, results=None, status=200) -> HttpResponse:
     context = {
         "form": form,
         "connection": connection,
+        "drift": shown(connection.drift) if connection else [],
         "results": results,
         "policy_document": json.dumps(REQUIRED_POLICY, indent=2),
     }

@@ -82,6 +82,7 @@ CONSOLE_PAGES = {
     "notify:delivery_detail": "owner",
     "alerts:alert_list": "owner",
     "alerts:intake": "owner",
+    "cloud:connection": "owner",
     "ram:user_list": "both",
     "ram:user_detail": "both",
     "ram:user_authorize": "owner",
@@ -107,6 +108,8 @@ NOT_PAGES = {
     "notify:delivery_resend": "POST only (Resend)",
     "notify:contact_test": "POST only; its answer is the Test result dialog, walked",
     "notify:contact_test_values": "POST only; its answer is walked in the Edit Contact dialog",
+    "cloud:check": "POST only (Check); its answer is the Cloud Connection page, walked",
+    "cloud:disconnect": "POST only (Disconnect), then the Cloud Connection page",
 }
 
 
@@ -310,6 +313,7 @@ class Tour:
         self.goto("notify:delivery_detail", f"/notify/deliveries/{d.delivery.pk}/")
         self.goto("alerts:alert_list", "/alerts/")
         self.goto("alerts:intake", "/alerts/intake/")
+        self.goto("cloud:connection", "/cloud/")
 
         self.goto("ram:approval_list", "/ram/approvals/")
         reject = f"/ram/approvals/{d.pending_request_pk}/reject/"

@@ -55,7 +55,7 @@ def test_drift_made_in_the_arms_console_is_found_and_restored(
     kinds = sorted(d["kind"] for d in report["found"])
     assert kinds == ["contact_differs", "contact_missing", "group_members", "policy_missing"]
     page = owner_client.get(reverse("cloud:connection")).content.decode()
-    assert "was deleted" in page and "was edited: name" in page
+    assert "was deleted in ARMS" in page and "was edited in ARMS: name" in page
     code, report, _err = _reconcile(account, "--fix")
     assert code == 0 and report["remaining"] == [] and len(report["fixed"]) == 4
     phones = arms_phones(cloud_fake)
