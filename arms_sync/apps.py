@@ -9,10 +9,11 @@ class ArmsSyncConfig(AppConfig):
 
     def ready(self) -> None:
         import arms_sync.checks  # noqa: F401 (registers the deploy checks on import)
-        from arms_sync import receivers
+        from arms_sync import metrics, receivers
         from arms_sync.notify import approvals
         from contacts.models import Contact
         from contacts.signals import contact_creating
+        from ram_directory import approval_reach
         from ram_directory.models import PermissionRequest
         from ram_directory.signals import permission_decided, permission_requested
 
@@ -35,3 +36,6 @@ class ArmsSyncConfig(AppConfig):
             sender=PermissionRequest,
             dispatch_uid="arms_sync.permission_decided",
         )
+        # The gauges /metrics computes from this app's tables when scraped.
+        metrics.register()
+        approval_reach.register(approvals.reach)

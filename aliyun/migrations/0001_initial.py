@@ -11,9 +11,9 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ('arms_sync', '0008_notify_verbose_names'),
+        ('arms_sync', '0010_alert_lifecycle'),
         ('contacts', '0006_robot_masks'),
-        ('ram_directory', '0005_ram_groups'),
+        ('ram_directory', '0006_ram_groups'),
     ]
 
     operations = [

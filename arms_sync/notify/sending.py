@@ -23,6 +23,7 @@ from django.utils import timezone
 from arms_sync.notify import base, hints, ratelimit, render
 from arms_sync.notify.models import Delivery, DeliveryAttempt, Event
 from arms_sync.notify.transports import get_transport
+from core.metrics import record_delivery
 
 logger = logging.getLogger("arms_sync.notify")
 Status = Delivery.Status
@@ -135,7 +136,10 @@ def _digest_message(delivery: Delivery, backlog: list[Delivery]) -> tuple[base.M
     while True:
         mentions = _mentions(delivery, rows)
         message = render.render_digest(
-            [delivery.event, *(r.event for r in rows)], channel=delivery.channel, mentions=mentions
+            [delivery.event, *(r.event for r in rows)],
+            channel=delivery.channel,
+            mentions=mentions,
+            lang=delivery.language,
         )
         size = len(_digest_body(message, delivery.channel).encode())
         limit = _digest_limit(delivery.channel, mentions)
@@ -187,6 +191,7 @@ def _message(delivery: Delivery) -> base.Message:
         channel=delivery.channel,
         mentions=_mentions(delivery),
         context=delivery.context,
+        lang=delivery.language,
     )
 
 
@@ -216,6 +221,13 @@ def _finish(
 ) -> Result:
     with transaction.atomic():  # the row's new state and its attempt: one commit
         outcome = _record(delivery, answer, worker_id=worker_id, retries=retries, digested=digested)
+    # /metrics (issue 19): the attempt's outcome and its send time, once it is committed.
+    record_delivery(
+        channel=delivery.channel,
+        outcome=outcome,
+        seconds=answer.duration_ms / 1000,
+        refused=answer.hint == base.HINT_REFUSED_BY_GUARD,
+    )
     log = logger.info if answer.ok else logger.warning
     log(
         "delivery %s %s to %s: %s (%s)",

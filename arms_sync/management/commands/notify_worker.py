@@ -9,17 +9,21 @@ delivery is sent twice.
 from __future__ import annotations
 
 import logging
+import os
 import threading
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.db import close_old_connections, connection, connections
 from django_tasks_db.backend import DatabaseBackend
 from django_tasks_db.management.commands.db_worker import Worker
 
 from arms_sync import cloud
+from arms_sync.notify import heartbeat
 from arms_sync.notify.sweeper import sweep
 from arms_sync.notify.tasks import worker_id as default_worker_id
+from core import metrics_http
+from ram_directory.management.base import OperatorCommand
 
 logger = logging.getLogger("arms_sync.notify")
 WORKER_CONN_MAX_AGE = 600
@@ -33,15 +37,18 @@ def _positive(value: str) -> float:
 
 
 class Sweeper(threading.Thread):
-    def __init__(self, interval: float):
+    def __init__(self, interval: float, worker: str = ""):
         super().__init__(name="notify-sweeper", daemon=True)
         self.interval = interval
+        self.worker = worker
         self.stopping = threading.Event()
 
     def run(self) -> None:
         while not self.stopping.is_set():
             try:
                 close_old_connections()
+                if self.worker:
+                    heartbeat.beat(self.worker)  # /metrics: this worker is alive
                 report = sweep()
                 if report.reclaimed or report.enqueued:
                     logger.info(
@@ -60,7 +67,7 @@ class Sweeper(threading.Thread):
         connection.close()
 
 
-class Command(BaseCommand):
+class Command(OperatorCommand):  # bad options: one `error: ...` line
     help = (
         "Send notifications: runs the task worker and the sweeper that re-enqueues deliveries "
         "left pending or claimed past their lease. Run any number, on any number of machines "
@@ -81,9 +88,26 @@ class Command(BaseCommand):
             help="seconds between sweeps (default: SAE_NOTIFY_SWEEP, 5)",
         )
         parser.add_argument("--worker-id", default=None, help="default: host:pid")
+        parser.add_argument(
+            "--metrics-bind",
+            default=None,
+            metavar="HOST:PORT",
+            help="serve this worker's /metrics there (needs SAE_METRICS_TOKEN); for machines "
+            "with no web server, whose /metrics would count the worker otherwise",
+        )
 
-    def handle(self, *args, interval, sweep_interval, worker_id: str | None = None, **options):
+    def handle(
+        self,
+        *args,
+        interval,
+        sweep_interval,
+        worker_id: str | None = None,
+        metrics_bind: str | None = None,
+        **options,
+    ):
         from django.tasks import task_backends
+
+        metrics_server = self._metrics_server(metrics_bind) if metrics_bind else None
 
         backend = task_backends["default"]
         if not isinstance(backend, DatabaseBackend):
@@ -97,7 +121,7 @@ class Command(BaseCommand):
             connections[alias].settings_dict["CONN_MAX_AGE"] = WORKER_CONN_MAX_AGE
             connections[alias].settings_dict["CONN_HEALTH_CHECKS"] = True
         name = (worker_id or default_worker_id())[:64]
-        sweeper = Sweeper(sweep_interval or settings.NOTIFY_SWEEP_SECONDS)
+        sweeper = Sweeper(sweep_interval or settings.NOTIFY_SWEEP_SECONDS, worker=name)
         sweeper.start()
         self.stdout.write(f"notify_worker {name}: sending; sweeping every {sweeper.interval:g} s")
         worker = Worker(
@@ -116,3 +140,22 @@ class Command(BaseCommand):
         finally:
             sweeper.stopping.set()
             sweeper.join(timeout=5)
+            try:
+                heartbeat.stopped(name)
+            except Exception:
+                logger.exception("could not remove the heartbeat of %s", name)
+            if metrics_server is not None:
+                metrics_server.shutdown()
+
+    def _metrics_server(self, bind: str):
+        token = os.environ.get("SAE_METRICS_TOKEN", "")
+        if not token:
+            raise CommandError("--metrics-bind needs SAE_METRICS_TOKEN set")
+        try:
+            server = metrics_http.serve(bind, token)
+        except ValueError as exc:
+            raise CommandError(f"--metrics-bind: {exc}") from None
+        except OSError as exc:
+            raise CommandError(f"--metrics-bind {bind}: {exc.strerror or exc}") from None
+        self.stdout.write(f"metrics on http://{bind}/metrics")
+        return server

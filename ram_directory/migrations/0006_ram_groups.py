@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('ram_directory', '0004_verbose_names'),
+        ('ram_directory', '0005_user_language'),
     ]
 
     operations = [
