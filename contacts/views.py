@@ -56,6 +56,10 @@ class Row:
     edit_url: str
     delete_url: str
     test_url: str  # "" when notifications are not installed
+    ram_deleted: bool = False
+    arms_state: str | None = None  # a connected account's: pending / synced / failed
+    arms_remote_id: int | None = None
+    arms_error: str = ""
 
 
 # A pk no real row has: reverse() runs once per page with it, and each row's URL is the result
@@ -94,6 +98,10 @@ def _rows(principal, contacts: list[selectors.ContactRow]) -> list[Row]:
             delete_url=delete_url(c.pk),
             # Test is offered only where there is something to send to.
             test_url=test_url(c.pk) if (c.mailbox or c.dingtalk or c.wecom) else "",
+            ram_deleted=c.ram_deleted,
+            arms_state=c.arms_state,
+            arms_remote_id=c.arms_remote_id,
+            arms_error=c.arms_error,
         )
         for c in contacts
     ]
