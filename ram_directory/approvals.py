@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
+import audit.services as audit
 from ram_directory import services, signals
 from ram_directory.models import (
     CONSOLE_POLICY_DESCRIPTIONS,
@@ -56,6 +57,15 @@ def _step(request: PermissionRequest, action: str, principal: Principal, note: s
     PermissionRequestStep.objects.create(
         request=request, action=action, actor=principal.sign_in_name, note=note
     )
+    # Every step of a request is also an audit entry ("approval.requested", ...).
+    audit.record(
+        account=request.account_id,
+        actor=principal,
+        action=f"approval.{action}",
+        obj=request,
+        changes={"status": [None, request.status]} if action == "requested" else {},
+        note=note,
+    )
 
 
 def request_permission(*, principal: Principal, reason: str) -> PermissionRequest:
@@ -89,7 +99,7 @@ def _pending_for_update(request: PermissionRequest) -> PermissionRequest:
     return locked
 
 
-def _grant_policy(account) -> Policy:
+def _grant_policy(account, actor=None) -> Policy:
     policy = Policy.objects.filter(account=account, name=GRANT_POLICY_NAME).first()
     if policy is None:
         policy = services.create_policy(
@@ -97,6 +107,7 @@ def _grant_policy(account) -> Policy:
             name=GRANT_POLICY_NAME,
             document=GRANT_DOCUMENT,
             description=CONSOLE_POLICY_DESCRIPTIONS[GRANT_POLICY_NAME],
+            actor=actor,
         )
     return policy
 
@@ -120,9 +131,9 @@ def approve(*, principal: Principal, request: PermissionRequest) -> PermissionRe
         raise PermissionDenied(_(ONLY_OWNER_DECIDES))
     with transaction.atomic():
         request = _pending_for_update(request)
-        policy = _grant_policy(request.account)
+        policy = _grant_policy(request.account, principal)
         if not request.requester.attachments.filter(policy=policy).exists():
-            services.attach_policy(ram_user=request.requester, policy=policy)
+            services.attach_policy(ram_user=request.requester, policy=policy, actor=principal)
         return _decide(request, principal, status=PermissionRequest.Status.APPROVED, policy=policy)
 
 

@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "phonenumber_field",
     "axes",
     "django_tasks_db",
+    "audit",
     "ram_directory",
     "contacts",
     "arms_sync",

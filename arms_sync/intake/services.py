@@ -21,6 +21,7 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
+import audit.services as audit
 from arms_sync.intake.models import IntakeToken, ReceivedAlert
 from arms_sync.intake.payload import Post
 from arms_sync.managed import SAE_EVENT_LABELS, ensure_managed
@@ -35,12 +36,12 @@ def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def rotate_token(*, account: Account, created_by: str = "") -> str:
+def rotate_token(*, account: Account, created_by: str = "", actor=None) -> str:
     """A new intake token for the account, replacing (revoking) the old one. The token is
     returned once and only its hash is kept."""
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     with transaction.atomic():
-        IntakeToken.objects.update_or_create(
+        intake, created = IntakeToken.objects.update_or_create(
             account=account,
             defaults={
                 "token_hash": _hash(token),
@@ -51,6 +52,14 @@ def rotate_token(*, account: Account, created_by: str = "") -> str:
                 "window_started_at": None,
                 "window_count": 0,
             },
+        )
+        # The prefix only: the log never holds a token a reader could use.
+        audit.record(
+            account=account,
+            actor=actor,
+            action="intake_token.create" if created else "intake_token.rotate",
+            obj=intake,
+            changes={"prefix": [None, f"{intake.prefix}…"]},
         )
     return token
 

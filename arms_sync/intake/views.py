@@ -94,7 +94,9 @@ def intake(request: HttpRequest) -> HttpResponse:
         if not request.principal.is_owner:
             raise PermissionDenied(_(ONLY_OWNER_ROTATES))
         new_token = services.rotate_token(
-            account=request.principal.account, created_by=request.principal.sign_in_name
+            account=request.principal.account,
+            created_by=request.principal.sign_in_name,
+            actor=request.principal,
         )
     token = IntakeToken.objects.filter(account=request.principal.account).first()
     url = intake_url(request)

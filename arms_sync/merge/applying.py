@@ -20,6 +20,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+import audit.services as audit
 from arms_sync.linking import COPIED_FIELDS, copy_contact_fields, join_groups, managed_groups
 from arms_sync.managed import ensure_managed
 from arms_sync.merge.planning import Snapshot, ensure_may_merge, plan_snapshot, read_account
@@ -206,4 +207,12 @@ def apply_merge(*, principal: Principal, expected_digest: str | None = None) -> 
             # A concurrent edit (not serialised by the account lock) took a phone or mailbox
             # the plan counted on: nothing is saved, and the preview is shown again.
             raise MergeFailed(_(PLAN_CHANGED)) from None
+        if plan.changes:
+            # One summary entry: a merge may change thousands of rows at once.
+            audit.record(
+                account=principal.account,
+                actor=principal,
+                action="contact.merge",
+                note=", ".join(f"{a}={n}" for a, n in plan.counts.items() if n),
+            )
     return MergeReport(rows=plan.rows)
