@@ -9,6 +9,7 @@ from __future__ import annotations
 from django.apps import apps
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 
@@ -59,14 +60,43 @@ class Entry(models.Model):
         return object_type_label(self.object_type)
 
     @property
+    def change_rows(self) -> list[tuple[str, object, object]]:
+        """(label, from, to) per change. A key is the object's field (shown by its verbose
+        name) or an English text of the catalogue (shown translated)."""
+        try:
+            fields = {f.name: f for f in apps.get_model(self.object_type)._meta.get_fields()}
+        except (LookupError, ValueError):
+            fields = {}
+        rows = []
+        for key, (old, new) in (self.changes or {}).items():
+            field = fields.get(key)
+            label = getattr(field, "verbose_name", None) or gettext(key)
+            rows.append((str(label), old, new))
+        return rows
+
+    @property
     def action_label(self) -> str:
         from audit.actions import label
 
         return label(self.action)
 
     @property
+    def actor_shown(self) -> str:
+        """The person as the page names them: the sign-in name, the operator's username, or
+        nothing for the system (its kind says it); the stored `actor` stays English text."""
+        return actor_shown(self.actor_kind, self.actor, self.actor_ref)
+
+    @property
     def actor_kind_label(self) -> str:
         return str(self.ActorKind(self.actor_kind).label) if self.actor_kind else ""
+
+
+def actor_shown(kind: str, actor: str, ref: str) -> str:
+    if kind == Entry.ActorKind.OPERATOR:
+        return ref
+    if kind == Entry.ActorKind.SYSTEM:
+        return ""
+    return actor
 
 
 def object_type_label(label: str) -> str:

@@ -63,7 +63,6 @@ def _step(request: PermissionRequest, action: str, principal: Principal, note: s
         actor=principal,
         action=f"approval.{action}",
         obj=request,
-        changes={"status": [None, request.status]} if action == "requested" else {},
         note=note,
     )
 

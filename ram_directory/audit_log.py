@@ -15,7 +15,7 @@ from django.db.models import Max, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from audit.models import Entry, object_type_label
+from audit.models import Entry, actor_shown, object_type_label
 from ram_directory.principal import Principal
 from ram_directory.selectors import RamPermissionDenied
 
@@ -67,10 +67,15 @@ def people(principal: Principal) -> list[tuple[str, str]]:
     rows = (
         Entry.objects.filter(account_id=principal.account.pk)
         .values("actor_ref")
-        .annotate(name=Max("actor"))
+        .annotate(name=Max("actor"), kind=Max("actor_kind"))
         .order_by("name")
     )
-    return [(row["actor_ref"], row["name"]) for row in rows]
+    choices = []
+    for row in rows:
+        shown = actor_shown(row["kind"], row["name"], row["actor_ref"])
+        kind = Entry.ActorKind(row["kind"]).label
+        choices.append((row["actor_ref"], f"{shown} ({kind})" if shown else str(kind)))
+    return choices
 
 
 def object_types(principal: Principal) -> list[tuple[str, str]]:

@@ -206,7 +206,7 @@ def attach_policy(*, ram_user: RamUser, policy: Policy, actor: Any = None) -> Po
                 actor=actor,
                 action="policy.attach",
                 obj=ram_user,
-                changes={"policies": [None, policy.name]},
+                changes={"Policies": [None, policy.name]},
             )
             return attachment
     except IntegrityError:
@@ -223,7 +223,7 @@ def detach_policy(*, ram_user: RamUser, policy: Policy, actor: Any = None) -> No
         actor=actor,
         action="policy.detach",
         obj=ram_user,
-        changes={"policies": [policy.name, None]},
+        changes={"Policies": [policy.name, None]},
     )
 
 

@@ -25,6 +25,7 @@ from arms_sync.linking import COPIED_FIELDS, copy_contact_fields, join_groups, m
 from arms_sync.managed import ensure_managed
 from arms_sync.merge.planning import Snapshot, ensure_may_merge, plan_snapshot, read_account
 from arms_sync.merge.rows import (
+    ACTION_LABELS,
     CREATED,
     PLAN_CHANGED,
     RENAMED,
@@ -213,6 +214,7 @@ def apply_merge(*, principal: Principal, expected_digest: str | None = None) -> 
                 account=principal.account,
                 actor=principal,
                 action="contact.merge",
-                note=", ".join(f"{a}={n}" for a, n in plan.counts.items() if n),
+                # Keyed by the English labels of the catalogue: the page shows them translated.
+                changes={ACTION_LABELS[a]: [None, n] for a, n in plan.counts.items() if n},
             )
     return MergeReport(rows=plan.rows)

@@ -82,6 +82,7 @@ CONSOLE_PAGES = {
     "notify:delivery_detail": "owner",
     "alerts:alert_list": "owner",
     "alerts:intake": "owner",
+    "audit:list": "both",
     "ram:user_list": "both",
     "ram:user_detail": "both",
     "ram:user_authorize": "owner",
@@ -310,6 +311,7 @@ class Tour:
         self.goto("notify:delivery_detail", f"/notify/deliveries/{d.delivery.pk}/")
         self.goto("alerts:alert_list", "/alerts/")
         self.goto("alerts:intake", "/alerts/intake/")
+        self.goto("audit:list", "/audit/", "Audit Log")
 
         self.goto("ram:approval_list", "/ram/approvals/")
         reject = f"/ram/approvals/{d.pending_request_pk}/reject/"
@@ -458,6 +460,7 @@ class Tour:
         self.goto("ram:policy_list", "/ram/policies/", "403: policies")
         self.goto("arms:contact_list", "/arms/contacts/", "403: ARMS contacts")
         self.goto("notify:delivery_list", "/notify/deliveries/", "403: deliveries")
+        self.goto("audit:list", "/audit/", "403: audit log")
 
 
 def admin_urls() -> list[str]:
