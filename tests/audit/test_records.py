@@ -3,6 +3,7 @@ actor and the fields changed, with secrets masked; a refused write leaves none."
 
 from __future__ import annotations
 
+import io
 import json
 
 import pytest
@@ -229,3 +230,23 @@ def test_the_admin_records_the_operator(operator_client, account, owner_principa
     assert response.status_code == 302
     deleted = only(account, "contact.delete")
     assert (deleted.actor, deleted.actor_kind) == ("operator operator", "operator")
+
+
+def test_a_forced_delete_from_the_admin_names_the_operator(
+    operator_client, account, owner_principal
+):
+    contact = services.create_contact(principal=owner_principal, ram_user=None, phone=mobile(7))
+    arms = contact.arms_contact
+    url = f"/admin/arms_sync/armscontact/{arms.pk}/delete/"
+    refused = operator_client.post(url, {"post": "yes"})
+    assert refused.status_code == 302
+    assert entries(account, action="arms.forced_delete") == []
+    operator_client.post(url, {"post": "yes", "confirm_break": "on"})
+    forced = only(account, "arms.forced_delete")
+    assert (forced.actor, forced.object_id) == ("operator operator", str(arms.pk))
+
+
+def test_the_intake_token_command_is_recorded_as_the_operator(account):
+    call_command("intake_token", account.account_id, stdout=io.StringIO())
+    entry = only(account, "intake_token.create")
+    assert entry.actor_kind == "operator" and entry.actor.startswith("operator ")
