@@ -21,7 +21,3 @@ LABELS = {
     "arms.forced_rename": _("Renamed an SAE-managed object (confirmed)"),
     "arms.forced_delete": _("Deleted an SAE-managed object (confirmed)"),
 }
-
-
-def label(action: str) -> str:
-    return str(LABELS.get(action, action))

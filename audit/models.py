@@ -12,6 +12,8 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from audit.actions import LABELS
+
 
 class Entry(models.Model):
     class ActorKind(models.TextChoices):
@@ -33,7 +35,7 @@ class Entry(models.Model):
     # is still one person in the filter.
     actor = models.CharField(_("actor"), max_length=255)
     actor_ref = models.CharField(_("actor ID"), max_length=255, blank=True)
-    action = models.CharField(_("action"), max_length=64)
+    action = models.CharField(_("action"), max_length=64, choices=list(LABELS.items()))
     object_type = models.CharField(_("object type"), max_length=100, blank=True)
     object_id = models.CharField(_("object ID"), max_length=64, blank=True)
     object_label = models.CharField(_("object"), max_length=255, blank=True)
@@ -76,9 +78,7 @@ class Entry(models.Model):
 
     @property
     def action_label(self) -> str:
-        from audit.actions import label
-
-        return label(self.action)
+        return str(LABELS.get(self.action, self.action))
 
     @property
     def actor_shown(self) -> str:
