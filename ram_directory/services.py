@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext, gettext_noop
 
 import audit.services as audit
+from ram_directory import cloud
 from ram_directory.models import Account, Policy, PolicyAttachment, RamUser, User
 from ram_directory.policy import SYSTEM_POLICIES, validate_document
 
@@ -113,7 +114,17 @@ def upsert_ram_user(
     return user, created
 
 
-@transaction.atomic
+def _ram_first(write, **kwargs) -> None:
+    """A connected account's RAM hears first (ram_directory.cloud); its refusal is the
+    form's error and nothing is saved here."""
+    try:
+        write(**kwargs)
+    except cloud.RamRefused as refused:
+        if refused.field:
+            raise ValidationError({refused.field: refused.message}, code="ram_refused") from None
+        raise ValidationError(refused.message, code="ram_refused") from None
+
+
 def create_policy(
     *,
     account: Account,
@@ -131,13 +142,24 @@ def create_policy(
         policy_type=Policy.PolicyType.CUSTOM,
     )
     policy.full_clean(validate_unique=False, validate_constraints=False)
+    if Policy.objects.filter(account=account, name=name).exists():
+        raise ValidationError({"name": gettext(POLICY_NAME_TAKEN)}, code="unique")
+    _ram_first(
+        cloud.port().create_policy,
+        account=account,
+        name=name,
+        document=document,
+        description=description,
+    )
     try:
         with transaction.atomic():
             policy.save()
+            changes = audit.diff({}, audit.snapshot(policy, POLICY_AUDITED_FIELDS))
+            audit.record(
+                account=account, actor=actor, action="policy.create", obj=policy, changes=changes
+            )
     except IntegrityError:
         raise ValidationError({"name": gettext(POLICY_NAME_TAKEN)}, code="unique") from None
-    changes = audit.diff({}, audit.snapshot(policy, POLICY_AUDITED_FIELDS))
-    audit.record(account=account, actor=actor, action="policy.create", obj=policy, changes=changes)
     return policy
 
 
@@ -198,6 +220,9 @@ def delete_policy(*, policy: Policy, actor: Any = None) -> None:
 
 def attach_policy(*, ram_user: RamUser, policy: Policy, actor: Any = None) -> PolicyAttachment:
     ensure_same_account(ram_user=ram_user, policy=policy)
+    if PolicyAttachment.objects.filter(ram_user=ram_user, policy=policy).exists():
+        raise ValidationError(gettext(POLICY_ALREADY_ATTACHED), code="attached")
+    _ram_first(cloud.port().attach, ram_user=ram_user, policy=policy)
     try:
         with transaction.atomic():
             attachment = PolicyAttachment.objects.create(ram_user=ram_user, policy=policy)
@@ -213,18 +238,21 @@ def attach_policy(*, ram_user: RamUser, policy: Policy, actor: Any = None) -> Po
         raise ValidationError(gettext(POLICY_ALREADY_ATTACHED), code="attached") from None
 
 
-@transaction.atomic
 def detach_policy(*, ram_user: RamUser, policy: Policy, actor: Any = None) -> None:
-    deleted, _ = PolicyAttachment.objects.filter(ram_user=ram_user, policy=policy).delete()
-    if not deleted:
+    if not PolicyAttachment.objects.filter(ram_user=ram_user, policy=policy).exists():
         raise ValidationError(gettext(POLICY_NOT_ATTACHED), code="not_attached")
-    audit.record(
-        account=ram_user.account_id,
-        actor=actor,
-        action="policy.detach",
-        obj=ram_user,
-        changes={"Policies": [policy.name, None]},
-    )
+    _ram_first(cloud.port().detach, ram_user=ram_user, policy=policy)
+    with transaction.atomic():
+        deleted, _ = PolicyAttachment.objects.filter(ram_user=ram_user, policy=policy).delete()
+        if not deleted:
+            raise ValidationError(gettext(POLICY_NOT_ATTACHED), code="not_attached")
+        audit.record(
+            account=ram_user.account_id,
+            actor=actor,
+            action="policy.detach",
+            obj=ram_user,
+            changes={"Policies": [policy.name, None]},
+        )
 
 
 @transaction.atomic

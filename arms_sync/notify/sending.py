@@ -136,7 +136,10 @@ def _digest_message(delivery: Delivery, backlog: list[Delivery]) -> tuple[base.M
     while True:
         mentions = _mentions(delivery, rows)
         message = render.render_digest(
-            [delivery.event, *(r.event for r in rows)], channel=delivery.channel, mentions=mentions
+            [delivery.event, *(r.event for r in rows)],
+            channel=delivery.channel,
+            mentions=mentions,
+            lang=delivery.language,
         )
         size = len(_digest_body(message, delivery.channel).encode())
         limit = _digest_limit(delivery.channel, mentions)
@@ -188,6 +191,7 @@ def _message(delivery: Delivery) -> base.Message:
         channel=delivery.channel,
         mentions=_mentions(delivery),
         context=delivery.context,
+        lang=delivery.language,
     )
 
 

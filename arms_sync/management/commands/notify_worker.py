@@ -18,6 +18,7 @@ from django.db import close_old_connections, connection, connections
 from django_tasks_db.backend import DatabaseBackend
 from django_tasks_db.management.commands.db_worker import Worker
 
+from arms_sync import cloud
 from arms_sync.notify import heartbeat
 from arms_sync.notify.sweeper import sweep
 from arms_sync.notify.tasks import worker_id as default_worker_id
@@ -56,6 +57,12 @@ class Sweeper(threading.Thread):
             except Exception:
                 # The next round tries again; a database that is away must not end the thread.
                 logger.exception("sweeper round failed")
+            try:
+                # A connected account's ARMS pushes left behind, RAM sync and comparison
+                # (arms_sync.cloud; nothing for the local port).
+                cloud.port().periodic()
+            except Exception:
+                logger.exception("cloud round failed")
             self.stopping.wait(self.interval)
         connection.close()
 
