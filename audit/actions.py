@@ -18,6 +18,9 @@ LABELS = {
     "approval.withdrawn": _("Withdrew request"),
     "intake_token.create": _("Created intake token"),
     "intake_token.rotate": _("Rotated intake token"),
+    "cloud.connect": _("Connected to Alibaba Cloud"),
+    "cloud.update": _("Changed the cloud connection"),
+    "cloud.disconnect": _("Disconnected from Alibaba Cloud"),
     "arms.forced_rename": _("Renamed an SAE-managed object (confirmed)"),
     "arms.forced_delete": _("Deleted an SAE-managed object (confirmed)"),
 }
