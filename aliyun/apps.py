@@ -8,6 +8,7 @@ class AliyunConfig(AppConfig):
 
     def ready(self) -> None:
         import aliyun.checks  # noqa: F401 (registers the deploy check on import)
+        from aliyun import metrics
         from aliyun.port import CloudArms
         from aliyun.ram_writes import CloudRam
         from arms_sync import cloud
@@ -15,3 +16,5 @@ class AliyunConfig(AppConfig):
 
         cloud.register(CloudArms())
         ram_cloud.register(CloudRam())
+        # ARMS pushes pending and failed, on /metrics.
+        metrics.register()
