@@ -55,7 +55,8 @@ class Entry(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.at:%Y-%m-%d %H:%M:%S} {self.actor} {self.action} {self.object_label}"
+        # Translated words only (the admin's titles show it): the time, the action, the object.
+        return f"{self.at:%Y-%m-%d %H:%M:%S} {self.action_label} {self.object_label}".strip()
 
     @property
     def object_type_label(self) -> str:

@@ -250,3 +250,21 @@ def test_the_intake_token_command_is_recorded_as_the_operator(account):
     call_command("intake_token", account.account_id, stdout=io.StringIO())
     entry = only(account, "intake_token.create")
     assert entry.actor_kind == "operator" and entry.actor.startswith("operator ")
+
+
+def test_the_admin_lists_entries_read_only(operator_client, account, owner_principal):
+    contact = services.create_contact(
+        principal=owner_principal, ram_user=None, phone=mobile(8), dingtalk_webhook=DING
+    )
+    entry = only(account, "contact.create")
+    listing = operator_client.get("/admin/audit/entry/")
+    assert listing.status_code == 200 and "Created contact" in listing.text
+    page = operator_client.get(f"/admin/audit/entry/{entry.pk}/change/")
+    assert page.status_code == 200 and "d1" * 32 not in page.text
+    assert "Phone Number" in page.text  # the field by its name, not its column
+    assert 'name="_save"' not in page.text
+    assert (
+        operator_client.post(f"/admin/audit/entry/{entry.pk}/delete/", {"post": "yes"}).status_code
+        == 403
+    )
+    assert contact.pk
