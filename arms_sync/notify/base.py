@@ -80,6 +80,10 @@ class Transport(Protocol):
 
     def send(self, target: Target, message: Message) -> Answer: ...
 
+    def fits(self, target: Target, message: Message) -> bool:
+        """Whether the message reaches the target whole, without being cut."""
+        ...
+
 
 def cut_to_bytes(text: str, limit: int, *, marker: str = "…") -> str:
     """`text` cut so that its UTF-8 encoding is at most `limit` bytes, on a character

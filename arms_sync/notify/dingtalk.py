@@ -68,8 +68,9 @@ def fit_json(render: Callable[[str], dict[str, Any]], text: str, limit: int) -> 
 class DingTalkTransport(RobotTransport):
     channel = base.DINGTALK
 
-    def payload(self, target: Target, message: Message) -> dict[str, Any]:
-        """Markdown when the message has it, else text; the keyword and @mentions in both."""
+    def _render(self, target: Target, message: Message) -> tuple[Callable[[str], dict], str]:
+        """(the body for a given text, the whole text): the keyword and @mentions go around
+        whatever part of the text fits."""
         keyword = target.keyword or base.DEFAULT_DINGTALK_KEYWORD
         mobiles = mention_numbers(message)
         # DingTalk notifies only the mentions that also appear as @number in the text.
@@ -86,7 +87,17 @@ class DingTalkTransport(RobotTransport):
                 "at": {"atMobiles": mobiles, "isAtAll": False},
             }
 
-        return fit_json(render, message.markdown or message.text, BODY_LIMIT)
+        return render, message.markdown or message.text
+
+    def payload(self, target: Target, message: Message) -> dict[str, Any]:
+        """Markdown when the message has it, else text; the keyword and @mentions in both."""
+        render, text = self._render(target, message)
+        return fit_json(render, text, BODY_LIMIT)
+
+    def fits(self, target: Target, message: Message) -> bool:
+        """Whether the whole message goes in one body, nothing cut."""
+        render, text = self._render(target, message)
+        return len(encode_json(render(text))) <= BODY_LIMIT
 
     def query(self, target: Target) -> dict[str, str] | None:
         if not target.secret:

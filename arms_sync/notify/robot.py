@@ -61,6 +61,10 @@ class RobotTransport:
     def payload(self, target: Target, message: Message) -> dict[str, Any]:
         raise NotImplementedError
 
+    def fits(self, target: Target, message: Message) -> bool:
+        """Whether `message` goes to this robot whole (a digest grows until it would not)."""
+        raise NotImplementedError
+
     def query(self, target: Target) -> dict[str, str] | None:
         """Query parameters added to the saved URL for this one request (DingTalk's sign)."""
         return None

@@ -33,6 +33,12 @@ class WeComTransport(RobotTransport):
             text["mentioned_mobile_list"] = mobiles
         return {"msgtype": "text", "text": text}
 
+    def fits(self, target: Target, message: Message) -> bool:
+        """Whether the whole message goes in one body, nothing cut."""
+        if message.markdown and not mention_numbers(message):
+            return len(message.markdown.encode("utf-8")) <= MARKDOWN_LIMIT
+        return len((message.text or message.markdown).encode("utf-8")) <= TEXT_LIMIT
+
     def errcode_verdict(self, errcode: int) -> tuple[bool, str]:
         if errcode == ERRCODE_THROTTLED:
             return True, base.HINT_THROTTLED
