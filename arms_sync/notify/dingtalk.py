@@ -1,4 +1,4 @@
-"""DingTalk custom robot (SPEC 8): markdown (or text) messages with @mentions, the security
+"""DingTalk custom robot (rules §8): markdown (or text) messages with @mentions, the security
 keyword in every message, the optional signature, bodies cut to 20,000 bytes.
 
 https://open.dingtalk.com/document/orgapp/custom-robots-send-group-messages

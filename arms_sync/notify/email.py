@@ -1,4 +1,4 @@
-"""Email (SPEC 8): one message through Django's default mailer (settings.MAILERS), a text body
+"""Email (rules §8): one message through Django's default mailer (settings.MAILERS), a text body
 with an HTML alternative when the message has one.
 
 Retry classification: an SMTP 5xx is the server's final word (the mailbox or the message is

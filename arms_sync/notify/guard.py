@@ -1,4 +1,4 @@
-"""The send-time outbound guard for robot webhooks (SPEC 4): the saved URL is checked again, its
+"""The send-time outbound guard for robot webhooks (rules §4): the saved URL is checked again, its
 host resolved, and every address it resolves to must be public; the HTTP client then connects
 to exactly the address checked here, so a DNS answer that changes between the check and the
 connect (DNS rebinding) cannot steer a message into the console's own network.

@@ -1,4 +1,4 @@
-"""The outbound HTTP client for robot webhooks (SPEC 4, 8), on urllib3.
+"""The outbound HTTP client for robot webhooks (rules §4, §8), on urllib3.
 
 Each call passes the send-time guard right before connecting and connects to the address the
 guard checked, with the webhook's host name in the Host header and, for https, in TLS SNI and

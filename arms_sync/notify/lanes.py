@@ -1,4 +1,4 @@
-"""Where a worker's sends wait on the network (SPEC 16: many sends in flight).
+"""Where a worker's sends wait on the network (rules §16: many sends in flight).
 
 Robot sends run in one bounded thread pool per process (`SAE_NOTIFY_CONCURRENCY` threads, 64 by
 default): the threads only wait on sockets, every database write stays in the thread that runs

@@ -1,4 +1,4 @@
-"""The one send pipeline (SPEC 8, 16): a worker's batch and the Test button go through it alike.
+"""The one send pipeline (rules §8, §16): a worker's batch and the Test button go through it alike.
 
 1. Claimed rows are prepared in the batch's own thread: a robot whose backlog passes what its
    window carries gets one digest (the transport says how much fits), the robots' rate slots

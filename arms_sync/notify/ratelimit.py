@@ -1,5 +1,5 @@
 """At most ROBOT_RATE_LIMIT messages per robot in any ROBOT_RATE_WINDOW_SECONDS, shared by every
-worker on every machine (SPEC 8: DingTalk and WeCom allow 20 a minute).
+worker on every machine (rules §8: DingTalk and WeCom allow 20 a minute).
 
 The window is a log of slots in the database: to send, a worker locks the robot's row
 (`SELECT ... FOR UPDATE`; on SQLite the IMMEDIATE transaction holds the write lock), counts the

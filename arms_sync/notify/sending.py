@@ -1,4 +1,4 @@
-"""The rows' side of sending (SPEC 8): claiming deliveries, giving them back, and recording what
+"""The rows' side of sending (rules §8): claiming deliveries, giving them back, and recording what
 each send came to. The concurrent part (what is in flight, rate slots, digests) is
 `arms_sync.notify.pipeline`, the one path the worker's batches and the Test button share.
 

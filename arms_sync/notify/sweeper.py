@@ -1,4 +1,4 @@
-"""The sweeper (SPEC 8: the delivery rows, not the queue, are the truth). Run by every
+"""The sweeper (rules §8: the delivery rows, not the queue, are the truth). Run by every
 `notify_worker` every few seconds; any number may run at once.
 
 - A row left `sending` past its lease (its worker was killed mid-send) goes back to pending,

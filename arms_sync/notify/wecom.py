@@ -1,4 +1,4 @@
-"""WeCom group robot (SPEC 8): a text message with `mentioned_mobile_list` when someone is
+"""WeCom group robot (rules §8): a text message with `mentioned_mobile_list` when someone is
 @mentioned (markdown cannot mention by phone), else markdown; each cut to WeCom's byte limit.
 
 https://developer.work.weixin.qq.com/document/path/91770

@@ -1,5 +1,5 @@
 """A real HTTP server on 127.0.0.1 that answers like the DingTalk and WeCom robot APIs, for the
-transport, guard and worker tests (SPEC 8).
+transport, guard and worker tests (rules §8).
 
 The token chooses the answer (`sink.url("dingtalk", "ok-anything")`):
 

@@ -1,4 +1,4 @@
-"""The send pipeline with many sends in flight (SPEC 8, 16), in process against the loopback
+"""The send pipeline with many sends in flight (rules §8, §16), in process against the loopback
 robot sink: a silent robot delays only its own message, the rate window holds with sends in
 flight, a refused address is never connected to and does not use up the window, a batch's
 emails share their SMTP connections, robot markdown carries no markup from alert labels, the
@@ -48,7 +48,7 @@ def pending_events(account, urls: list[str], *, kind=Event.Kind.TEST, payload=No
 
 
 def test_a_silent_robot_delays_only_its_own_message(account, robot_sink, settings):
-    """SPEC 16: 30 robots answering after 100 ms and one that never answers, in one batch:
+    """rules §16: 30 robots answering after 100 ms and one that never answers, in one batch:
     the 30 are sent, each marked sent, before the silent one's read timeout ends."""
     settings.ROBOT_HTTP_READ_TIMEOUT = 1.2
     robot_sink.slow_seconds = 3
@@ -84,7 +84,7 @@ def max_in_window(times: list[float], window: float) -> int:
 
 
 def test_the_rate_window_holds_with_sends_in_flight(account, robot_sink, settings):
-    """SPEC 8: three robots, 30 messages each, claimed in one batch and sent concurrently: at
+    """rules §8: three robots, 30 messages each, claimed in one batch and sent concurrently: at
     most 20 per robot in any window (shortened to 1.5 s here), every message arrives, and
     waiting for the window is not an attempt."""
     settings.ROBOT_RATE_WINDOW_SECONDS = 1.5
@@ -113,7 +113,7 @@ def test_the_rate_window_holds_with_sends_in_flight(account, robot_sink, setting
 def test_a_refused_address_is_never_connected_to_and_keeps_the_window(
     account, robot_sink, canary, settings
 ):
-    """SPEC 4, 8: 40 sends in flight to a webhook that the guard refuses at send time (its
+    """rules §4, §8: 40 sends in flight to a webhook that the guard refuses at send time (its
     host is a loopback address): no connection reaches it, each fails at once with the
     reason, and the robot's rate window is left as it was."""
     entry = f"127.0.0.1:{canary.port}"

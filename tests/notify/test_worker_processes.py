@@ -1,4 +1,4 @@
-"""SPEC 8 with real `notify_worker` processes on PostgreSQL: a worker killed with SIGKILL loses
+"""rules §8 with real `notify_worker` processes on PostgreSQL: a worker killed with SIGKILL loses
 nothing; two workers never send one delivery twice; the real 60-second rate window holds
 across processes.
 
@@ -133,7 +133,7 @@ def sent_count() -> int:
 
 
 def test_a_worker_killed_mid_run_loses_nothing(account, sink, workers):
-    """SPEC 8: 200 deliveries, a worker sending one at a time SIGKILLed part-way, a new one
+    """rules §8: 200 deliveries, a worker sending one at a time SIGKILLed part-way, a new one
     started: all 200 delivered, none lost, duplicates no more than the kills."""
     make_deliveries(account, sink, 200)
     group = workers(SAE_NOTIFY_CONCURRENCY="1")
@@ -158,7 +158,7 @@ def test_a_worker_killed_mid_run_loses_nothing(account, sink, workers):
 
 
 def test_with_sends_in_flight_a_kill_repeats_at_most_those_in_flight(account, sink, workers):
-    """SPEC 8, 16: robots answering after 100 ms, two workers keeping 16 sends in flight
+    """rules §8, §16: robots answering after 100 ms, two workers keeping 16 sends in flight
     each, one SIGKILLed mid-run: every delivery arrives, and the duplicates are at most the
     sends the killed worker had in flight."""
     in_flight = 16
@@ -180,7 +180,7 @@ def test_with_sends_in_flight_a_kill_repeats_at_most_those_in_flight(account, si
 
 
 def test_two_workers_never_send_one_delivery_twice(account, sink, workers):
-    """SPEC 8: two notify_worker processes over 500 deliveries on PostgreSQL."""
+    """rules §8: two notify_worker processes over 500 deliveries on PostgreSQL."""
     make_deliveries(account, sink, 500)
     group = workers()
     started = time.monotonic()
@@ -199,7 +199,7 @@ def test_two_workers_never_send_one_delivery_twice(account, sink, workers):
 
 
 def test_the_real_60_second_window_holds_across_worker_processes(account, sink, workers):
-    """SPEC 8: at most 20 messages a minute per robot, shared by all workers (real 60 s)."""
+    """rules §8: at most 20 messages a minute per robot, shared by all workers (real 60 s)."""
     make_deliveries(account, sink, 26, token=lambda i: "ok-one-robot-for-all")
     group = workers(SAE_ROBOT_DIGEST="0")
     group.start()

@@ -1,4 +1,4 @@
-"""`manage.py notify_worker`: everything delivery needs on one machine (SPEC 8).
+"""`manage.py notify_worker`: everything delivery needs on one machine (rules §8).
 
 It runs django-tasks-db's task worker (the send tasks, each keeping many sends in flight) and,
 in a thread beside it, the periodic jobs (arms_sync.notify.periodic): first the sweeper that
