@@ -174,7 +174,11 @@ class Dispatch:
         Event.objects.filter(account=account).delete()
         count = self.deliveries
         label = f"{'https' if tls else 'http'} {latency_ms} ms"
-        sink = RobotSink(delay=latency_ms / 1000, tls_context=tls.context() if tls else None)
+        sink = RobotSink(
+            delay=latency_ms / 1000,
+            keep_bodies=False,
+            tls_context=tls.context() if tls else None,
+        )
         with sink:
             for i in range(count):
                 outbox.record_event(
@@ -245,7 +249,7 @@ class Dispatch:
 
         last = TTN_FIRST + TTN_ACCOUNTS
         data.build(TTN_FIRST, last, ram_users=TTN_CONTACTS, contacts=TTN_CONTACTS)
-        sink = RobotSink(delay=0.1, tls_context=tls.context())
+        sink = RobotSink(delay=0.1, keep_bodies=False, tls_context=tls.context())
         tokens: dict[int, str] = {}
         with ExitStack() as stack:
             stack.enter_context(sink)

@@ -48,17 +48,47 @@ def fit_json(render: Callable[[str], dict[str, Any]], text: str, limit: int) -> 
     body is at most `limit` bytes. What `render` adds around the text (keyword, @mentions,
     title) is kept whole; the text gives way.
 
-    JSON escapes make the body grow by 1 to 6 bytes per byte of text, so the cut is found by
-    bisection over the text's bytes (about 15 rounds for a 20,000-byte limit)."""
+    JSON escapes make the body grow by 1 to 6 bytes per byte of text, so removing as many text
+    bytes as the body is over (and a few for the cut's marker) always fits: the search starts
+    there, climbs by what is left of the limit, and bisects the last few bytes (a few rounds
+    for a 20,000-byte limit, where bisecting from nothing took 15)."""
     payload = render(text)
-    if len(encode_json(payload)) <= limit:
+    size = len(encode_json(payload))
+    if size <= limit:
         return payload
-    best = render("")
-    low, high = 0, min(len(text.encode("utf-8")), limit)
+
+    data = text.encode("utf-8")
+    marker = "…"
+    room = len(marker.encode("utf-8"))
+
+    def attempt(nbytes: int) -> tuple[dict[str, Any], int]:
+        # base.cut_to_bytes(text, nbytes), without encoding the whole text each time.
+        if nbytes >= len(data):
+            part = text
+        elif nbytes <= room:
+            part = ""
+        else:
+            part = data[: nbytes - room].decode("utf-8", errors="ignore") + marker
+        candidate = render(part)
+        return candidate, len(encode_json(candidate))
+
+    total = len(data)
+    low, best = 0, render("")
+    high = min(total, limit)  # no longer part can fit
+    guess = max(0, min(high, total - (size - limit) - 8))
+    while guess > low or guess == 0:
+        candidate, used = attempt(guess)
+        if used > limit:
+            high = guess - 1
+            break
+        low, best = guess, candidate
+        if used == limit or guess >= high:
+            return best
+        guess = min(high, guess + (limit - used))
     while low < high:
         middle = (low + high + 1) // 2
-        candidate = render(base.cut_to_bytes(text, middle))
-        if len(encode_json(candidate)) <= limit:
+        candidate, used = attempt(middle)
+        if used <= limit:
             low, best = middle, candidate
         else:
             high = middle - 1
