@@ -249,3 +249,34 @@ def test_a_task_left_running_by_a_dead_worker_is_closed_by_the_sweeper(db):
         assert task.status == status
     dead.refresh_from_db()
     assert dead.exception_class_path == LOST_TASK and dead.finished_at
+
+
+def test_kept_alive_connections_carry_the_next_batch(account, robot_sink, settings):
+    """Connections to a robot host are kept per worker and reused across batches: the second
+    batch of 20 concurrent sends opens no new connection (no new TLS handshake on https)."""
+    settings.NOTIFY_CONCURRENCY = 20
+    robot_sink.delay = 0.05
+    try:
+        ids = pending_events(
+            account, [robot_sink.url("dingtalk", f"ok-kept-{n:03d}") for n in range(40)]
+        )
+        assert sending.deliver_many(ids[:20], worker_id="w1", refill=False) == {"sent": 20}
+        first = robot_sink.connections
+        assert sending.deliver_many(ids[20:], worker_id="w1", refill=False) == {"sent": 20}
+    finally:
+        robot_sink.delay = 0
+    assert 1 <= first <= 20
+    assert robot_sink.connections == first
+
+
+@pytest.mark.parametrize("channel", ["dingtalk", "wecom"])
+def test_the_transport_says_whether_a_message_fits(channel):
+    """A digest grows while the robot's transport says the message still goes whole."""
+    from arms_sync.notify.transports import get_transport
+
+    transport = get_transport(channel)
+    target = base.Target(channel, "https://example.invalid/robot/send?access_token=x")
+    small = base.Message(subject="s", text="告警 " * 10, markdown="告警 " * 10)
+    big = base.Message(subject="s", text="告警 " * 4000, markdown="告警 " * 4000)
+    assert transport.fits(target, small)
+    assert not transport.fits(target, big)
