@@ -1,7 +1,8 @@
 """Jobs every `notify_worker` runs now and then, beside its tasks, in one thread.
 
-The sweeper is the first; another app adds its own with `register(...)` (from its
-`AppConfig.ready()`), e.g. a push that must reach a remote service even when its task was lost.
+The sweeper is the first (the worker's own); another app adds its own with `register(...)` (from
+its `AppConfig.ready()`), e.g. a push that must reach a remote service even when its task was
+lost.
 Each job must be safe to run in any number of workers at once (rows taken with SKIP LOCKED).
 """
 
@@ -37,9 +38,10 @@ class Runner(threading.Thread):
     """Runs every registered job when it falls due; a failing job is logged and tried again
     at its next turn (a database that is away must not end the thread)."""
 
-    def __init__(self, jobs: list[Job] | None = None):
+    def __init__(self, own: list[Job] = ()):
+        """`own`: the worker's own jobs (the sweeper), run before the registered ones."""
         super().__init__(name="notify-periodic", daemon=True)
-        self.jobs = list(JOBS if jobs is None else jobs)
+        self.jobs = [*own, *(job for job in JOBS if job.name not in {j.name for j in own})]
         self.stopping = threading.Event()
 
     def run(self) -> None:

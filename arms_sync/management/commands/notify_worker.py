@@ -81,8 +81,7 @@ class Command(BaseCommand):
             connections[alias].settings_dict["CONN_HEALTH_CHECKS"] = True
         name = (worker_id or default_worker_id())[:64]
         every = sweep_interval or settings.NOTIFY_SWEEP_SECONDS
-        periodic.register("sweeper", lambda: every, _sweep_report)
-        runner = periodic.Runner()
+        runner = periodic.Runner([periodic.Job("sweeper", lambda: every, _sweep_report)])
         # This process's batches keep taking due rows while they have room.
         lanes.in_worker.set()
         runner.start()
