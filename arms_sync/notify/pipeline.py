@@ -157,11 +157,11 @@ class Batch:
         `sending` until their lease."""
         for future in list(self._in_flight):
             future.cancel()
-        rows = [s.delivery for s in self._queue]
-        rows += [s.delivery for f, s in self._in_flight.items() if f.cancelled()]
+        unsent = list(self._queue) + [s for f, s in self._in_flight.items() if f.cancelled()]
         self._queue.clear()
-        if rows:
-            sending.release(rows)
+        if unsent:
+            sending.release([r for s in unsent for r in (s.delivery, *s.digested)])
+            ratelimit.settle(used=[], unused=[s.slot for s in unsent])
 
     # --- before sending -------------------------------------------------------------------------
     def _prepare(self, rows: list[Delivery]) -> None:
