@@ -9,7 +9,7 @@ class ArmsSyncConfig(AppConfig):
 
     def ready(self) -> None:
         import arms_sync.checks  # noqa: F401 (registers the deploy checks on import)
-        from arms_sync import receivers
+        from arms_sync import metrics, receivers
         from arms_sync.notify import approvals
         from contacts.models import Contact
         from ram_directory.models import PermissionRequest
@@ -31,3 +31,5 @@ class ArmsSyncConfig(AppConfig):
             sender=PermissionRequest,
             dispatch_uid="arms_sync.permission_decided",
         )
+        # The gauges /metrics computes from this app's tables when scraped.
+        metrics.register()

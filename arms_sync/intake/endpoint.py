@@ -22,6 +22,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from arms_sync.intake import services
 from arms_sync.intake.payload import PayloadError, parse
+from core.metrics import counts_intake_posts
 
 logger = logging.getLogger("arms_sync.intake")
 REALM = 'Bearer realm="sae-intake"'
@@ -55,6 +56,7 @@ def _read_body(request) -> bytes | None:
 
 
 @csrf_exempt
+@counts_intake_posts  # /metrics: sae_intake_posts_total{code}
 def alertmanager(request):
     if request.method != "POST":
         return _refuse(405, "only POST is accepted", Allow="POST")

@@ -212,3 +212,20 @@ class RobotRateLock(models.Model):
 
     def __str__(self) -> str:
         return self.robot_key[:8]
+
+
+class WorkerHeartbeat(models.Model):
+    """A `notify_worker` that is alive: its sweeper stamps `seen_at` every round. Kept in the
+    database (not in a process) so that any web node's /metrics sees every worker of every
+    machine."""
+
+    worker = models.CharField(_("worker"), max_length=64, primary_key=True)
+    started_at = models.DateTimeField(_("started"), default=timezone.now)
+    seen_at = models.DateTimeField(_("last seen"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("worker heartbeat")
+        verbose_name_plural = _("worker heartbeats")
+
+    def __str__(self) -> str:
+        return self.worker

@@ -24,6 +24,7 @@ from django.utils import timezone
 
 from arms_sync.notify import base, hints, render
 from arms_sync.notify.models import Delivery, DeliveryAttempt, Event
+from core.metrics import record_delivery
 
 logger = logging.getLogger("arms_sync.notify")
 Status = Delivery.Status
@@ -248,6 +249,14 @@ def record_outcome(delivery: Delivery, answer: base.Answer, outcome: str) -> Non
     hint refused_by_guard), or rate_limited (no attempt: the robot's window was full and the
     row waits for it). The one place to count deliveries (logs, metrics); `answer.duration_ms`
     is the send's duration."""
+    if outcome != RATE_LIMITED:
+        # /metrics: the attempt's outcome and its send time, once it is committed.
+        record_delivery(
+            channel=delivery.channel,
+            outcome=outcome,
+            seconds=answer.duration_ms / 1000,
+            refused=answer.hint == base.HINT_REFUSED_BY_GUARD,
+        )
     log = logger.info if answer.ok else logger.warning
     log(
         "delivery %s %s to %s: %s (%s)",
