@@ -248,7 +248,10 @@ class NotificationPolicyAdmin(SaeProtectedAdmin):
     search_fields = ("name", "account__account_id", "account__login_name")
     filter_horizontal = ("groups",)
     fieldsets = (
-        (None, {"fields": ("account", "name", "match_labels", "groups", "enabled")}),
+        (
+            None,
+            {"fields": ("account", "name", "match_labels", "groups", "enabled", "repeat_interval")},
+        ),
         (None, {"fields": ("confirm_break",)}),
     )
 

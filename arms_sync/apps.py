@@ -12,6 +12,7 @@ class ArmsSyncConfig(AppConfig):
         from arms_sync import metrics, receivers
         from arms_sync.notify import approvals
         from contacts.models import Contact
+        from ram_directory import approval_reach
         from ram_directory.models import PermissionRequest
         from ram_directory.signals import permission_decided, permission_requested
 
@@ -33,3 +34,4 @@ class ArmsSyncConfig(AppConfig):
         )
         # The gauges /metrics computes from this app's tables when scraped.
         metrics.register()
+        approval_reach.register(approvals.reach)

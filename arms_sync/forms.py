@@ -3,6 +3,8 @@ save: the views and the admin call arms_sync.services."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext, gettext_noop
@@ -160,12 +162,27 @@ MATCH_LABELS_INVALID = gettext_noop(
     'Match labels are an object of label names and values, all texts: {"source": "sae"}.'
 )
 MATCH_LABELS_NUL = gettext_noop("Match labels cannot contain a NUL character.")
+REPEAT_INTERVAL_DEFAULT = timedelta(hours=4)
+REPEAT_INTERVAL_RANGE = gettext_noop("A repeat interval is between 0 and 30 days.")
 
 
 class NotificationPolicyAdminForm(ConfirmBreakMixin):
     class Meta:
         model = NotificationPolicy
-        fields = ["account", "name", "match_labels", "groups", "enabled"]
+        fields = ["account", "name", "match_labels", "groups", "enabled", "repeat_interval"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Left empty: the default (4 hours), or the policy's current interval.
+        self.fields["repeat_interval"].required = False
+
+    def clean_repeat_interval(self):
+        interval = self.cleaned_data.get("repeat_interval")
+        if interval is None:
+            return self.instance.repeat_interval if self.instance.pk else REPEAT_INTERVAL_DEFAULT
+        if interval < timedelta(0) or interval > timedelta(days=30):
+            raise ValidationError(gettext(REPEAT_INTERVAL_RANGE), code="repeat_interval")
+        return interval
 
     def clean_match_labels(self):
         labels = self.cleaned_data.get("match_labels")

@@ -5,11 +5,11 @@ number of rows."""
 
 from __future__ import annotations
 
-from django.db.models import Count, Exists, Min, OuterRef, Q
+from django.db.models import Count, Min, Q
 from django.utils import timezone
 from prometheus_client.core import GaugeMetricFamily
 
-from arms_sync.intake.models import ReceivedAlert
+from arms_sync.intake.models import Alert
 from arms_sync.notify.models import Delivery, WorkerHeartbeat
 from core import metrics
 
@@ -47,20 +47,9 @@ def delivery_queue(now=None):
 
 
 def alerts_firing() -> int:
-    """Alerts whose latest receipt says firing: a later receipt of the same alert (account and
-    fingerprint) that resolved it takes it out."""
-    later = ReceivedAlert.objects.filter(
-        account_id=OuterRef("account_id"),
-        fingerprint=OuterRef("fingerprint"),
-        received_at__gt=OuterRef("received_at"),
-    ).exclude(fingerprint="")
-    return (
-        ReceivedAlert.objects.filter(status=ReceivedAlert.Status.FIRING)
-        .exclude(Exists(later))
-        .values("account_id", "fingerprint", "name")
-        .distinct()
-        .count()
-    )
+    """Alerts in the firing state: an alert is one row per account and fingerprint, opened by
+    a firing post and closed by a resolved one (rules §15)."""
+    return Alert.objects.filter(status=Alert.Status.FIRING).count()
 
 
 def alerts(now=None):

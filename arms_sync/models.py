@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from datetime import timedelta
 
 from django.db import models
 from django.db.models import Q
@@ -142,6 +143,13 @@ class NotificationPolicy(models.Model):
         ContactGroup, related_name="policies", blank=True, verbose_name=_("contact groups")
     )
     enabled = models.BooleanField(_("enabled"), default=True)
+    # A firing alert that Alertmanager posts again notifies again only after this long since
+    # it last notified (SPEC 15); a change of state notifies at once.
+    repeat_interval = models.DurationField(
+        _("repeat interval"),
+        default=timedelta(hours=4),
+        help_text=_("A firing alert posted again notifies again only after this long."),
+    )
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
 
     objects = AccountScopedQuerySet.as_manager()
@@ -166,7 +174,7 @@ class NotificationPolicy(models.Model):
 
 # The notification outbox (arms_sync.notify) and the alert intake (arms_sync.intake) keep
 # their models in their own packages; they belong to this app.
-from arms_sync.intake.models import IntakeToken, ReceivedAlert  # noqa: E402
+from arms_sync.intake.models import Alert, IntakeToken, ReceivedAlert  # noqa: E402
 from arms_sync.notify.models import (  # noqa: E402
     Delivery,
     DeliveryAttempt,
@@ -176,6 +184,7 @@ from arms_sync.notify.models import (  # noqa: E402
 )
 
 __all__ = [
+    "Alert",
     "ArmsContact",
     "ContactGroup",
     "Delivery",

@@ -30,7 +30,7 @@ from django.utils.translation import gettext_noop
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
-from ram_directory import approvals, selectors
+from ram_directory import approval_reach, approvals, selectors
 from ram_directory.access import console_view
 from ram_directory.approval_forms import PermissionRequestForm, RejectForm
 from ram_directory.models import PermissionRequest
@@ -51,6 +51,10 @@ REQUESTED = gettext_noop(
 APPROVED = gettext_noop("Approved: {user} now holds {permission}.")
 REJECTED = gettext_noop("Rejected the request of {user} for {permission}.")
 WITHDRAWN = gettext_noop("Your request for {permission} was withdrawn.")
+REQUESTED_NOBODY_TOLD = gettext_noop(
+    "Your request for {permission} was recorded, but no approver can be reached: nobody was "
+    "notified. Tell the Alibaba Cloud account yourself."
+)
 
 
 def approval_view(*methods: str) -> Callable:
@@ -136,6 +140,7 @@ def approval_list(request: HttpRequest) -> HttpResponse:
     decided = rows.exclude(status=PENDING).prefetch_related("steps").order_by("-decided_at", "-id")
     pending = list(rows.filter(status=PENDING))
     context = {
+        "reach": approval_reach.reach(principal.account),
         "pending": pending,
         "decided": Paginator(decided, PAGE_SIZE).get_page(request.GET.get("page")),
         "may_request": principal.ram_user is not None
@@ -211,9 +216,14 @@ def approval_request(request: HttpRequest) -> HttpResponse:
         except ValidationError as exc:
             form.add_error(None, exc)  # the reason, or already pending / already allowed
         else:
+            reach = approval_reach.reach(principal.account)
+            if reach is not None and not reach.reaches_someone:
+                message = _(REQUESTED_NOBODY_TOLD).format(permission=created.permission)
+                return _done(request, message, level=messages.WARNING)
             return _done(request, _(REQUESTED).format(permission=created.permission))
     status = 422 if form.is_bound else 200
-    return _dialog(request, "request", REQUEST, {"form": form}, status=status)
+    context = {"form": form, "reach": approval_reach.reach(principal.account)}
+    return _dialog(request, "request", REQUEST, context, status=status)
 
 
 @approval_view("GET", "POST")

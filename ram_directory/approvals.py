@@ -19,10 +19,12 @@ from ram_directory import services, signals
 from ram_directory.models import (
     CONSOLE_POLICY_DESCRIPTIONS,
     GRANT_POLICY_NAME,
+    Account,
     PermissionRequest,
     PermissionRequestStep,
     Policy,
 )
+from ram_directory.policy import statements_of
 from ram_directory.principal import LIST_USERS, Principal
 
 # The permission a request asks for, and the policy that grants it on approval
@@ -89,16 +91,47 @@ def _pending_for_update(request: PermissionRequest) -> PermissionRequest:
     return locked
 
 
+GRANTED_ACTIONS = ({"ram:listusers"}, {"ram:listusers", "ram:getuser"})
+
+
+def grants_exactly_list_users(policy: Policy) -> bool:
+    """A custom policy that allows ram:ListUsers (and perhaps ram:GetUser) on every resource,
+    unconditionally, and nothing else: the seed's SAEContactListUsers is one. Reusing such a
+    policy keeps the account from holding two near-identical ones."""
+    statements = statements_of(policy.document if isinstance(policy.document, dict) else {})
+    if not statements or any(
+        s.effect != "Allow" or s.has_condition or s.resources != ("*",) for s in statements
+    ):
+        return False
+    actions = {a.lower() for s in statements for a in s.actions}
+    return actions in GRANTED_ACTIONS
+
+
 def _grant_policy(account) -> Policy:
-    policy = Policy.objects.filter(account=account, name=GRANT_POLICY_NAME).first()
-    if policy is None:
-        policy = services.create_policy(
+    """The policy an approval attaches: the console's own grant when it exists, else the
+    account's oldest custom policy that grants exactly ram:ListUsers (and ram:GetUser), else
+    a new grant policy. Called with the account row locked, so two approvals at the same
+    moment find (or create) the same one."""
+    custom = Policy.objects.filter(account=account, policy_type=Policy.PolicyType.CUSTOM)
+    own = custom.filter(name=GRANT_POLICY_NAME).first()
+    if own is not None:
+        return own
+    for candidate in custom.order_by("created_at", "id"):
+        if grants_exactly_list_users(candidate):
+            return candidate
+    try:
+        return services.create_policy(
             account=account,
             name=GRANT_POLICY_NAME,
             document=GRANT_DOCUMENT,
             description=CONSOLE_POLICY_DESCRIPTIONS[GRANT_POLICY_NAME],
         )
-    return policy
+    except ValidationError as exc:
+        # Created meanwhile by a path that does not lock the account (the admin, a command).
+        found = custom.filter(name=GRANT_POLICY_NAME).first()
+        if found is None:
+            raise exc from None
+        return found
 
 
 def _decide(request, principal, *, status: str, note: str = "", policy=None):
@@ -119,6 +152,10 @@ def approve(*, principal: Principal, request: PermissionRequest) -> PermissionRe
     if not principal.is_owner or request.account_id != principal.account.pk:
         raise PermissionDenied(_(ONLY_OWNER_DECIDES))
     with transaction.atomic():
+        # The account row first (the order every writer that locks it uses): approvals of one
+        # account take turns, so the second finds the grant policy the first created instead
+        # of failing on its name and staying pending.
+        Account.objects.select_for_update().filter(pk=request.account_id).values_list("pk").get()
         request = _pending_for_update(request)
         policy = _grant_policy(request.account)
         if not request.requester.attachments.filter(policy=policy).exists():

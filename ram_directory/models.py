@@ -228,6 +228,10 @@ class User(AbstractUser):
         related_name="sign_in",
         verbose_name=_("RAM user"),
     )
+    # The console language this person last chose (the language switcher, or the session's
+    # language at sign-in): what is sent to them is written in it (SPEC 15). Empty: the
+    # account's default, SAE_NOTIFY_LANGUAGE.
+    language = models.CharField(_("language"), max_length=16, blank=True)
 
     class Meta(AbstractUser.Meta):
         swappable = "AUTH_USER_MODEL"

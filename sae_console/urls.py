@@ -3,12 +3,14 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 
 from arms_sync.intake import endpoint as intake_endpoint
-from ram_directory import auth_views
+from ram_directory import auth_views, language
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="contacts:list", permanent=False), name="home"),
     path("signin/", auth_views.SignInView.as_view(), name="signin"),
     path("signout/", auth_views.sign_out, name="signout"),
+    # Before Django's own: the switcher also remembers the choice on the sign-in.
+    path("i18n/setlang/", language.switch_language, name="set_language"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("ram/", include("ram_directory.urls")),
     path("contacts/", include("contacts.urls")),

@@ -1,7 +1,10 @@
-"""Alert intake (SPEC 8): the per-account bearer token Alertmanager presents, and the alerts
-received (one row per alert of a post, with the policies that matched it)."""
+"""Alert intake (SPEC 8, 15): the per-account bearer token Alertmanager presents; `Alert`, one
+row per alert with its state (identified by Alertmanager's fingerprint within the account); and
+`ReceivedAlert`, one row per alert of each post: the alert's timeline."""
 
 from __future__ import annotations
+
+from datetime import timedelta
 
 from django.db import models
 from django.utils import timezone
@@ -38,10 +41,98 @@ class IntakeToken(models.Model):
         return f"{self.prefix}… ({self.account.account_id})"
 
 
+class AlertStatus(models.TextChoices):
+    FIRING = "firing", _("Firing")
+    RESOLVED = "resolved", _("Resolved")
+
+
+class Alert(models.Model):
+    """One alert and its state (SPEC 15): firing opens or re-opens it, resolved closes it.
+    Each post that touches it is a `ReceivedAlert` (its timeline). What is shown of it
+    (labels, annotations, times) is the latest post's."""
+
+    Status = AlertStatus
+
+    account = models.ForeignKey(
+        Account, on_delete=models.CASCADE, related_name="alert_states", verbose_name=_("account")
+    )
+    # Alertmanager's fingerprint, else a hash of the sorted labels (intake.payload).
+    fingerprint = models.CharField(_("fingerprint"), max_length=64)
+    status = models.CharField(_("status"), max_length=16, choices=AlertStatus.choices)
+    name = models.CharField(_("alert name"), max_length=256)
+    severity = models.CharField(_("severity"), max_length=64, blank=True)
+    summary = models.CharField(_("summary"), max_length=500, blank=True)
+    labels = models.JSONField(_("labels"), default=dict)
+    # "key=value key=value", lowercased: what the Alerts page's label search looks in (one
+    # text column works the same on SQLite and PostgreSQL, unlike lookups into JSON).
+    label_text = models.TextField(_("labels as text"), blank=True)
+    annotations = models.JSONField(_("annotations"), default=dict)
+    starts_at = models.DateTimeField(_("started"), null=True, blank=True)
+    ends_at = models.DateTimeField(_("ended"), null=True, blank=True)
+    generator_url = models.URLField(_("generator URL"), max_length=2048, blank=True)
+    matched_policies = models.JSONField(
+        _("matched notification policies"), default=list, blank=True
+    )
+    first_received_at = models.DateTimeField(_("first received"), default=timezone.now)
+    last_received_at = models.DateTimeField(_("last received"), default=timezone.now)
+    # When a post last notified anyone about it: the repeat interval counts from here.
+    last_notified_at = models.DateTimeField(_("last notified"), null=True, blank=True)
+    # Deliveries it caused, over its whole life (the Alerts page's "notified").
+    notified_count = models.PositiveIntegerField(_("deliveries"), default=0)
+    acknowledged_at = models.DateTimeField(_("acknowledged"), null=True, blank=True)
+    acknowledged_by = models.CharField(_("acknowledged by"), max_length=200, blank=True)
+    # Firing first (0), then resolved (1): the Alerts page's order.
+    status_rank = models.PositiveSmallIntegerField(_("status order"), default=0)
+
+    objects = AccountScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("alert")
+        verbose_name_plural = _("alerts")
+        ordering = ["status_rank", "-last_received_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account", "fingerprint"], name="alert_fingerprint_unique_in_account"
+            )
+        ]
+        indexes = [
+            models.Index(
+                fields=["account", "status_rank", "-last_received_at"], name="alert_state_order"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.status})"
+
+    @staticmethod
+    def text_of(labels: dict) -> str:
+        return " ".join(f"{k}={v}" for k, v in sorted(labels.items())).lower()
+
+    @property
+    def is_firing(self) -> bool:
+        return self.status == AlertStatus.FIRING
+
+    @property
+    def duration(self):
+        """How long it fired (until now while it fires), or None without a start."""
+        if self.starts_at is None:
+            return None
+        end = self.ends_at if not self.is_firing and self.ends_at else timezone.now()
+        return max(end - self.starts_at, timedelta(0))
+
+
 class ReceivedAlert(models.Model):
-    class Status(models.TextChoices):
-        FIRING = "firing", _("Firing")
+    """One alert of one post: a point on its alert's timeline."""
+
+    Status = AlertStatus
+
+    class Change(models.TextChoices):
+        OPENED = "opened", _("Opened")
+        REOPENED = "reopened", _("Re-opened")
         RESOLVED = "resolved", _("Resolved")
+        REPEATED = "repeated", _("Repeated")
+        # A repeat inside the repeat interval, an acknowledged repeat, a second "resolved".
+        QUIET = "quiet", _("Received, nobody notified")
 
     account = models.ForeignKey(
         Account, on_delete=models.CASCADE, related_name="alerts", verbose_name=_("account")
@@ -49,9 +140,19 @@ class ReceivedAlert(models.Model):
     event = models.ForeignKey(
         Event, on_delete=models.CASCADE, related_name="alerts", verbose_name=_("event")
     )
+    alert = models.ForeignKey(
+        Alert,
+        null=True,
+        on_delete=models.CASCADE,
+        related_name="posts",
+        verbose_name=_("alert"),
+    )
+    # What this post did: opened, re-opened, resolved, repeated (notified), or was quiet.
+    change = models.CharField(_("change"), max_length=16, choices=Change.choices, blank=True)
+    notified = models.BooleanField(_("notified"), default=False)
     # Its place in the post (and in the event's payload): deliveries name alerts by it.
     position = models.PositiveIntegerField(_("position in the post"))
-    status = models.CharField(_("status"), max_length=16, choices=Status.choices)
+    status = models.CharField(_("status"), max_length=16, choices=AlertStatus.choices)
     name = models.CharField(_("alert name"), max_length=256)
     severity = models.CharField(_("severity"), max_length=64, blank=True)
     fingerprint = models.CharField(_("fingerprint"), max_length=64, blank=True)

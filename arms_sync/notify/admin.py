@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
+from arms_sync.intake.models import Alert
 from arms_sync.notify.models import Delivery, DeliveryAttempt, Event
 
 
@@ -89,3 +90,33 @@ class DeliveryAdmin(ReadOnlyAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).defer("target", "target_secret")
+
+
+@admin.register(Alert)
+class AlertAdmin(ReadOnlyAdmin):
+    """Alerts and their state (SPEC 15): written by the intake and Acknowledge only."""
+
+    list_display = ("name", "status", "severity", "account", "last_received_at")
+    list_filter = ("status", "account")
+    search_fields = ("name", "fingerprint", "label_text", "account__account_id")
+    list_select_related = ("account",)
+    fields = (
+        "account",
+        "fingerprint",
+        "status",
+        "name",
+        "severity",
+        "labels",
+        "annotations",
+        "starts_at",
+        "ends_at",
+        "generator_url",
+        "matched_policies",
+        "first_received_at",
+        "last_received_at",
+        "last_notified_at",
+        "notified_count",
+        "acknowledged_at",
+        "acknowledged_by",
+    )
+    readonly_fields = fields

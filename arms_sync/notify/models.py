@@ -11,10 +11,19 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 
 from ram_directory.models import Account, AccountScopedQuerySet
 from sae_console.fields import EncryptedTextField
+
+# A permission request's event titles, translated when shown (Event.display_title).
+APPROVAL_TITLES = {
+    "": gettext_noop("Permission request: {user} asks for {permission}"),
+    "approved": gettext_noop("Permission request approved: {user}, {permission}"),
+    "rejected": gettext_noop("Permission request rejected: {user}, {permission}"),
+    "withdrawn": gettext_noop("Permission request withdrawn: {user}, {permission}"),
+}
 
 
 class Event(models.Model):
@@ -51,6 +60,19 @@ class Event(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()}: {self.title}"
+
+    @property
+    def display_title(self) -> str:
+        """The title in the active language. A permission request's is written from its
+        payload at display time (the stored title is English, for logs and commands); the
+        others are names (alerts, the tested contact) and read the same in every language."""
+        payload = self.payload if isinstance(self.payload, dict) else {}
+        user = payload.get("requester_name") or payload.get("requester")
+        if self.kind != self.Kind.APPROVAL or not user:
+            return self.title
+        decision = payload.get("decision") or ""
+        message = APPROVAL_TITLES.get(decision, APPROVAL_TITLES[""])
+        return gettext(message).format(user=user, permission=payload.get("permission", ""))
 
 
 class DeliveryQuerySet(AccountScopedQuerySet):
@@ -94,6 +116,9 @@ class Delivery(models.Model):
     # What of the event this delivery carries, when targets get different parts of it:
     # {"alerts": [positions]} for an alert post routed by labels, alert by alert.
     context = models.JSONField(_("part of the event"), default=dict, blank=True)
+    # The language the message is written in: the recipient's (SPEC 15); empty for the
+    # account's default (SAE_NOTIFY_LANGUAGE).
+    language = models.CharField(_("language"), max_length=16, blank=True)
     status = models.CharField(
         _("status"), max_length=16, choices=Status.choices, default=Status.PENDING
     )

@@ -39,11 +39,16 @@ class Recipient:
     wecom_url: str = ""
     # For an alert post: the positions of the alerts routed to this recipient (None: all).
     alerts: tuple[int, ...] | None = None
+    # The language of what is sent to them (their console language); "": the account's.
+    language: str = ""
 
     @classmethod
-    def from_arms_contact(cls, arms, *, alerts: tuple[int, ...] | None = None) -> Recipient:
+    def from_arms_contact(
+        cls, arms, *, alerts: tuple[int, ...] | None = None, owner_language: str = ""
+    ) -> Recipient:
         return cls(
             alerts=alerts,
+            language=language_of(getattr(arms, "sae_contact", None), owner_language),
             name=arms.name,
             phone=str(arms.phone or ""),
             email=arms.email,
@@ -54,8 +59,12 @@ class Recipient:
         )
 
     @classmethod
-    def from_contact(cls, contact) -> Recipient:
+    def from_contact(cls, contact, *, owner_language: str | None = None) -> Recipient:
+        if owner_language is None and contact.ram_user_id is None:
+            # The account's own contact: the owner's language (one query, a single contact).
+            owner_language = owner_language_of(contact.account_id)
         return cls(
+            language=language_of(contact, owner_language or ""),
             name=contact.username,
             phone=str(contact.phone or ""),
             email=contact.mailbox,
@@ -80,6 +89,29 @@ class Recipient:
         return found
 
 
+def language_of(contact, owner_language: str = "") -> str:
+    """The console language of the person behind an SAE contact: the RAM user's sign-in's, or
+    for the account's own contact the owner's (`owner_language`, read once per event). A
+    contact nobody signs in as, or an ARMS contact without an SAE contact: "" (the default).
+    Callers select_related `ram_user__sign_in` so that this costs no query."""
+    if contact is None:
+        return ""
+    if contact.ram_user_id is None:
+        return owner_language
+    sign_in = getattr(contact.ram_user, "sign_in", None)
+    return sign_in.language if sign_in is not None else ""
+
+
+def owner_language_of(account) -> str:
+    """The language the account's owner chose ("" when none): an account or its pk."""
+    from ram_directory.models import User
+
+    found = User.objects.filter(account=account, ram_user__isnull=True).values_list(
+        "language", flat=True
+    )
+    return next(iter(found), "")
+
+
 def target_key(channel: str, address: str) -> str:
     """The identity of a target: a mailbox without regard to case, a robot by host and token
     (the same robot typed with another parameter order is the same robot). Hashed, so the
@@ -102,6 +134,7 @@ class _Grouped:
     target: base.Target
     people: list
     alerts: set[int] | None  # None: the whole event
+    language: str = ""  # the first recipient's (a shared robot speaks one language)
 
 
 def _group(recipients: Iterable[Recipient]) -> dict[tuple[str, str], _Grouped]:
@@ -110,7 +143,7 @@ def _group(recipients: Iterable[Recipient]) -> dict[tuple[str, str], _Grouped]:
     for recipient in recipients:
         for target in recipient.targets():
             key = (target.channel, target_key(target.channel, target.address))
-            entry = grouped.setdefault(key, _Grouped(target, [], set()))
+            entry = grouped.setdefault(key, _Grouped(target, [], set(), recipient.language))
             person = {"name": recipient.name, "phone": recipient.phone}
             if person not in entry.people:
                 entry.people.append(person)
@@ -148,6 +181,7 @@ def build_deliveries(
             target_key=key,
             recipients=entry.people,
             context={} if entry.alerts is None else {"alerts": sorted(entry.alerts)},
+            language=entry.language,
             next_attempt_at=now,
             # Not enqueued here: the sweeper gives the row a task.
             enqueued_at=now if enqueued else None,

@@ -249,6 +249,7 @@ class Batch:
                 [head.event, *(r.event for r in rows)],
                 channel=head.channel,
                 mentions=sending.mentions(head, rows),
+                lang=head.language,
             )
 
         whole = message(len(backlog))

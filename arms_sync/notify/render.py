@@ -1,6 +1,7 @@
 """Turning an event into a message (SPEC 8): template files per event and language under
 `templates/notify/<language>/<event>/` — `subject.txt`, `text.txt` (email text, WeCom text),
-`markdown.md` (DingTalk, WeCom markdown) and `email.html` — Chinese by default, English by
+`markdown.md` (DingTalk, WeCom markdown) and `email.html` — in the recipient's language (the
+delivery's, SPEC 15), else the account's default: Chinese, English by
 `SAE_NOTIFY_LANGUAGE=en`. Times are shown in the console's time zone.
 
 Operators may override any file by putting one at the same path in the project's `templates/`.
@@ -30,9 +31,36 @@ KIND_NAMES = {
 }
 
 
-def language() -> str:
-    lang = (settings.NOTIFY_LANGUAGE or "zh-hans").lower()
-    return lang if lang in LANGUAGES else "zh-hans"
+def language(chosen: str = "") -> str:
+    """The language of a message: the recipient's own choice when it is one the templates
+    exist in, else the account's default (SAE_NOTIFY_LANGUAGE)."""
+    for lang in ((chosen or "").lower(), (settings.NOTIFY_LANGUAGE or "zh-hans").lower()):
+        if lang in LANGUAGES:
+            return lang
+        if lang.startswith("zh"):
+            return "zh-hans"
+        if lang.startswith("en"):
+            return "en"
+    return "zh-hans"
+
+
+DURATION_UNITS = {
+    "zh-hans": (" 天", " 小时", " 分钟", " 秒"),
+    "en": (" d", " h", " min", " s"),
+}
+
+
+def duration_text(seconds, lang: str) -> str:
+    """ "1 h 5 min" / "1 小时 5 分钟": the two largest units (seconds only under a minute)."""
+    if seconds is None:
+        return ""
+    seconds = max(int(seconds), 0)
+    units = DURATION_UNITS[lang]
+    if seconds < 60:
+        return f"{seconds}{units[3]}"
+    amounts = (seconds // 86400, seconds % 86400 // 3600, seconds % 3600 // 60)
+    shown = [f"{n}{unit}" for n, unit in zip(amounts, units[:3], strict=True) if n]
+    return " ".join(shown[:2])
 
 
 def _when(value) -> datetime | None:
@@ -46,7 +74,7 @@ def _when(value) -> datetime | None:
     return timezone.localtime(parsed)
 
 
-def _alerts(payload: dict, only: list[int] | None) -> list[dict]:
+def _alerts(payload: dict, only: list[int] | None, lang: str) -> list[dict]:
     alerts = []
     for position, alert in enumerate(payload.get("alerts", [])):
         if only is not None and position not in only:
@@ -62,6 +90,9 @@ def _alerts(payload: dict, only: list[int] | None) -> list[dict]:
                 ),
                 "starts_at": _when(alert.get("starts_at")),
                 "ends_at": _when(alert.get("ends_at")),
+                "lasted": duration_text(alert.get("duration_seconds"), lang)
+                if alert.get("status") == "resolved"
+                else "",
             }
         )
     # Firing first, then resolved (SPEC 8 via the intake issue).
@@ -80,9 +111,15 @@ def _context(event, channel: str, lang: str, only: list[int] | None = None) -> d
         "channel_name": CHANNEL_NAMES[lang].get(channel, channel),
     }
     if event.kind == "alert":
-        ctx["alerts"] = _alerts(payload, only)
+        ctx["alerts"] = _alerts(payload, only, lang)
         ctx["firing"] = [a for a in ctx["alerts"] if a.get("status") != "resolved"]
         ctx["resolved"] = [a for a in ctx["alerts"] if a.get("status") == "resolved"]
+        # The names of the alerts this message carries, once (the title is the whole post's).
+        names = sorted({a.get("name", "") for a in ctx["alerts"]})
+        ctx["names"] = ", ".join(names[:3]) + (f" +{len(names) - 3}" if len(names) > 3 else "")
+        # A resolved message names the firing one it closes, with how long it lasted.
+        only_one = ctx["alerts"][0] if len(ctx["alerts"]) == 1 else {}
+        ctx["lasted"] = only_one.get("lasted", "")
     return ctx
 
 
@@ -119,11 +156,22 @@ def _markdown_context(value, key: str = ""):
     return value
 
 
+def _tidy(text: str) -> str:
+    """No trailing spaces and never two empty lines in a row: a field left out leaves no gap."""
+    lines = [line.rstrip() for line in text.splitlines()]
+    kept: list[str] = []
+    for line in lines:
+        if not line and (not kept or not kept[-1]):
+            continue
+        kept.append(line)
+    return "\n".join(kept).strip()
+
+
 def _render(folder: str, ctx: dict, lang: str, *, html: bool) -> base.Message:
     with translation.override(lang):
         subject = render_to_string(f"{folder}/subject.txt", ctx).strip()
-        text = render_to_string(f"{folder}/text.txt", ctx).strip()
-        markdown = render_to_string(f"{folder}/markdown.md", _markdown_context(ctx)).strip()
+        text = _tidy(render_to_string(f"{folder}/text.txt", ctx))
+        markdown = _tidy(render_to_string(f"{folder}/markdown.md", _markdown_context(ctx)))
         body_html = render_to_string(f"{folder}/email.html", ctx).strip() if html else ""
     return base.Message(
         subject=" ".join(subject.split())[:200],
@@ -135,23 +183,35 @@ def _render(folder: str, ctx: dict, lang: str, *, html: bool) -> base.Message:
 
 
 def render_event(
-    event, *, channel: str, mentions: tuple[str, ...] = (), context: dict | None = None
+    event,
+    *,
+    channel: str,
+    mentions: tuple[str, ...] = (),
+    context: dict | None = None,
+    lang: str = "",
 ) -> base.Message:
     """The message for one delivery of `event`; `context` is the delivery's (which of the
-    event's alerts it carries)."""
-    lang = language()
+    event's alerts it carries), `lang` its recipient's language."""
+    lang = language(lang)
     only = (context or {}).get("alerts")
     ctx = _context(event, channel, lang, only) | {"mentions": mentions}
     return _render(f"notify/{lang}/{event.kind}", ctx, lang, html=channel == base.EMAIL)
 
 
-def render_digest(events, *, channel: str, mentions: tuple[str, ...] = ()) -> base.Message:
+def _translated_title(event, lang: str) -> str:
+    with translation.override(lang):
+        return event.display_title
+
+
+def render_digest(
+    events, *, channel: str, mentions: tuple[str, ...] = (), lang: str = ""
+) -> base.Message:
     """One robot message that names every event of a backlog."""
-    lang = language()
+    lang = language(lang)
     ctx = {
         "events": [
             {
-                "title": e.title,
+                "title": _translated_title(e, lang),
                 "kind_name": KIND_NAMES[lang].get(e.kind, e.kind),
                 "created_at": timezone.localtime(e.created_at),
             }

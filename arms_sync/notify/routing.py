@@ -19,11 +19,17 @@ def matches(policy: NotificationPolicy, labels: dict[str, str]) -> bool:
 
 
 def enabled_policies(account: Account) -> list[NotificationPolicy]:
-    """The account's enabled policies with their groups and members (three queries)."""
+    """The account's enabled policies with their groups and members (three queries; the
+    members come with their sign-in, for the language of what is sent to them)."""
     members = Prefetch(
         "groups",
         queryset=ContactGroup.objects.prefetch_related(
-            Prefetch("members", queryset=ArmsContact.objects.order_by("name", "id"))
+            Prefetch(
+                "members",
+                queryset=ArmsContact.objects.select_related(
+                    "sae_contact__ram_user__sign_in"
+                ).order_by("name", "id"),
+            )
         ),
     )
     return list(
@@ -34,7 +40,10 @@ def enabled_policies(account: Account) -> list[NotificationPolicy]:
 
 
 def route(
-    policies: list[NotificationPolicy], labels_per_item: list[dict[str, str]]
+    policies: list[NotificationPolicy],
+    labels_per_item: list[dict[str, str]],
+    *,
+    owner_language: str = "",
 ) -> tuple[list[list[str]], list[Recipient]]:
     """For items (alerts) of one event: the names of the policies each matched, and the
     recipients, each carrying the positions of the items routed to it. A contact reached by
@@ -51,7 +60,9 @@ def route(
                     contacts[member.pk] = member
                     positions[member.pk].add(position)
     recipients = [
-        Recipient.from_arms_contact(contacts[pk], alerts=tuple(sorted(found)))
+        Recipient.from_arms_contact(
+            contacts[pk], alerts=tuple(sorted(found)), owner_language=owner_language
+        )
         for pk, found in positions.items()
     ]
     return matched_names, recipients

@@ -70,6 +70,7 @@ def compose(delivery: Delivery) -> base.Message:
         channel=delivery.channel,
         mentions=mentions(delivery),
         context=delivery.context,
+        lang=delivery.language,
     )
 
 
@@ -80,7 +81,7 @@ def message_key(delivery: Delivery) -> tuple:
         delivery.event_id,
         delivery.channel,
         json.dumps(delivery.context, sort_keys=True),
-        render.language(),
+        render.language(delivery.language),
     )
 
 

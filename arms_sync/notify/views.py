@@ -24,6 +24,7 @@ from django.utils.translation import gettext_noop
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
+from arms_sync.intake.selectors import alert_ids_of_deliveries
 from arms_sync.notify import hints, selectors, services
 from arms_sync.notify.forms import DeliveryFilterForm
 from arms_sync.notify.models import Delivery
@@ -53,6 +54,14 @@ def _page(request: HttpRequest, template: str, context: dict, *, status: int = 2
 # --- Deliveries --------------------------------------------------------------------------------
 
 
+def _link_alerts(deliveries) -> None:
+    """Give each delivery of an alert the alert it carried (`alert_pk`), for its link."""
+    deliveries = list(deliveries)
+    found = alert_ids_of_deliveries(deliveries)
+    for delivery in deliveries:
+        delivery.alert_pk = found.get(delivery.pk)
+
+
 @console_view
 @never_cache
 @require_http_methods(["GET"])
@@ -61,6 +70,7 @@ def delivery_list(request: HttpRequest) -> HttpResponse:
     filters = form.filters()
     rows = selectors.deliveries_for_list(request.principal, **filters)
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    _link_alerts(page.object_list)
     context = {"form": form, "page": page, "filtered": any(filters.values())}
     if request.htmx and request.htmx.target == "delivery-rows":
         return render(request, "arms_sync/delivery_list.html#refresh", context)
@@ -72,6 +82,7 @@ def delivery_list(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET"])
 def delivery_detail(request: HttpRequest, pk: int) -> HttpResponse:
     delivery = selectors.delivery_for_view(request.principal, pk)
+    _link_alerts([delivery])
     return _page(request, "arms_sync/delivery_detail.html", {"delivery": delivery})
 
 

@@ -4,6 +4,7 @@ a delivery's hint code reads as a sentence."""
 from __future__ import annotations
 
 from django import template
+from django.utils.translation import get_language
 
 from arms_sync import selectors
 from arms_sync.notify import hints
@@ -44,3 +45,20 @@ _MENU_PAGES = {
 def may_open(principal, page: str) -> bool:
     """`principal|may_open:"contacts"`: whether the menu links that ARMS-side page."""
     return bool(principal) and _MENU_PAGES[page](principal)
+
+
+@register.filter
+def duration(value) -> str:
+    """A timedelta as "1 h 5 min" / "1 小时 5 分钟", in the page's language."""
+    from arms_sync.notify.render import duration_text, language
+
+    if value is None:
+        return ""
+    return duration_text(value.total_seconds(), language(get_language() or ""))
+
+
+@register.filter
+def safe_link(url: str) -> str:
+    """The URL when it is http(s), else "" (anything else is shown as text, never linked)."""
+    text = str(url or "")
+    return text if text.lower().startswith(("http://", "https://")) else ""

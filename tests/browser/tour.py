@@ -22,6 +22,7 @@ from django.test import Client, RequestFactory
 from django.urls import reverse
 from playwright.sync_api import Page, expect
 
+from arms_sync.intake.models import Alert
 from arms_sync.management.commands import seed_demo
 from arms_sync.models import ArmsContact, ContactGroup
 from arms_sync.notify.models import Delivery
@@ -81,6 +82,7 @@ CONSOLE_PAGES = {
     "notify:delivery_list": "both",
     "notify:delivery_detail": "owner",
     "alerts:alert_list": "owner",
+    "alerts:alert_detail": "owner",
     "alerts:intake": "owner",
     "ram:user_list": "both",
     "ram:user_detail": "both",
@@ -105,6 +107,8 @@ NOT_PAGES = {
     "intake_alertmanager": "Alertmanager's webhook endpoint (POST, bearer token)",
     "ram:approval_approve": "POST only (Approve)",
     "notify:delivery_resend": "POST only (Resend)",
+    "alerts:alert_acknowledge": "POST only (Acknowledge)",
+    "alerts:intake_test": "POST only (Send test alert)",
     "notify:contact_test": "POST only; its answer is the Test result dialog, walked",
     "notify:contact_test_values": "POST only; its answer is walked in the Edit Contact dialog",
 }
@@ -122,6 +126,7 @@ class Demo:
     unlinked_arms: ArmsContact
     managed_group: ContactGroup
     custom_policy: Policy
+    alert_pk: int = 0
 
 
 def _receive_alert(token: str) -> None:
@@ -184,6 +189,7 @@ def demo_console(*, pending_request: bool = True) -> Demo:
         unlinked_arms=ArmsContact.objects.get(account=account, contact_id=900003),
         managed_group=ContactGroup.objects.get(account=account, name="sae:contacts"),
         custom_policy=Policy.objects.get(account=account, name=seed_demo.LIST_USERS_POLICY),
+        alert_pk=Alert.objects.get(account=account, name="HighLatency").pk,
     )
 
 
@@ -309,6 +315,7 @@ class Tour:
             self.close_dialog()
         self.goto("notify:delivery_detail", f"/notify/deliveries/{d.delivery.pk}/")
         self.goto("alerts:alert_list", "/alerts/")
+        self.goto("alerts:alert_detail", f"/alerts/{d.alert_pk}/")
         self.goto("alerts:intake", "/alerts/intake/")
 
         self.goto("ram:approval_list", "/ram/approvals/")

@@ -17,9 +17,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from django.test import override_settings
 
 from arms_sync.intake import services
-from arms_sync.intake.models import ReceivedAlert
+from arms_sync.intake.models import Alert, ReceivedAlert
+from arms_sync.models import NotificationPolicy
 from arms_sync.notify.models import Delivery
 from contacts import services as contact_services
 from ram_directory.principal import Principal
@@ -50,7 +52,7 @@ def wait_until(condition, *, timeout: float, step: float = 0.2):
 class Alertmanager:
     """One Alertmanager process for a test, stopped by its PID."""
 
-    def __init__(self, tmp_path: Path, webhook_url: str, token: str):
+    def __init__(self, tmp_path: Path, webhook_url: str, token: str, repeat: str = "1h"):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         config = {
@@ -59,7 +61,7 @@ class Alertmanager:
                 "group_by": ["alertname"],
                 "group_wait": "1s",
                 "group_interval": "1s",
-                "repeat_interval": "1h",
+                "repeat_interval": repeat,
             },
             "receivers": [
                 {
@@ -77,6 +79,7 @@ class Alertmanager:
             ],
         }
         # YAML is a superset of JSON: Alertmanager reads this file as its configuration.
+        tmp_path.mkdir(parents=True, exist_ok=True)
         self.config = tmp_path / "alertmanager.yml"
         self.config.write_text(json.dumps(config))
         self.storage = tmp_path / "data"
@@ -132,8 +135,9 @@ class Alertmanager:
 def alertmanager(tmp_path, live_server):
     made: list[Alertmanager] = []
 
-    def _start(token: str) -> Alertmanager:
-        made.append(Alertmanager(tmp_path, f"{live_server.url}/intake/alertmanager/", token))
+    def _start(token: str, repeat: str = "1h") -> Alertmanager:
+        url = f"{live_server.url}/intake/alertmanager/"
+        made.append(Alertmanager(tmp_path / str(len(made)), url, token, repeat))
         return made[-1].start()
 
     yield _start
@@ -194,3 +198,53 @@ def test_alerts_from_a_real_alertmanager_arrive_as_events_and_robot_messages(
     sent = Delivery.objects.filter(account=account, status=Delivery.Status.SENT).count()
     assert sent >= 2
     assert ReceivedAlert.objects.filter(account=other).count() == 0
+
+
+@override_settings(INTAKE_DEDUP_SECONDS=1)
+def test_an_alert_lives_through_firing_repeat_resolved_and_re_firing(alertmanager, robot_sink):
+    """SPEC 15 with the real Alertmanager repeating its notification every 2 s: one alert,
+    opened; Alertmanager's repeats move "last received" and stay quiet within the policy's
+    repeat interval, notify again once it is 0; resolved closes it (the message names it, with
+    how long it lasted); firing again re-opens it."""
+    if not os.access(ALERTMANAGER, os.X_OK):
+        pytest.fail("prometheus-alertmanager is not installed (scripts/ensure-test-tools.sh)")
+    account = AccountFactory()
+    contact_services.create_contact(
+        principal=Principal(account),
+        ram_user=None,
+        phone="+8613800000702",
+        dingtalk_webhook=robot_sink.url("dingtalk", "ok-lifecycle-robot"),
+    )
+    am = alertmanager(services.rotate_token(account=account), repeat="2s")
+    started = datetime.now(UTC) - timedelta(minutes=3)
+    alert = {
+        "labels": {"alertname": "HighCPU", "severity": "critical", "instance": "app-1"},
+        "annotations": {"summary": "CPU above 90%"},
+        "startsAt": iso(started),
+    }
+    messages = lambda: robot_sink.received("ok-lifecycle-robot")  # noqa: E731
+    posts = lambda *changes: ReceivedAlert.objects.filter(  # noqa: E731
+        account=account, change__in=changes
+    )
+
+    am.post_alerts([alert])
+    assert wait_until(lambda: posts("opened").exists(), timeout=30), "never arrived"
+    assert wait_until(lambda: len(messages()) == 1, timeout=10)
+    assert "【告警】" in messages()[0].text() and "[FIRING:1]" not in messages()[0].text()
+
+    assert wait_until(lambda: posts("quiet").exists(), timeout=30), "no repeat arrived"
+    assert len(messages()) == 1  # inside the 4-hour repeat interval: nobody notified again
+    NotificationPolicy.objects.filter(account=account).update(repeat_interval=timedelta(0))
+    assert wait_until(lambda: posts("repeated").exists(), timeout=30)
+    assert wait_until(lambda: len(messages()) >= 2, timeout=10)
+
+    am.post_alerts([{**alert, "endsAt": iso(datetime.now(UTC) - timedelta(seconds=1))}])
+    assert wait_until(lambda: posts("resolved").exists(), timeout=30), "resolved never came"
+    assert wait_until(lambda: "已恢复" in messages()[-1].text(), timeout=10)
+    assert "持续" in messages()[-1].text()  # how long it fired
+
+    am.post_alerts([{**alert, "startsAt": iso(datetime.now(UTC))}])
+    assert wait_until(lambda: posts("reopened").exists(), timeout=30), "re-firing never came"
+    (state,) = Alert.objects.filter(account=account)
+    assert state.status == "firing" and state.ends_at is None
+    assert state.posts.filter(change="opened").count() == 1

@@ -458,8 +458,9 @@ def test_the_owners_page_costs_a_fixed_number_of_queries(
     _requests(account, n, owner_p)
     client = sign_in(owner)
     # Session, user; the pending rows with their requesters; the decided count, one page of
-    # them with their requesters, their steps; the menu badge.
-    with django_assert_num_queries(7):
+    # them with their requesters, their steps; the menu badge; who a request reaches (the
+    # sae: objects, the approvers).
+    with django_assert_num_queries(9):
         response = client.get(LIST)
     assert response.text.count('data-testid="pending-row"') == n
     assert response.text.count('data-testid="decided-row"') == min(n, approval_views.PAGE_SIZE)
@@ -476,8 +477,9 @@ def test_a_ram_users_page_costs_a_fixed_number_of_queries(
         approvals.reject(principal=owner_p, request=item, reason="no")
     approvals.request_permission(principal=principal, reason="pending one")
     client.force_login(carol.sign_in)
-    # Session, user; its policies (may it request?); pending; decided count, page, steps.
-    with django_assert_num_queries(7):
+    # Session, user; its policies (may it request?); pending; decided count, page, steps; who
+    # a request reaches (the sae: objects, the approvers).
+    with django_assert_num_queries(9):
         response = client.get(LIST)
     assert response.text.count('data-testid="decided-row"') == min(n, approval_views.PAGE_SIZE)
 

@@ -13,7 +13,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from arms_sync.managed import ensure_managed
 from arms_sync.notify.models import Delivery, Event
 from contacts import services as contact_services
-from ram_directory import approvals
+from ram_directory import approval_reach, approvals
 from ram_directory.models import PermissionRequest
 from ram_directory.principal import Principal
 from tests.commands import run
@@ -135,12 +135,25 @@ def test_only_the_owner_of_the_account_decides(owner_p, carol, account):
     assert not Principal(account, carol.ram_user).can_list_users()
 
 
-def test_a_request_with_no_approver_contact_reaches_nobody_but_is_recorded(account):
+def test_a_request_with_no_approver_channel_reaches_the_owners_sign_in_address(account):
+    carol = Principal(account, RamUserFactory(account=account, user_name="carol"))
+    ensure_managed(account)
+    request = approvals.request_permission(principal=carol, reason="please")
+    (delivery,) = Delivery.objects.all()
+    assert delivery.channel == "email" and delivery.target == account.login_name
+    assert events()[0].payload["requester"] == carol.sign_in_name
+    assert request.pk
+
+
+def test_a_request_nobody_can_be_reached_for_is_recorded_and_said(account):
+    account.login_name = "ops-owner"  # a login name that is not an email address
+    account.save()
     carol = Principal(account, RamUserFactory(account=account, user_name="carol"))
     ensure_managed(account)
     request = approvals.request_permission(principal=carol, reason="please")
     assert request.pk and Delivery.objects.count() == 0
     assert events()[0].payload["requester"] == carol.sign_in_name
+    assert approval_reach.reach(account) == approval_reach.Reach(approval_reach.NOBODY)
 
 
 def test_the_approvals_command_lists_requests_and_their_steps(owner_p, carol, account):

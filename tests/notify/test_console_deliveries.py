@@ -200,9 +200,9 @@ def test_the_list_costs_a_fixed_number_of_queries(
             title=f"alert {n}",
             status=Delivery.Status.FAILED if n % 2 else Delivery.Status.SENT,
         )
-    # Session, user, count, one page of rows with their events, the menu's Permission
-    # Approval badge.
-    with django_assert_num_queries(5):
+    # Session, user, count, one page of rows with their events, the alerts they carried (each
+    # row links to its alert), the menu's Permission Approval badge.
+    with django_assert_num_queries(6):
         response = owner_client.get(LIST)
     assert len(row_ids(response)) == min(rows, 25)
 
@@ -212,10 +212,11 @@ def test_the_detail_costs_a_fixed_number_of_queries(
 ):
     few = make_delivery(account, attempts=[KEYWORD_ANSWER] * 1)
     many = make_delivery(account, attempts=[KEYWORD_ANSWER] * 6)
-    # Session, user, the delivery, its attempts, the menu's Permission Approval badge.
-    with django_assert_num_queries(5):
+    # Session, user, the delivery, its attempts, the alert it carried (its link), the menu's
+    # Permission Approval badge.
+    with django_assert_num_queries(6):
         owner_client.get(detail_url(few))
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(6):
         owner_client.get(detail_url(many))
 
 

@@ -178,7 +178,9 @@ def test_email_is_delivered_through_djangos_mail_backend(
     assert delivery.status == Status.SENT
     (message,) = mail.outbox
     assert message.to == ["alice@example.com"]
-    assert "告警" in message.subject and "alice" in message.subject
+    # A Test is titled as a test, not as an alert (issue 16).
+    assert "测试" in message.subject and "告警" not in message.subject
+    assert "alice" in message.subject
     assert "alice" in message.body
     assert message.alternatives and "alice" in message.alternatives[0][0]
 

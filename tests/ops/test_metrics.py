@@ -192,7 +192,7 @@ def test_the_scrape_runs_a_fixed_number_of_queries(
     assert queries() == few
 
 
-def test_alerts_firing_counts_alerts_whose_latest_receipt_fires(client, token, account):
+def test_alerts_firing_counts_alerts_in_the_firing_state(client, token, account):
     from tests.intake.test_endpoint import EXAMPLE
 
     intake = intake_services.rotate_token(account=account, created_by="test")
