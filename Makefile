@@ -6,7 +6,7 @@ PY     := $(VENV)/bin/python
 HOST   ?= 127.0.0.1:8000
 PG_URL ?= postgres://postgres@127.0.0.1:5432/sae_console
 
-.PHONY: setup run test test-sqlite test-postgres fuzz lint format check-deploy worker bench bench-quick bench-setup clean cluster-test
+.PHONY: setup run test test-sqlite test-postgres fuzz lint format check-deploy worker bench bench-quick bench-setup cloud-fake clean cluster-test
 
 $(VENV)/.installed: requirements.lock pyproject.toml
 	@test -x $(PY) || "$$(scripts/find-python.sh)" -m venv $(VENV)
@@ -77,6 +77,13 @@ bench-quick: bench-setup
 # Sends notifications: the task worker and the sweeper (run any number of them).
 worker: setup
 	$(PY) manage.py notify_worker
+
+# A loopback fake of Alibaba Cloud's RAM and ARMS OpenAPI (aliyun/fake) with demo RAM users
+# and ARMS contacts, to try the cloud connection without an account; it prints the AccessKey and
+# the commands to connect. CLOUD_FAKE_ARGS e.g. "--seed users:1000 --latency 0.02". Ctrl-C stops.
+CLOUD_FAKE_PORT ?= 8900
+cloud-fake: setup
+	$(PY) -m aliyun.fake --port $(CLOUD_FAKE_PORT) $(CLOUD_FAKE_ARGS)
 
 clean:
 	rm -rf $(VENV) db.sqlite3* staticfiles .test-output .bench-output

@@ -131,7 +131,30 @@ def markdown(results: dict[str, Any]) -> str:
         "| |",
         "",
     ]
+    if "cloud" in results:
+        lines += cloud_lines(results["cloud"])
     return "\n".join(lines)
+
+
+def cloud_lines(cloud: dict[str, Any]) -> list[str]:
+    """The cloud phase (bench/cloud.py): against the loopback OpenAPI fake, each call 20 ms."""
+    sync, push, faults = cloud["sync_ram"], cloud["push"], cloud["faults"]
+    tried = ", ".join(f"{k} {v}" for k, v in faults["tried"].items())
+    return [
+        f"Cloud connection, against the OpenAPI fake answering after {cloud['latency_ms']:g} ms "
+        f"(SAE_CLOUD_QPS {cloud['qps_cap']:g}, {cloud['ram_sync_threads']} RAM calls at once):",
+        "",
+        "| figure | value |",
+        "|---|---:|",
+        f"| sync_ram of {sync['users']:,} users (s; calls) | {sync['seconds']:.1f}; "
+        f"{sum(sync['calls'].values()):,} |",
+        f"| sync_ram again, nothing changed (s; calls) | {cloud['sync_ram_again']['seconds']:.1f}; "
+        f"{cloud['sync_ram_again']['calls']:,} |",
+        f"| ARMS pushes per second, {push['contacts']} new contacts | {push['pushes_per_s']:.1f} |",
+        f"| faults tried ({tried}): rows failed; phones twice in ARMS | "
+        f"{faults['failed_rows']}; {faults['duplicated_phones']} |",
+        "",
+    ]
 
 
 def chart(results: dict[str, Any], path: Path) -> None:

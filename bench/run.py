@@ -43,7 +43,7 @@ CREATE_BASE = 600_000  # accounts that take the New Contact POSTs
 MERGE_ACCOUNT = 700_001
 INTAKE_ACCOUNT = 800_001
 DISPATCH_ACCOUNT = 800_002
-ONLY_PHASES = ("pages", "creates", "merge", "dispatch")
+ONLY_PHASES = ("pages", "creates", "merge", "dispatch", "cloud")
 PAGE_QUERY = "?field=username&q=user05"  # 10 of the 100 contacts
 ADMIN_SEARCH = "?q=user5"
 
@@ -114,8 +114,9 @@ def main(argv: list[str] | None = None) -> int:
         "--only",
         choices=ONLY_PHASES,
         help="run one phase alone, on a fresh database as usual (pages: account 1's pages; "
-        "creates, merge: the writes; dispatch: the notify workers); its figures go to "
-        "<output>/only-<phase>.json and latest.* is left alone",
+        "creates, merge: the writes; dispatch: the notify workers; cloud: sync_ram and ARMS "
+        "pushes against the fake); its figures go to <output>/only-<phase>.json and latest.* "
+        "is left alone",
     )
     args = parser.parse_args(argv)
     plan = QUICK if args.quick else FULL
@@ -215,7 +216,9 @@ class Bench:
 
         writes = self.writes()
         notify = self.notification()
-        return self.results(small, large, writes, notify)
+        results = self.results(small, large, writes, notify)
+        results["cloud"] = self.cloud()
+        return results
 
     def run_only(self, phase: str) -> dict[str, Any]:
         """One phase alone (`--only`), for measuring a change without the whole run."""
@@ -230,7 +233,15 @@ class Bench:
             return {"creates": self.creates(self.build_create_accounts())}
         if phase == "dispatch":
             return {"dispatch": self.dispatch()}
+        if phase == "cloud":
+            return {"cloud": self.cloud()}
         return {"merge": self.merge()}
+
+    def cloud(self) -> dict[str, Any]:
+        from bench import cloud
+
+        log("cloud: sync_ram of 1,000 users and a push of 100 contacts against the fake")
+        return cloud.run()
 
     def env(self, **extra: str) -> dict[str, str]:
         return {**os.environ, **extra}

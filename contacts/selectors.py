@@ -126,6 +126,13 @@ class ContactRow:
     arms_name: str | None  # None: not linked
     created_by: str  # the RAM user who created it, or the account's login name
     created_at: datetime
+    # A connected account (the aliyun app): the user is gone from RAM; where the linked ARMS
+    # contact stands in the real ARMS (None: not connected, or never pushed), its remote ID,
+    # and ARMS's refusal when it failed.
+    ram_deleted: bool = False
+    arms_state: str | None = None
+    arms_remote_id: int | None = None
+    arms_error: str = ""
 
     @property
     def is_account_itself(self) -> bool:
@@ -147,6 +154,11 @@ _ROW_COLUMNS = (
     "arms_contact__name",
     "created_by__user_name",
     "created_at",
+    "ram_user__deleted_in_ram_at",
+    # The cloud's state of the linked ARMS contact (aliyun.ArmsContactSync), same query.
+    "arms_contact__cloud__state",
+    "arms_contact__cloud__remote_id",
+    "arms_contact__cloud__error",
 )
 
 
@@ -179,6 +191,10 @@ def contact_rows(
             arms_name=arms_name if arms_pk is not None else None,
             created_by=created_by_name if created_by_id else login_name,
             created_at=created_at,
+            ram_deleted=deleted_in_ram_at is not None,
+            arms_state=arms_state if arms_pk is not None else None,
+            arms_remote_id=arms_remote_id,
+            arms_error=arms_error or "",
         )
         for (
             pk,
@@ -195,6 +211,10 @@ def contact_rows(
             arms_name,
             created_by_name,
             created_at,
+            deleted_in_ram_at,
+            arms_state,
+            arms_remote_id,
+            arms_error,
         ) in contacts.values_list(*_ROW_COLUMNS)
     ]
 
@@ -232,7 +252,12 @@ class UsernameChoices:
 
 
 def username_choices(principal: Principal) -> UsernameChoices:
-    users = RamUser.objects.for_account(principal.account).order_by("user_name")
+    # A RAM user gone from the account's real RAM (a cloud sync marked it) is no choice.
+    users = (
+        RamUser.objects.for_account(principal.account)
+        .filter(deleted_in_ram_at__isnull=True)
+        .order_by("user_name")
+    )
     if principal.is_owner:
         return UsernameChoices(account_itself=True, ram_users=users, only_itself=False)
     if principal.can_list_users():

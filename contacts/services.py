@@ -18,6 +18,7 @@ from django.utils.translation import gettext_noop
 from contacts import selectors
 from contacts.models import Contact
 from contacts.selectors import NOT_ALLOWED_TO_MANAGE
+from contacts.signals import contact_creating
 from contacts.validators import (
     check_robot_url,
     normalize_mainland_mobile,
@@ -164,6 +165,7 @@ def create_contact(
     )
     account = principal.account
     username = ram_user.user_name if ram_user is not None else account.login_name
+    contact_creating.send(sender=Contact, account=account, phone=cleaned["phone"])
     with transaction.atomic():
         # Serialise the account's contact creations (PostgreSQL row lock; on SQLite the
         # IMMEDIATE transaction already holds the write lock), so the count below is exact

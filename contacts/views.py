@@ -56,6 +56,10 @@ class Row:
     edit_url: str
     delete_url: str
     test_url: str  # "" when notifications are not installed
+    ram_deleted: bool = False
+    arms_state: str | None = None  # a connected account's: pending / synced / failed
+    arms_remote_id: int | None = None
+    arms_error: str = ""
 
 
 # A pk no real row has: reverse() runs once per page with it, and each row's URL is the result
@@ -93,6 +97,10 @@ def _rows(principal, contacts: list[selectors.ContactRow]) -> list[Row]:
             edit_url=edit_url(c.pk),
             delete_url=delete_url(c.pk),
             test_url=test_url(c.pk),
+            ram_deleted=c.ram_deleted,
+            arms_state=c.arms_state,
+            arms_remote_id=c.arms_remote_id,
+            arms_error=c.arms_error,
         )
         for c in contacts
     ]

@@ -163,6 +163,10 @@ class RamUser(models.Model):
         verbose_name=_("policies"),
     )
 
+    # Set when a sync with the cloud (aliyun) no longer finds the user in RAM: its sign-in is
+    # disabled and its contact kept, marked "RAM user deleted" (SPEC 14).
+    deleted_in_ram_at = models.DateTimeField(_("deleted in RAM"), null=True, blank=True)
+
     objects = AccountScopedQuerySet.as_manager()
 
     class Meta:
@@ -203,6 +207,38 @@ class PolicyAttachment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.policy} -> {self.ram_user}"
+
+
+class RamGroup(models.Model):
+    """A RAM user group: its members hold the policies attached to it (read from RAM by a
+    connected account; policy evaluation counts them like the user's own)."""
+
+    account = models.ForeignKey(
+        Account, on_delete=models.CASCADE, related_name="ram_groups", verbose_name=_("account")
+    )
+    group_name = models.CharField(_("group name"), max_length=128)
+    comments = models.CharField(_("comments"), max_length=128, blank=True)
+    members = models.ManyToManyField(
+        RamUser, related_name="ram_groups", blank=True, verbose_name=_("members")
+    )
+    policies = models.ManyToManyField(
+        Policy, related_name="ram_groups", blank=True, verbose_name=_("policies")
+    )
+
+    objects = AccountScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["group_name"]
+        verbose_name = _("RAM user group")
+        verbose_name_plural = _("RAM user groups")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account", "group_name"], name="ram_group_name_unique_in_account"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.group_name
 
 
 class User(AbstractUser):

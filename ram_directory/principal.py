@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from functools import cached_property
 
+from django.db.models import Q
+
 from ram_directory.models import Account, Policy, RamUser
 from ram_directory.policy import Statement, evaluate, statements_of
 
@@ -36,13 +38,13 @@ class Principal:
 
     @cached_property
     def statements(self) -> list[Statement]:
-        """Every statement of every policy attached to the RAM user (one query)."""
+        """Every statement of every policy attached to the RAM user, directly or through one
+        of its RAM groups (one query; a policy held both ways counts once)."""
         if self.ram_user is None:
             return []
-        documents = Policy.objects.filter(attachments__ram_user=self.ram_user).values_list(
-            "document", flat=True
-        )
-        return [s for document in documents for s in statements_of(document)]
+        held = Q(attachments__ram_user=self.ram_user) | Q(ram_groups__members=self.ram_user)
+        documents = dict(Policy.objects.filter(held).values_list("pk", "document"))
+        return [s for document in documents.values() for s in statements_of(document)]
 
     def resource_arn(self, kind: str = "*", name: str = "*") -> str:
         return f"acs:ram:*:{self.account.account_id}:{kind}/{name}" if kind != "*" else "*"

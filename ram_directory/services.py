@@ -10,6 +10,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext, gettext_noop
 
+from ram_directory import cloud
 from ram_directory.models import Account, Policy, PolicyAttachment, RamUser, User
 from ram_directory.policy import SYSTEM_POLICIES, validate_document
 
@@ -110,7 +111,17 @@ def upsert_ram_user(
     return user, created
 
 
-@transaction.atomic
+def _ram_first(write, **kwargs) -> None:
+    """A connected account's RAM hears first (ram_directory.cloud); its refusal is the
+    form's error and nothing is saved here."""
+    try:
+        write(**kwargs)
+    except cloud.RamRefused as refused:
+        if refused.field:
+            raise ValidationError({refused.field: refused.message}, code="ram_refused") from None
+        raise ValidationError(refused.message, code="ram_refused") from None
+
+
 def create_policy(
     *, account: Account, name: str, document: dict[str, Any], description: str = ""
 ) -> Policy:
@@ -123,6 +134,15 @@ def create_policy(
         policy_type=Policy.PolicyType.CUSTOM,
     )
     policy.full_clean(validate_unique=False, validate_constraints=False)
+    if Policy.objects.filter(account=account, name=name).exists():
+        raise ValidationError({"name": gettext(POLICY_NAME_TAKEN)}, code="unique")
+    _ram_first(
+        cloud.port().create_policy,
+        account=account,
+        name=name,
+        document=document,
+        description=description,
+    )
     try:
         with transaction.atomic():
             policy.save()
@@ -181,6 +201,9 @@ def delete_policy(*, policy: Policy) -> None:
 
 def attach_policy(*, ram_user: RamUser, policy: Policy) -> PolicyAttachment:
     ensure_same_account(ram_user=ram_user, policy=policy)
+    if PolicyAttachment.objects.filter(ram_user=ram_user, policy=policy).exists():
+        raise ValidationError(gettext(POLICY_ALREADY_ATTACHED), code="attached")
+    _ram_first(cloud.port().attach, ram_user=ram_user, policy=policy)
     try:
         with transaction.atomic():
             return PolicyAttachment.objects.create(ram_user=ram_user, policy=policy)
@@ -188,8 +211,10 @@ def attach_policy(*, ram_user: RamUser, policy: Policy) -> PolicyAttachment:
         raise ValidationError(gettext(POLICY_ALREADY_ATTACHED), code="attached") from None
 
 
-@transaction.atomic
 def detach_policy(*, ram_user: RamUser, policy: Policy) -> None:
+    if not PolicyAttachment.objects.filter(ram_user=ram_user, policy=policy).exists():
+        raise ValidationError(gettext(POLICY_NOT_ATTACHED), code="not_attached")
+    _ram_first(cloud.port().detach, ram_user=ram_user, policy=policy)
     deleted, _ = PolicyAttachment.objects.filter(ram_user=ram_user, policy=policy).delete()
     if not deleted:
         raise ValidationError(gettext(POLICY_NOT_ATTACHED), code="not_attached")

@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "ram_directory",
     "contacts",
     "arms_sync",
+    "aliyun",
 ]
 
 MIDDLEWARE = [
@@ -261,6 +262,26 @@ INTAKE_POSTS_PER_MINUTE = int(os.environ.get("SAE_INTAKE_POSTS_PER_MINUTE", "120
 INTAKE_DEDUP_SECONDS = int(os.environ.get("SAE_INTAKE_DEDUP_SECONDS", "600"))
 # The console's address as Alertmanager reaches it, for the snippet (default: the request's).
 PUBLIC_URL = os.environ.get("SAE_PUBLIC_URL", "").rstrip("/")
+
+# --- Cloud connection (SPEC 14, aliyun/) -----------------------------------------------------
+# Plain http to the OpenAPI endpoints: for a loopback fake only (`check --deploy` warns).
+CLOUD_ALLOW_HTTP = env_bool("SAE_CLOUD_ALLOW_HTTP")
+# OpenAPI calls per second per account, shared by every worker (paced in the database).
+CLOUD_QPS = float(os.environ.get("SAE_CLOUD_QPS", "10"))
+# Timeouts of each OpenAPI call, seconds; New Contact's lookup by phone waits at most the
+# shorter one before falling back to the working copy.
+CLOUD_CONNECT_TIMEOUT = float(os.environ.get("SAE_CLOUD_CONNECT_TIMEOUT", "3"))
+CLOUD_READ_TIMEOUT = float(os.environ.get("SAE_CLOUD_READ_TIMEOUT", "10"))
+CLOUD_LOOKUP_TIMEOUT = float(os.environ.get("SAE_CLOUD_LOOKUP_TIMEOUT", "3"))
+# How often the worker pulls RAM and compares with ARMS, per connected account (seconds).
+RAM_SYNC_INTERVAL = float(os.environ.get("SAE_RAM_SYNC_INTERVAL", "300"))
+ARMS_RECONCILE_INTERVAL = float(os.environ.get("SAE_ARMS_RECONCILE_INTERVAL", "900"))
+# RAM calls of one sync in flight at once (GetUser and the lists, per user).
+RAM_SYNC_THREADS = int(os.environ.get("SAE_RAM_SYNC_THREADS", "8"))
+# ARMS pushes: attempts before a retryable failure counts as failed, and the backoff (seconds).
+CLOUD_PUSH_MAX_ATTEMPTS = int(os.environ.get("SAE_CLOUD_PUSH_MAX_ATTEMPTS", "8"))
+CLOUD_PUSH_BACKOFF_SECONDS = float(os.environ.get("SAE_CLOUD_PUSH_BACKOFF", "2"))
+CLOUD_PUSH_BACKOFF_MAX_SECONDS = float(os.environ.get("SAE_CLOUD_PUSH_BACKOFF_MAX", "300"))
 
 # Robot tokens and signing secrets are encrypted at rest (MultiFernet): the first key encrypts,
 # every key decrypts, so a new key goes first and old ones stay until re-encrypted

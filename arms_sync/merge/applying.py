@@ -20,6 +20,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from arms_sync import cloud
 from arms_sync.linking import COPIED_FIELDS, copy_contact_fields, join_groups, managed_groups
 from arms_sync.managed import ensure_managed
 from arms_sync.merge.planning import Snapshot, ensure_may_merge, plan_snapshot, read_account
@@ -155,6 +156,10 @@ class _Merge:
         for fields, pks in clear.items():
             ArmsContact.objects.filter(pk__in=pks).update(**{f: _EMPTY[f] for f in fields})
 
+    def touched(self) -> list[int]:
+        """The ARMS contacts this merge wrote (for the cloud's outbox)."""
+        return [*self.changed, *(arms.pk for arms in self.new_arms if arms.pk is not None)]
+
     def _write_members(self) -> None:
         if not self.members:
             return
@@ -202,6 +207,11 @@ def apply_merge(*, principal: Principal, expected_digest: str | None = None) -> 
             merge.carry_out(row)
         try:
             merge.write()
+            # A connected account's outbox rows commit with the merge (arms_sync.cloud). The
+            # preview already read every ARMS contact of the cloud (plan_merge): a plan that
+            # changed since is refused by the digest.
+            if touched := merge.touched():
+                cloud.port().arms_changed(principal.account.pk, touched)
         except IntegrityError:
             # A concurrent edit (not serialised by the account lock) took a phone or mailbox
             # the plan counted on: nothing is saved, and the preview is shown again.

@@ -13,6 +13,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils.translation import gettext as _
 
+from arms_sync import cloud
 from arms_sync.merge.rows import (
     ARMS_CREATED,
     ARMS_LINKED_ELSEWHERE,
@@ -145,7 +146,8 @@ def read_account(account: Account, *, lock: bool = False) -> Snapshot:
         Contact.objects.for_account(account).select_related("ram_user", "account").order_by("pk")
     )
     users = sorted(
-        RamUser.objects.for_account(account),
+        # A RAM user gone from the real RAM (a cloud sync marked it) is not merged.
+        RamUser.objects.for_account(account).filter(deleted_in_ram_at__isnull=True),
         key=lambda u: (u.user_name.casefold(), u.user_name),
     )
     return Snapshot(account=account, contacts=contacts, arms=arms, users=users)
@@ -328,6 +330,8 @@ def plan_snapshot(snapshot: Snapshot) -> MergePlan:
 
 
 def plan_merge(*, principal: Principal) -> MergePlan:
-    """The preview: what Confirm would do, row by row. Reads only."""
+    """The preview: what Confirm would do, row by row. Reads only (a connected account's
+    working copy is first brought up to date with every ARMS contact, arms_sync.cloud)."""
     ensure_may_merge(principal)
+    cloud.port().prepare_merge(principal.account.pk)
     return compute_plan(principal.account)

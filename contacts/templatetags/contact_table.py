@@ -51,6 +51,11 @@ def contact_rows(context, rows) -> SafeString:
         "ram_user": conditional_escape(gettext("RAM user")),
         "signed": conditional_escape(gettext("Signed with a secret")),
         "not_linked": conditional_escape(gettext("Not linked")),
+        "ram_deleted": conditional_escape(gettext("RAM user deleted")),
+        "pending": conditional_escape(gettext("Pending")),
+        "synced": conditional_escape(gettext("Synced")),
+        "failed": conditional_escape(gettext("Failed")),
+        "remote_id": conditional_escape(gettext("ARMS ID")),
         "edit": conditional_escape(gettext("Edit")),
         "delete": conditional_escape(gettext("Delete")),
         "test": conditional_escape(gettext("Test")),
@@ -79,11 +84,17 @@ def _row(row, labels: dict[str, str], csrf: str, zone) -> str:
         if row.signed
         else ""
     )
+    deleted = (
+        ' <span class="badge text-bg-danger" data-testid="ram-deleted">'
+        f"{labels['ram_deleted']}</span>"
+        if row.ram_deleted
+        else ""
+    )
     arms = (
         f'<span class="badge text-bg-danger" data-testid="not-linked">{labels["not_linked"]}</span>'
         if row.arms_name is None
         else f'<i class="bi bi-link-45deg"></i> {escape(row.arms_name)}'
-    )
+    ) + _cloud_state(row, labels)
     if row.may_manage:
         edit, delete = escape(row.edit_url), escape(row.delete_url)
         actions = (
@@ -110,7 +121,7 @@ def _row(row, labels: dict[str, str], csrf: str, zone) -> str:
     return (
         f'\n        <tr data-contact-id="{row.pk}">'
         f'\n          <td class="wrap-anywhere">{escape(row.username)}'
-        f"\n            {kind}"
+        f"\n            {kind}{deleted}"
         "\n          </td>"
         f'\n          <td class="text-nowrap">{escape(row.phone)}</td>'
         f'\n          <td class="wrap-anywhere">{_text(row.mailbox)}</td>'
@@ -122,3 +133,32 @@ def _row(row, labels: dict[str, str], csrf: str, zone) -> str:
         f'\n          <td class="text-nowrap">{actions}\n          </td>'
         "\n        </tr>"
     )
+
+
+_STATE_BADGES = {
+    "synced": "text-bg-success",
+    "pending": "text-bg-warning",
+    "failed": "text-bg-danger",
+}
+
+
+def _cloud_state(row, labels: dict[str, str]) -> str:
+    """A connected account's ARMS state of the linked contact: Synced / Pending / Failed with
+    ARMS's reason, and the remote contact ID (nothing for an account that is not connected)."""
+    if not getattr(row, "arms_state", None) or row.arms_state not in _STATE_BADGES:
+        return ""
+    html = (
+        f' <span class="badge {_STATE_BADGES[row.arms_state]}" data-testid="arms-state">'
+        f"{labels[row.arms_state]}</span>"
+    )
+    if row.arms_state == "failed" and row.arms_error:
+        html += (
+            ' <span class="small text-danger" data-testid="arms-error">'
+            f"{_escape(row.arms_error)}</span>"
+        )
+    if row.arms_remote_id:
+        html += (
+            f' <span class="small text-secondary" data-testid="arms-remote-id">'
+            f"{labels['remote_id']} {row.arms_remote_id}</span>"
+        )
+    return html

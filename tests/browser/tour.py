@@ -84,6 +84,7 @@ CONSOLE_PAGES = {
     "alerts:alert_list": "owner",
     "alerts:alert_detail": "owner",
     "alerts:intake": "owner",
+    "cloud:connection": "owner",
     "ram:user_list": "both",
     "ram:user_detail": "both",
     "ram:user_authorize": "owner",
@@ -111,6 +112,8 @@ NOT_PAGES = {
     "alerts:intake_test": "POST only (Send test alert)",
     "notify:contact_test": "POST only; its answer is the Test result dialog, walked",
     "notify:contact_test_values": "POST only; its answer is walked in the Edit Contact dialog",
+    "cloud:check": "POST only (Check); its answer is the Cloud Connection page, walked",
+    "cloud:disconnect": "POST only (Disconnect), then the Cloud Connection page",
 }
 
 
@@ -317,6 +320,7 @@ class Tour:
         self.goto("alerts:alert_list", "/alerts/")
         self.goto("alerts:alert_detail", f"/alerts/{d.alert_pk}/")
         self.goto("alerts:intake", "/alerts/intake/")
+        self.goto("cloud:connection", "/cloud/")
 
         self.goto("ram:approval_list", "/ram/approvals/")
         reject = f"/ram/approvals/{d.pending_request_pk}/reject/"

@@ -22,8 +22,10 @@ pytestmark = pytest.mark.django_db
 # SAVEPOINT; lock the account row; count the contacts, the username's and the phone's (one
 # aggregate); INSERT the contact; the ARMS contact with the phone or the mailbox (one SELECT
 # ... FOR UPDATE); INSERT the ARMS contact; the `sae:` groups; the sae:contacts membership;
-# RELEASE SAVEPOINT.
-CREATE_CONTACT_QUERIES = 9
+# RELEASE SAVEPOINT. And the cloud port's look-up of the account's connection, before the
+# transaction (New Contact asks a connected account's ARMS about the phone) and inside it
+# (its outbox row), arms_sync.cloud.
+CREATE_CONTACT_QUERIES = 11
 # The POST adds: the session, the user (with account and RAM user), the RAM user chosen.
 NEW_CONTACT_POST_QUERIES = CREATE_CONTACT_QUERIES + 3
 

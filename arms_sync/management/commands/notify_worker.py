@@ -19,6 +19,7 @@ from django.db import connections
 from django_tasks_db.backend import DatabaseBackend
 from django_tasks_db.management.commands.db_worker import Worker
 
+from arms_sync import cloud
 from arms_sync.notify import heartbeat, lanes, periodic
 from arms_sync.notify.sweeper import sweep
 from arms_sync.notify.tasks import worker_id as default_worker_id
@@ -50,6 +51,12 @@ def _sweeper(worker: str):
         return ""
 
     return run
+
+
+def _cloud() -> None:
+    # A connected account's ARMS pushes left behind, RAM sync and comparison (arms_sync.cloud;
+    # nothing for the local port).
+    cloud.port().periodic()
 
 
 class Command(OperatorCommand):  # bad options: one `error: ...` line
@@ -107,7 +114,12 @@ class Command(OperatorCommand):  # bad options: one `error: ...` line
             connections[alias].settings_dict["CONN_HEALTH_CHECKS"] = True
         name = (worker_id or default_worker_id())[:64]
         every = sweep_interval or settings.NOTIFY_SWEEP_SECONDS
-        runner = periodic.Runner([periodic.Job("sweeper", lambda: every, _sweeper(name))])
+        runner = periodic.Runner(
+            [
+                periodic.Job("sweeper", lambda: every, _sweeper(name)),
+                periodic.Job("cloud", lambda: every, _cloud),
+            ]
+        )
         # This process's batches keep taking due rows while they have room.
         lanes.in_worker.set()
         runner.start()

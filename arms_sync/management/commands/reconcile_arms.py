@@ -6,10 +6,14 @@ from typing import Any
 
 from django.core.management.base import CommandError, CommandParser
 
+from arms_sync import cloud
 from arms_sync.reconcile import FixReport, find_drift, fix_drift
 from ram_directory.management.base import OperatorCommand, get_account
 
 DRIFT_REMAINS = "{count} drift item(s) remain{hint}"
+NOT_CONNECTED = (
+    "account {account_id} is not connected to Alibaba Cloud (--remote needs cloud_connect)"
+)
 
 
 class Command(OperatorCommand):
@@ -25,9 +29,18 @@ class Command(OperatorCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("account_id", metavar="ACCOUNT_ID", help="16-digit account ID.")
         parser.add_argument("--fix", action="store_true", help="Repair what is safe to repair.")
+        parser.add_argument(
+            "--remote",
+            action="store_true",
+            help="Compare with the account's real ARMS (a connected account): sae: objects "
+            "deleted or edited in the ARMS console; --fix restores them.",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         account = get_account(options["account_id"])
+        if options["remote"]:
+            self._remote(account, fix=options["fix"], as_json=options["as_json"])
+            return
         if options["fix"]:
             report = fix_drift(account)
         else:
@@ -44,6 +57,39 @@ class Command(OperatorCommand):
         if not report.clean:
             hint = "" if options["fix"] else " (run with --fix to repair what is safe)"
             raise CommandError(DRIFT_REMAINS.format(count=len(report.remaining), hint=hint))
+
+    def _remote(self, account, *, fix: bool, as_json: bool) -> None:
+        try:
+            report = cloud.port().compare_remote(account.pk, fix=fix)
+        except Exception as exc:  # the cloud's own error type: arms_sync does not import it
+            raise CommandError(f"the comparison with ARMS failed: {exc}") from None
+        if report is None:
+            raise CommandError(NOT_CONNECTED.format(account_id=account.account_id))
+        clean = not report["remaining"]
+        if as_json:
+            self.print_json(
+                {
+                    "account_id": account.account_id,
+                    "remote": True,
+                    "fix": fix,
+                    **report,
+                    "clean": clean,
+                }
+            )
+        else:
+            if not report["found"]:
+                self.stdout.write("no drift")
+            for drift in report["fixed"] if fix else []:
+                self.stdout.write(
+                    f"fixed      {drift['kind']:<18} {drift['subject']}: {drift['detail']}"
+                )
+            for drift in report["remaining"]:
+                self.stdout.write(
+                    f"drift      {drift['kind']:<18} {drift['subject']}: {drift['detail']}"
+                )
+        if not clean:
+            hint = "" if fix else " (run with --fix to restore them)"
+            raise CommandError(DRIFT_REMAINS.format(count=len(report["remaining"]), hint=hint))
 
     def _print(self, report: FixReport, *, fix: bool) -> None:
         if not report.found:

@@ -1,0 +1,105 @@
+"""Writes of a cloud connection: connect (only once the check passes) and disconnect."""
+
+from __future__ import annotations
+
+import re
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
+
+from aliyun.check import ApiCheck, all_ok, check_connection
+from aliyun.models import DEFAULT_REGION, ArmsPush, CloudConnection
+from ram_directory.models import Account
+
+HTTP_NOT_ALLOWED = gettext_noop(
+    "Plain HTTP is allowed only while SAE_CLOUD_ALLOW_HTTP=1 (a loopback test fake)."
+)
+BAD_ENDPOINT = gettext_noop("Enter a host name, optionally with a port: host[:port].")
+BAD_REGION = gettext_noop("Enter a region ID such as cn-hangzhou.")
+BAD_ROLE_ARN = gettext_noop("Enter a role ARN such as acs:ram::1234567890123456:role/sae-console.")
+BAD_KEY_ID = gettext_noop("Enter the AccessKey ID (letters and digits).")
+SECRET_REQUIRED = gettext_noop("Enter the AccessKey secret.")
+BAD_PROXY = gettext_noop("Enter a proxy URL such as http://proxy.example.com:3128.")
+
+_ENDPOINT = re.compile(r"^[A-Za-z0-9.-]{1,253}(:\d{1,5})?$")
+_REGION = re.compile(r"^[a-z]{2,}(-[a-z0-9]+){1,3}$")
+_ROLE_ARN = re.compile(r"^acs:ram::\d{16}:role/[A-Za-z0-9._/-]{1,128}$")
+_KEY_ID = re.compile(r"^[A-Za-z0-9]{8,128}$")
+_PROXY = re.compile(r"^https?://[^\s/]+(:\d{1,5})?/?$")
+
+
+def clean_settings(
+    *,
+    access_key_id: str,
+    access_key_secret: str,
+    role_arn: str = "",
+    region: str = "",
+    ram_endpoint: str = "",
+    arms_endpoint: str = "",
+    protocol: str = "https",
+    proxy: str = "",
+) -> dict:
+    """Every field checked, all errors at once (keyed by field), as the form shows them."""
+    values = {
+        "access_key_id": (access_key_id or "").strip(),
+        "access_key_secret": (access_key_secret or "").strip(),
+        "role_arn": (role_arn or "").strip(),
+        "region": (region or "").strip() or DEFAULT_REGION,
+        "ram_endpoint": (ram_endpoint or "").strip(),
+        "arms_endpoint": (arms_endpoint or "").strip(),
+        "protocol": (protocol or "https").strip().lower(),
+        "proxy": (proxy or "").strip(),
+    }
+    errors: dict[str, str] = {}
+    if not _KEY_ID.match(values["access_key_id"]):
+        errors["access_key_id"] = _(BAD_KEY_ID)
+    if not values["access_key_secret"]:
+        errors["access_key_secret"] = _(SECRET_REQUIRED)
+    if values["role_arn"] and not _ROLE_ARN.match(values["role_arn"]):
+        errors["role_arn"] = _(BAD_ROLE_ARN)
+    if not _REGION.match(values["region"]):
+        errors["region"] = _(BAD_REGION)
+    for field in ("ram_endpoint", "arms_endpoint"):
+        if values[field] and not _ENDPOINT.match(values[field]):
+            errors[field] = _(BAD_ENDPOINT)
+    if values["protocol"] not in CloudConnection.Protocol.values or (
+        values["protocol"] == "http" and not settings.CLOUD_ALLOW_HTTP
+    ):
+        errors["protocol"] = _(HTTP_NOT_ALLOWED)
+    if values["proxy"] and not _PROXY.match(values["proxy"]):
+        errors["proxy"] = _(BAD_PROXY)
+    if errors:
+        raise ValidationError(errors)
+    return values
+
+
+def connect(*, account: Account, **fields) -> tuple[CloudConnection | None, list[ApiCheck]]:
+    """Check the credentials against the cloud, and save the connection only if every API
+    answered. Returns the saved connection (None when refused) and the check's results."""
+    values = clean_settings(**fields)
+    candidate = CloudConnection(account=account, **values)
+    results = check_connection(candidate)  # network: before any transaction
+    if not all_ok(results):
+        return None, results
+    with transaction.atomic():
+        connection, _created = CloudConnection.objects.update_or_create(
+            account=account, defaults=values
+        )
+    return connection, results
+
+
+def disconnect(*, account: Account) -> bool:
+    """Forget the credentials; the account goes back to the local working copy. Pushes still
+    pending would never be sent: they go too."""
+    with transaction.atomic():
+        ArmsPush.objects.filter(account=account, status=ArmsPush.Status.PENDING).delete()
+        deleted, _ = CloudConnection.objects.filter(account=account).delete()
+    return bool(deleted)
+
+
+def connection_for(account: Account | int) -> CloudConnection | None:
+    account_id = account if isinstance(account, int) else account.pk
+    return CloudConnection.objects.filter(account_id=account_id).first()

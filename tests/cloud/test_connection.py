@@ -1,0 +1,205 @@
+"""Connecting an account (SPEC 14): cloud_connect / cloud_check / cloud_disconnect and the
+Cloud Connection page, against the loopback fake with the real SDK."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+
+import pytest
+from django.conf import settings
+from django.core.management import call_command
+from django.urls import reverse
+from django.utils import translation
+
+from aliyun.models import CloudConnection
+from tests.cloud.conftest import CLOUD_AK_ID, CLOUD_AK_SECRET
+from tests.cloud.helpers import connect
+from tests.commands import run_as_shell
+from tests.factories import RamUserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def allow_http(settings):
+    settings.CLOUD_ALLOW_HTTP = True
+    settings.CLOUD_QPS = 1000
+
+
+def _connect_args(account, fake, secret_env="SAE_TEST_CLOUD_SECRET"):
+    return [
+        "cloud_connect",
+        account.account_id,
+        "--access-key-id",
+        CLOUD_AK_ID,
+        "--secret-env",
+        secret_env,
+        "--ram-endpoint",
+        fake.endpoint,
+        "--arms-endpoint",
+        fake.endpoint,
+        "--protocol",
+        "http",
+    ]
+
+
+def test_connect_with_the_right_secret_saves_it_encrypted(account, cloud_fake, monkeypatch):
+    cloud_fake.seed_demo()
+    monkeypatch.setenv("SAE_TEST_CLOUD_SECRET", CLOUD_AK_SECRET)
+    code, out, err, problem = run_as_shell([*_connect_args(account, cloud_fake), "--json"])
+    assert (code, err, problem) == (0, "", "")
+    report = json.loads(out)
+    assert report["connected"] is True
+    assert [(c["api"], c["action"], c["ok"]) for c in report["checks"]] == [
+        ("RAM", "ListUsers", True),
+        ("RAM", "GetUser", True),
+        ("ARMS", "DescribeContacts", True),
+    ]
+    connection = CloudConnection.objects.get(account=account)
+    assert connection.access_key_secret == CLOUD_AK_SECRET
+    from django.db import connection as db
+
+    with db.cursor() as cursor:
+        cursor.execute("SELECT access_key_secret FROM aliyun_cloudconnection")
+        (stored,) = cursor.fetchone()
+    assert CLOUD_AK_SECRET not in stored
+    assert cloud_fake.calls["ListUsers"] == 1 and cloud_fake.calls["DescribeContacts"] == 1
+
+
+def test_connect_with_a_wrong_secret_saves_nothing_and_names_the_api(
+    account, cloud_fake, monkeypatch
+):
+    monkeypatch.setenv("SAE_TEST_CLOUD_SECRET", "not-the-secret")
+    code, _out, err, problem = run_as_shell(_connect_args(account, cloud_fake))
+    assert code == 1 and not problem
+    assert err.count("\n") <= 1
+    assert err.startswith("error: RAM ListUsers failed: SignatureDoesNotMatch")
+    assert not CloudConnection.objects.exists()
+
+
+def test_check_names_the_missing_ram_permission(account, cloud_fake, monkeypatch):
+    cloud_fake.seed_demo()
+    connect(account, cloud_fake)
+    cloud_fake.deny(CLOUD_AK_ID, "ram:ListUsers")
+    code, out, err, _problem = run_as_shell(["cloud_check", account.account_id, "--json"])
+    assert code == 1
+    checks = {c["action"]: c for c in json.loads(out)["checks"]}
+    assert checks["ListUsers"]["ok"] is False
+    assert checks["ListUsers"]["missing_permission"] == "ram:ListUsers"
+    assert checks["DescribeContacts"]["ok"] is True
+    assert "ram:ListUsers" in err
+
+
+def test_http_is_refused_unless_the_test_switch_is_on(account, cloud_fake, monkeypatch, settings):
+    settings.CLOUD_ALLOW_HTTP = False
+    monkeypatch.setenv("SAE_TEST_CLOUD_SECRET", CLOUD_AK_SECRET)
+    code, _out, err, _problem = run_as_shell(_connect_args(account, cloud_fake))
+    assert code == 1 and "SAE_CLOUD_ALLOW_HTTP" in err
+    assert not CloudConnection.objects.exists()
+    assert sum(cloud_fake.calls.values()) == 0
+
+
+def test_disconnect_forgets_the_connection(account, cloud_fake):
+    connect(account, cloud_fake)
+    code, _out, _err, _problem = run_as_shell(["cloud_disconnect", account.account_id])
+    assert code == 0 and not CloudConnection.objects.exists()
+    code, _out, err, _problem = run_as_shell(["cloud_check", account.account_id])
+    assert code == 1 and "not connected" in err
+
+
+def test_page_connects_checks_and_disconnects(owner_client, account, cloud_fake):
+    cloud_fake.seed_demo()
+    url = reverse("cloud:connection")
+    page = owner_client.get(url)
+    assert page.status_code == 200 and b'data-testid="cloud-not-connected"' in page.content
+    wrong = owner_client.post(
+        url,
+        {
+            "access_key_id": CLOUD_AK_ID,
+            "access_key_secret": "wrong-secret",
+            "region": "cn-hangzhou",
+            "ram_endpoint": cloud_fake.endpoint,
+            "arms_endpoint": cloud_fake.endpoint,
+            "protocol": "http",
+        },
+    )
+    assert wrong.status_code == 422 and b"SignatureDoesNotMatch" in wrong.content
+    assert not CloudConnection.objects.exists()
+    good = owner_client.post(
+        url,
+        {
+            "access_key_id": CLOUD_AK_ID,
+            "access_key_secret": CLOUD_AK_SECRET,
+            "region": "cn-hangzhou",
+            "ram_endpoint": cloud_fake.endpoint,
+            "arms_endpoint": cloud_fake.endpoint,
+            "protocol": "http",
+        },
+    )
+    assert good.status_code == 302
+    assert CloudConnection.objects.get(account=account).access_key_id == CLOUD_AK_ID
+    checked = owner_client.post(reverse("cloud:check"))
+    assert checked.status_code == 200 and b'data-testid="cloud-check-results"' in checked.content
+    # Saving again with the secret left blank keeps the stored one.
+    again = owner_client.post(
+        url,
+        {
+            "access_key_id": CLOUD_AK_ID,
+            "access_key_secret": "",
+            "region": "cn-hangzhou",
+            "ram_endpoint": cloud_fake.endpoint,
+            "arms_endpoint": cloud_fake.endpoint,
+            "protocol": "http",
+        },
+    )
+    assert again.status_code == 302
+    for body in (page, wrong, good, checked, again, owner_client.get(url)):
+        assert CLOUD_AK_SECRET.encode() not in body.content
+    assert owner_client.post(reverse("cloud:disconnect")).status_code == 302
+    assert not CloudConnection.objects.exists()
+
+
+def test_ram_users_do_not_see_the_page(client, account):
+    user = RamUserFactory(account=account, user_name="alice")
+    client.force_login(user.sign_in)
+    for method, name in (
+        ("get", "cloud:connection"),
+        ("post", "cloud:check"),
+        ("post", "cloud:disconnect"),
+    ):
+        response = getattr(client, method)(reverse(name))
+        assert response.status_code == 404
+    assert b"Cloud Connection" not in client.get(reverse("contacts:list")).content
+
+
+def test_the_secret_stays_out_of_logs_output_and_dumps(account, cloud_fake, monkeypatch, caplog):
+    cloud_fake.seed_demo()
+    monkeypatch.setenv("SAE_TEST_CLOUD_SECRET", CLOUD_AK_SECRET)
+    caplog.set_level(logging.DEBUG)
+    outputs = [run_as_shell([*_connect_args(account, cloud_fake), "--json"])]
+    outputs.append(run_as_shell(["cloud_check", account.account_id, "--json"]))
+    outputs.append(run_as_shell(["sync_ram", account.account_id, "--json"]))
+    dump = io.StringIO()
+    call_command("dumpdata", "aliyun", stdout=dump)
+    texts = [dump.getvalue(), caplog.text] + [part for o in outputs for part in o[1:]]
+    assert [i for i, text in enumerate(texts) if CLOUD_AK_SECRET in text] == []
+    assert "aliyun.cloudconnection" in dump.getvalue()
+
+
+def test_the_page_in_chinese_keeps_no_english_of_its_own(owner_client, account, cloud_fake):
+    connect(account, cloud_fake)
+    owner_client.post(reverse("set_language"), {"language": "zh-hans", "next": "/"})
+    page = owner_client.get(reverse("cloud:connection")).content.decode()
+    for chinese in (
+        "云连接",
+        "检查",
+        "断开连接",
+        "最近一次 RAM 同步",
+        "AccessKey 需要的 RAM 权限策略",
+    ):
+        assert chinese in page
+    translation.activate(settings.LANGUAGE_CODE)  # the middleware left zh-hans active here
+    for english in ("Cloud Connection", "Disconnect", "Last RAM sync", "Not yet.", "Region"):
+        assert english not in page
