@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
+import audit.services as audit
 from aliyun.check import ApiCheck, all_ok, check_connection
 from aliyun.models import DEFAULT_REGION, ArmsPush, CloudConnection
 from ram_directory.models import Account
@@ -76,7 +77,16 @@ def clean_settings(
     return values
 
 
-def connect(*, account: Account, **fields) -> tuple[CloudConnection | None, list[ApiCheck]]:
+# What the audit log keeps of a connection: the secret (and a proxy's password) masked.
+AUDIT_MASKS = {
+    "access_key_secret": lambda secret: "********",
+    "proxy": lambda url: re.sub(r"//[^@/]*@", "//***@", url),
+}
+
+
+def connect(
+    *, account: Account, actor=None, **fields
+) -> tuple[CloudConnection | None, list[ApiCheck]]:
     """Check the credentials against the cloud, and save the connection only if every API
     answered. Returns the saved connection (None when refused) and the check's results."""
     values = clean_settings(**fields)
@@ -85,18 +95,29 @@ def connect(*, account: Account, **fields) -> tuple[CloudConnection | None, list
     if not all_ok(results):
         return None, results
     with transaction.atomic():
-        connection, _created = CloudConnection.objects.update_or_create(
+        saved = CloudConnection.objects.filter(account=account).first()
+        before = audit.snapshot(saved, list(values)) if saved is not None else {}
+        connection, created = CloudConnection.objects.update_or_create(
             account=account, defaults=values
+        )
+        audit.record(
+            account=account,
+            actor=actor,
+            action="cloud.connect" if created else "cloud.update",
+            obj=connection,
+            changes=audit.diff(before, values, mask=AUDIT_MASKS),
         )
     return connection, results
 
 
-def disconnect(*, account: Account) -> bool:
+def disconnect(*, account: Account, actor=None) -> bool:
     """Forget the credentials; the account goes back to the local working copy. Pushes still
     pending would never be sent: they go too."""
     with transaction.atomic():
         ArmsPush.objects.filter(account=account, status=ArmsPush.Status.PENDING).delete()
         deleted, _ = CloudConnection.objects.filter(account=account).delete()
+        if deleted:
+            audit.record(account=account, actor=actor, action="cloud.disconnect")
     return bool(deleted)
 
 

@@ -55,7 +55,7 @@ def connection(request: HttpRequest) -> HttpResponse:
     if not values["access_key_secret"] and saved is not None:
         values["access_key_secret"] = saved.access_key_secret
     try:
-        connected, results = services.connect(account=account, **values)
+        connected, results = services.connect(account=account, actor=request.principal, **values)
     except ValidationError as exc:
         for field, errors in exc.message_dict.items():
             for error in errors:
@@ -86,6 +86,6 @@ def check(request: HttpRequest) -> HttpResponse:
 @require_POST
 def disconnect(request: HttpRequest) -> HttpResponse:
     ensure_owner(request.principal)
-    services.disconnect(account=request.principal.account)
+    services.disconnect(account=request.principal.account, actor=request.principal)
     messages.success(request, _(DISCONNECTED))
     return redirect("cloud:connection")

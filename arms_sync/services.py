@@ -17,6 +17,7 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
+import audit.services as audit
 from arms_sync.linking import ARMS_PHONE_TAKEN
 from arms_sync.models import MANAGED_PREFIX, ArmsContact, ContactGroup, NotificationPolicy
 
@@ -67,6 +68,12 @@ def _refuse_unconfirmed(obj, *, confirm_break: bool, field: str | None = None) -
         raise ManagedObjectProtected({field: message} if field else message, code="breaks_sae")
 
 
+def _record_forced(obj, *, confirm_break: bool, action: str, changes=None) -> None:
+    """A confirmed change that breaks what SAE manages is always in the audit log."""
+    if confirm_break and breaks_sae(obj):
+        audit.record(account=obj.account_id, actor=None, action=action, obj=obj, changes=changes)
+
+
 def _original(obj):
     return type(obj).objects.filter(pk=obj.pk).first() if obj.pk else None
 
@@ -100,6 +107,13 @@ def check_name_change(original, *, model: type, name: str, confirm_break: bool) 
 
 def _check_name(obj, original, *, confirm_break: bool) -> None:
     check_name_change(original, model=type(obj), name=obj.name, confirm_break=confirm_break)
+    if original is not None and original.name != obj.name:
+        _record_forced(
+            original,
+            confirm_break=confirm_break,
+            action="arms.forced_rename",
+            changes={"name": [original.name, obj.name]},
+        )
 
 
 # --- ARMS contacts -------------------------------------------------------------------------
@@ -142,6 +156,7 @@ def delete_arms_contact(*, arms_contact: ArmsContact, confirm_break: bool = Fals
         if current is None:
             return  # already gone: nothing to do
         _refuse_unconfirmed(current, confirm_break=confirm_break)
+        _record_forced(current, confirm_break=confirm_break, action="arms.forced_delete")
         current.delete()
 
 
@@ -201,6 +216,7 @@ def rename_group(*, group: ContactGroup, name: str, confirm_break: bool = False)
 @transaction.atomic
 def delete_group(*, group: ContactGroup, confirm_break: bool = False) -> None:
     _refuse_unconfirmed(group, confirm_break=confirm_break)
+    _record_forced(group, confirm_break=confirm_break, action="arms.forced_delete")
     group.delete()
 
 
@@ -237,6 +253,7 @@ def rename_policy(
 @transaction.atomic
 def delete_policy(*, policy: NotificationPolicy, confirm_break: bool = False) -> None:
     _refuse_unconfirmed(policy, confirm_break=confirm_break)
+    _record_forced(policy, confirm_break=confirm_break, action="arms.forced_delete")
     policy.delete()
 
 

@@ -300,3 +300,26 @@ def operator() -> User:
         username="bench-operator", defaults={"is_staff": True, "is_superuser": True}
     )
     return user
+
+
+def point_robots_at(i: int, url_for) -> None:
+    """Account i's linked ARMS contacts (what alerts reach): a DingTalk robot each, at
+    `url_for(n)` for the n-th, and no mailbox or WeCom robot (the dispatch phase measures
+    robots)."""
+    linked = list(
+        ArmsContact.objects.filter(
+            account__account_id=account_id(i), sae_contact__isnull=False
+        ).order_by("id")
+    )
+    for n, arms in enumerate(linked):
+        arms.ding_robot_url = url_for(n)
+        arms.ding_robot_secret = ""
+        arms.wecom_robot_url = ""
+        arms.email = None if ArmsContact._meta.get_field("email").null else ""
+    ArmsContact.objects.bulk_update(
+        linked, ["ding_robot_url", "ding_robot_secret", "wecom_robot_url", "email"]
+    )
+
+
+def account_exists(i: int) -> bool:
+    return Account.objects.filter(account_id=account_id(i)).exists()

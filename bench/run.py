@@ -13,7 +13,8 @@
 4. Writes on accounts of their own: New Contact POSTs per second through the server (linking
    included), and Merge Contacts of an account with 100 RAM users.
 5. Notification: Alertmanager posts per second into the intake (wrk), then one `notify_worker`
-   process sending to a loopback DingTalk-like sink.
+   processes sending to the loopback robot sink at 0, 100 and 300 ms, and the time from a
+   burst of posts to the robots' receipt (bench/dispatch.py).
 6. The figures go to `<output>/latest.json`, `latest.md` and `latest.png`.
 """
 
@@ -24,7 +25,6 @@ import contextlib
 import json
 import os
 import platform
-import signal
 import subprocess
 import sys
 import threading
@@ -43,7 +43,7 @@ CREATE_BASE = 600_000  # accounts that take the New Contact POSTs
 MERGE_ACCOUNT = 700_001
 INTAKE_ACCOUNT = 800_001
 DISPATCH_ACCOUNT = 800_002
-ONLY_PHASES = ("pages", "creates", "merge", "cloud")
+ONLY_PHASES = ("pages", "creates", "merge", "dispatch", "cloud")
 PAGE_QUERY = "?field=username&q=user05"  # 10 of the 100 contacts
 ADMIN_SEARCH = "?q=user5"
 
@@ -114,8 +114,8 @@ def main(argv: list[str] | None = None) -> int:
         "--only",
         choices=ONLY_PHASES,
         help="run one phase alone, on a fresh database as usual (pages: account 1's pages; "
-        "creates, merge: the writes; cloud: sync_ram and ARMS pushes against the fake); its "
-        "figures go to <output>/only-<phase>.json and latest.* "
+        "creates, merge: the writes; dispatch: the notify workers; cloud: sync_ram and ARMS "
+        "pushes against the fake); its figures go to <output>/only-<phase>.json and latest.* "
         "is left alone",
     )
     args = parser.parse_args(argv)
@@ -231,6 +231,8 @@ class Bench:
             }
         if phase == "creates":
             return {"creates": self.creates(self.build_create_accounts())}
+        if phase == "dispatch":
+            return {"dispatch": self.dispatch()}
         if phase == "cloud":
             return {"cloud": self.cloud()}
         return {"merge": self.merge()}
@@ -519,86 +521,16 @@ class Bench:
         }
 
     def dispatch(self) -> dict[str, Any]:
-        """One notify_worker process sends `deliveries` pending DingTalk deliveries, each to a
-        robot of its own (so the 20-a-minute limit never binds), to a loopback sink. As in
-        tests/notify/test_worker_processes.py: rows written by the outbox, handed to the workers
-        as pending rows that no task carries, which the worker's sweeper picks up."""
-        from arms_sync.notify import outbox
-        from arms_sync.notify.models import Delivery, Event
-        from arms_sync.notify.outbox import Recipient
-        from bench import data
-        from bench.sink import Sink
+        """notify_worker processes sending to the loopback robot sink at internet latency, and
+        the time from an Alertmanager post to the robots' receipt (bench/dispatch.py)."""
+        from bench.dispatch import Dispatch
 
-        data.build(DISPATCH_ACCOUNT, DISPATCH_ACCOUNT + 1, ram_users=1, contacts=0)
-        account = data.account(DISPATCH_ACCOUNT)
-        count = self.plan.deliveries
-        with Sink() as sink:
-            for i in range(count):
-                outbox.record_event(
-                    account=account,
-                    kind=Event.Kind.TEST,
-                    title=f"benchmark {i}",
-                    recipients=[Recipient(name=f"bench {i}", dingtalk_url=sink.url(f"ok-{i:06d}"))],
-                    claimed_by="nobody",
-                )
-            Delivery.objects.filter(account=account).update(
-                status=Delivery.Status.PENDING, claimed_by="", lease_until=None, attempts=0
-            )
-            sweep = "0.3"
-            env = self.env(
-                **sink.env(),
-                SAE_NOTIFY_SWEEP=sweep,
-                DJANGO_SETTINGS_MODULE="sae_console.settings",
-            )
-            log_file = (self.logs / "notify-worker.log").open("w")
-            started = time.time()
-            worker = subprocess.Popen(
-                [sys.executable, "manage.py", "notify_worker", "--interval", "0.05"],
-                cwd=BASE_DIR,
-                env=env,
-                stdout=log_file,
-                stderr=subprocess.STDOUT,
-            )
-            try:
-                deadline = time.monotonic() + self.plan.dispatch_timeout
-                while sink.count < count and time.monotonic() < deadline:
-                    if worker.poll() is not None:
-                        raise BenchError(f"notify_worker exited {worker.returncode}")
-                    time.sleep(0.2)
-            finally:
-                if worker.poll() is None:
-                    os.kill(worker.pid, signal.SIGTERM)
-                    try:
-                        worker.wait(timeout=30)
-                    except subprocess.TimeoutExpired:
-                        os.kill(worker.pid, signal.SIGKILL)
-                        worker.wait(timeout=10)
-                log_file.close()
-            times = sorted(sink.times)
-            busy = list(sink.busy)
-            distinct = len(sink.tokens)
-        sent = Delivery.objects.filter(account=account, status=Delivery.Status.SENT).count()
-        _expect(len(times) >= 2, "the worker sent nothing")
-        _expect(distinct == len(times), "a delivery reached the sink twice")
-        steady = (len(times) - 1) / (times[-1] - times[0])
-        sink_ms = 1000 * sum(busy) / len(busy)
-        overhead_ms = 1000 / steady - sink_ms
-        log(
-            f"dispatch: {len(times)} of {count} sent in {times[-1] - started:.1f} s; "
-            f"{steady:.1f}/s between first and last; sink {sink_ms:.2f} ms, "
-            f"worker overhead {overhead_ms:.2f} ms per delivery"
-        )
-        return {
-            "deliveries": count,
-            "received": len(times),
-            "sent_rows": sent,
-            "per_s": round(steady, 1),
-            "per_s_from_start": round(len(times) / (times[-1] - started), 1),
-            "first_after_s": round(times[0] - started, 2),
-            "sink_ms_per_request": round(sink_ms, 3),
-            "overhead_ms_per_delivery": round(overhead_ms, 2),
-            "worker": f"notify_worker --interval 0.05, SAE_NOTIFY_SWEEP={sweep}",
-        }
+        return Dispatch(
+            env=self.env(),
+            logs=self.logs,
+            deliveries=self.plan.deliveries,
+            timeout=self.plan.dispatch_timeout,
+        ).run(server_factory=self.server)
 
     # --- the figures -------------------------------------------------------------------------
     def results(self, small, large, writes, notify) -> dict[str, Any]:
@@ -639,7 +571,17 @@ class Bench:
             "creates_per_s": writes["creates"]["per_s"],
             "merge_100_users_s": writes["merge"]["first"]["seconds"],
             "intake_alerts_per_s": notify["intake"]["alerts_per_s"],
-            "dispatch_per_s_per_worker": notify["dispatch"]["per_s"],
+            "dispatch_per_s_per_worker": notify["dispatch"]["per_s_plain_http_0ms"],
+            "dispatch": {
+                k: notify["dispatch"][k]
+                for k in (
+                    "per_s_by_latency_ms",
+                    "time_to_notify_s",
+                    "cpu_ms_per_delivery",
+                    "tls_handshakes_per_1000",
+                    "load_average",
+                )
+            },
             "setup_s": setup_s,
             "machine": machine(),
             "when": datetime.now(UTC).isoformat(timespec="seconds"),

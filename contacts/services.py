@@ -15,12 +15,15 @@ from django.db.models import Count, Q
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
+import audit.services as audit
 from contacts import selectors
 from contacts.models import Contact
 from contacts.selectors import NOT_ALLOWED_TO_MANAGE
 from contacts.signals import contact_creating
 from contacts.validators import (
     check_robot_url,
+    mask_dingtalk_secret,
+    mask_robot_url,
     normalize_mainland_mobile,
     validate_dingtalk_keyword,
     validate_dingtalk_secret,
@@ -51,6 +54,26 @@ SECRET_WITHOUT_ROBOT = gettext_noop(
     "A signing secret goes with a DingTalk Robot URL: enter the URL too."
 )
 KEYWORD_WITHOUT_ROBOT = gettext_noop("A keyword goes with a DingTalk Robot URL: enter the URL too.")
+
+# What the audit log keeps of a contact, and how each secret is masked there.
+AUDITED_FIELDS = [
+    "phone",
+    "mailbox",
+    "dingtalk_webhook",
+    "dingtalk_secret",
+    "dingtalk_keyword",
+    "wecom_webhook",
+]
+AUDIT_MASKS = {
+    "dingtalk_webhook": lambda url: mask_robot_url("dingtalk", url),
+    "dingtalk_secret": mask_dingtalk_secret,
+    "wecom_webhook": lambda url: mask_robot_url("wecom", url),
+}
+
+
+def _audit_changes(before: dict, contact: Contact) -> dict:
+    return audit.diff(before, audit.snapshot(contact, AUDITED_FIELDS), mask=AUDIT_MASKS)
+
 
 # Passed as dingtalk_secret to update_contact: keep the stored secret (the edit form never
 # shows it, so a blank field means "unchanged").
@@ -211,6 +234,13 @@ def create_contact(
             contact.save()
         except IntegrityError as exc:
             raise _integrity_to_validation(exc, username) from None
+        audit.record(
+            account=account,
+            actor=principal,
+            action="contact.create",
+            obj=contact,
+            changes=_audit_changes({}, contact),
+        )
     return contact
 
 
@@ -249,6 +279,7 @@ def update_contact(
             "account", "ram_user"
         )
         contact_now = locked.get(pk=contact.pk)
+        before = audit.snapshot(contact_now, AUDITED_FIELDS)
         others = Contact.objects.filter(account_id=contact_now.account_id).exclude(pk=contact.pk)
         if others.filter(phone=cleaned["phone"]).exists():
             raise ValidationError({"phone": _(PHONE_TAKEN)}, code="phone_taken")
@@ -271,6 +302,13 @@ def update_contact(
             contact_now.save()
         except IntegrityError as exc:
             raise _integrity_to_validation(exc, contact_now.username) from None
+        audit.record(
+            account=contact_now.account_id,
+            actor=principal,
+            action="contact.update",
+            obj=contact_now,
+            changes=_audit_changes(before, contact_now),
+        )
     return contact_now
 
 
@@ -278,5 +316,16 @@ def delete_contact(*, principal: Principal, contact: Contact) -> None:
     """Delete a contact; pre_delete removes its linked ARMS contact and group memberships."""
     _ensure_may_manage(principal, contact)
     with transaction.atomic():
-        Contact.objects.filter(pk=contact.pk).select_for_update().first()
+        current = Contact.objects.filter(pk=contact.pk).select_for_update().first()
+        audit.record(
+            account=contact.account_id,
+            actor=principal,
+            action="contact.delete",
+            obj=contact,
+            changes=audit.diff(
+                audit.snapshot(current or contact, AUDITED_FIELDS),
+                dict.fromkeys(AUDITED_FIELDS, ""),
+                mask=AUDIT_MASKS,
+            ),
+        )
         contact.delete()

@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
+import audit.services as audit
 from ram_directory import services, signals
 from ram_directory.models import (
     CONSOLE_POLICY_DESCRIPTIONS,
@@ -57,6 +58,14 @@ def _reason(text: str, message: str) -> str:
 def _step(request: PermissionRequest, action: str, principal: Principal, note: str = "") -> None:
     PermissionRequestStep.objects.create(
         request=request, action=action, actor=principal.sign_in_name, note=note
+    )
+    # Every step of a request is also an audit entry ("approval.requested", ...).
+    audit.record(
+        account=request.account_id,
+        actor=principal,
+        action=f"approval.{action}",
+        obj=request,
+        note=note,
     )
 
 
@@ -107,7 +116,7 @@ def grants_exactly_list_users(policy: Policy) -> bool:
     return actions in GRANTED_ACTIONS
 
 
-def _grant_policy(account) -> Policy:
+def _grant_policy(account, actor=None) -> Policy:
     """The policy an approval attaches: the console's own grant when it exists, else the
     account's oldest custom policy that grants exactly ram:ListUsers (and ram:GetUser), else
     a new grant policy. Called with the account row locked, so two approvals at the same
@@ -125,6 +134,7 @@ def _grant_policy(account) -> Policy:
             name=GRANT_POLICY_NAME,
             document=GRANT_DOCUMENT,
             description=CONSOLE_POLICY_DESCRIPTIONS[GRANT_POLICY_NAME],
+            actor=actor,
         )
     except ValidationError as exc:
         # Created meanwhile by a path that does not lock the account (the admin, a command).
@@ -157,9 +167,9 @@ def approve(*, principal: Principal, request: PermissionRequest) -> PermissionRe
         # of failing on its name and staying pending.
         Account.objects.select_for_update().filter(pk=request.account_id).values_list("pk").get()
         request = _pending_for_update(request)
-        policy = _grant_policy(request.account)
+        policy = _grant_policy(request.account, principal)
         if not request.requester.attachments.filter(policy=policy).exists():
-            services.attach_policy(ram_user=request.requester, policy=policy)
+            services.attach_policy(ram_user=request.requester, policy=policy, actor=principal)
         return _decide(request, principal, status=PermissionRequest.Status.APPROVED, policy=policy)
 
 

@@ -1,6 +1,6 @@
 from functools import cache
 
-from ram_directory import approvals, selectors
+from ram_directory import approvals, audit_log, selectors
 
 
 def principal(request):
@@ -36,3 +36,7 @@ class RamMenu:
         return bool(self.principal) and self.principal.can(
             selectors.LIST_POLICIES, selectors.Arn(self.principal).policies()
         )
+
+    def audit_log(self) -> bool:
+        """Enterprise Features > Audit Log (the owner, actiontrail:LookupEvents)."""
+        return audit_log.may_read(self.principal)

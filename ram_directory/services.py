@@ -10,6 +10,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext, gettext_noop
 
+import audit.services as audit
 from ram_directory import cloud
 from ram_directory.models import Account, Policy, PolicyAttachment, RamUser, User
 from ram_directory.policy import SYSTEM_POLICIES, validate_document
@@ -20,6 +21,8 @@ POLICY_ALREADY_ATTACHED = gettext_noop("This policy is already attached to the u
 POLICY_NOT_ATTACHED = gettext_noop("This policy is not attached to the user.")
 POLICY_IN_USE = gettext_noop("Detach this policy from every user before deleting it.")
 POLICY_OF_OTHER_ACCOUNT = gettext_noop("The policy belongs to another account than the RAM user.")
+# What the audit log keeps of a policy (a policy holds no secret).
+POLICY_AUDITED_FIELDS = ["name", "description", "document"]
 
 
 def new_user_id() -> str:
@@ -123,7 +126,12 @@ def _ram_first(write, **kwargs) -> None:
 
 
 def create_policy(
-    *, account: Account, name: str, document: dict[str, Any], description: str = ""
+    *,
+    account: Account,
+    name: str,
+    document: dict[str, Any],
+    description: str = "",
+    actor: Any = None,
 ) -> Policy:
     validate_document(document)
     policy = Policy(
@@ -146,6 +154,10 @@ def create_policy(
     try:
         with transaction.atomic():
             policy.save()
+            changes = audit.diff({}, audit.snapshot(policy, POLICY_AUDITED_FIELDS))
+            audit.record(
+                account=account, actor=actor, action="policy.create", obj=policy, changes=changes
+            )
     except IntegrityError:
         raise ValidationError({"name": gettext(POLICY_NAME_TAKEN)}, code="unique") from None
     return policy
@@ -171,9 +183,11 @@ def update_policy(
     document: dict[str, Any],
     description: str | None = None,
     name: str | None = None,
+    actor: Any = None,
 ) -> Policy:
     ensure_policy_editable(policy)
     validate_document(document)
+    before = audit.snapshot(policy, POLICY_AUDITED_FIELDS)
     policy.document = document
     update_fields = ["document", "updated_at"]
     if description is not None:
@@ -188,36 +202,57 @@ def update_policy(
             policy.save(update_fields=update_fields)
     except IntegrityError:
         raise ValidationError({"name": gettext(POLICY_NAME_TAKEN)}, code="unique") from None
+    changes = audit.diff(before, audit.snapshot(policy, POLICY_AUDITED_FIELDS))
+    audit.record(
+        account=policy.account_id, actor=actor, action="policy.update", obj=policy, changes=changes
+    )
     return policy
 
 
 @transaction.atomic
-def delete_policy(*, policy: Policy) -> None:
+def delete_policy(*, policy: Policy, actor: Any = None) -> None:
     ensure_policy_editable(policy)
     if policy.attachments.exists():
         raise ValidationError(gettext(POLICY_IN_USE), code="in_use")
+    audit.record(account=policy.account_id, actor=actor, action="policy.delete", obj=policy)
     policy.delete()
 
 
-def attach_policy(*, ram_user: RamUser, policy: Policy) -> PolicyAttachment:
+def attach_policy(*, ram_user: RamUser, policy: Policy, actor: Any = None) -> PolicyAttachment:
     ensure_same_account(ram_user=ram_user, policy=policy)
     if PolicyAttachment.objects.filter(ram_user=ram_user, policy=policy).exists():
         raise ValidationError(gettext(POLICY_ALREADY_ATTACHED), code="attached")
     _ram_first(cloud.port().attach, ram_user=ram_user, policy=policy)
     try:
         with transaction.atomic():
-            return PolicyAttachment.objects.create(ram_user=ram_user, policy=policy)
+            attachment = PolicyAttachment.objects.create(ram_user=ram_user, policy=policy)
+            audit.record(
+                account=ram_user.account_id,
+                actor=actor,
+                action="policy.attach",
+                obj=ram_user,
+                changes={"Policies": [None, policy.name]},
+            )
+            return attachment
     except IntegrityError:
         raise ValidationError(gettext(POLICY_ALREADY_ATTACHED), code="attached") from None
 
 
-def detach_policy(*, ram_user: RamUser, policy: Policy) -> None:
+def detach_policy(*, ram_user: RamUser, policy: Policy, actor: Any = None) -> None:
     if not PolicyAttachment.objects.filter(ram_user=ram_user, policy=policy).exists():
         raise ValidationError(gettext(POLICY_NOT_ATTACHED), code="not_attached")
     _ram_first(cloud.port().detach, ram_user=ram_user, policy=policy)
-    deleted, _ = PolicyAttachment.objects.filter(ram_user=ram_user, policy=policy).delete()
-    if not deleted:
-        raise ValidationError(gettext(POLICY_NOT_ATTACHED), code="not_attached")
+    with transaction.atomic():
+        deleted, _ = PolicyAttachment.objects.filter(ram_user=ram_user, policy=policy).delete()
+        if not deleted:
+            raise ValidationError(gettext(POLICY_NOT_ATTACHED), code="not_attached")
+        audit.record(
+            account=ram_user.account_id,
+            actor=actor,
+            action="policy.detach",
+            obj=ram_user,
+            changes={"Policies": [policy.name, None]},
+        )
 
 
 @transaction.atomic
@@ -235,9 +270,11 @@ def ensure_platform_superuser(*, username: str, password: str, email: str = "") 
 
 
 @transaction.atomic
-def attach_policies(*, ram_user: RamUser, policies: list[Policy]) -> list[PolicyAttachment]:
+def attach_policies(
+    *, ram_user: RamUser, policies: list[Policy], actor: Any = None
+) -> list[PolicyAttachment]:
     """Add Authorization with several policies checked: all of them are attached, or none."""
-    return [attach_policy(ram_user=ram_user, policy=policy) for policy in policies]
+    return [attach_policy(ram_user=ram_user, policy=policy, actor=actor) for policy in policies]
 
 
 @transaction.atomic

@@ -119,7 +119,11 @@ def user_authorize(request: HttpRequest, user_id: str) -> HttpResponse:
         form = AddAuthorizationForm(request.POST, ram_user=ram_user)
         if form.is_valid():
             try:
-                services.attach_policies(ram_user=ram_user, policies=form.cleaned_data["policies"])
+                services.attach_policies(
+                    ram_user=ram_user,
+                    policies=form.cleaned_data["policies"],
+                    actor=request.principal,
+                )
             except ValidationError as exc:
                 form.add_error("policies", exc)
             else:
@@ -162,7 +166,7 @@ def user_detach(request: HttpRequest, user_id: str, policy_name: str) -> HttpRes
     attachment = selectors.attachment_for_detach(request.principal, user_id, policy_name)
     ram_user, policy = attachment.ram_user, attachment.policy
     if request.method == "POST":
-        services.detach_policy(ram_user=ram_user, policy=policy)
+        services.detach_policy(ram_user=ram_user, policy=policy, actor=request.principal)
         message = _(DETACHED).format(policy=policy.name, user=ram_user.user_name)
         return _permissions_changed(request, ram_user, message)
     template = "ram_directory/user_detach.html"
@@ -337,6 +341,7 @@ def policy_create(request: HttpRequest) -> HttpResponse:
                 name=data["name"],
                 description=data["description"],
                 document=data["document"],
+                actor=request.principal,
             ),
         )
         if policy is not None:
@@ -362,7 +367,10 @@ def policy_edit(request: HttpRequest, name: str) -> HttpResponse:
 
     def save(data: dict[str, Any]) -> Policy:
         return services.update_policy(
-            policy=policy, document=data["document"], description=data["description"]
+            policy=policy,
+            document=data["document"],
+            description=data["description"],
+            actor=request.principal,
         )
 
     form = PolicyEditForm(request.POST or None, initial=initial)
@@ -377,7 +385,7 @@ def policy_delete(request: HttpRequest, name: str) -> HttpResponse:
     error = None
     if request.method == "POST":
         try:
-            services.delete_policy(policy=policy)
+            services.delete_policy(policy=policy, actor=request.principal)
         except ValidationError as exc:
             error = " ".join(exc.messages)
         else:

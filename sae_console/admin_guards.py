@@ -21,7 +21,7 @@ No admin class has to remember it.
 
 from __future__ import annotations
 
-from functools import cache
+from functools import cache, wraps
 from typing import Any
 
 from django import forms
@@ -30,6 +30,7 @@ from django.contrib.admin.widgets import AutocompleteSelect, AutocompleteSelectM
 from django.core.exceptions import ValidationError
 from django.db import models
 
+from audit.services import Actor, acting
 from sae_console import gate
 
 MAX_ID = 2**63 - 1
@@ -147,3 +148,15 @@ class ConsoleAdminSite(AdminSite):
         from django.contrib.admin import ModelAdmin
 
         return super().register(model_or_iterable, gated(admin_class or ModelAdmin), **options)
+
+    def admin_view(self, view, cacheable=False):
+        """Every admin view acts as the operator signed in: the audit log names them for
+        whatever the services write meanwhile."""
+        inner = super().admin_view(view, cacheable)
+
+        @wraps(inner)
+        def as_operator(request, *args, **kwargs):
+            with acting(Actor.operator(request.user.get_username() or "anonymous")):
+                return inner(request, *args, **kwargs)
+
+        return as_operator

@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "phonenumber_field",
     "axes",
     "django_tasks_db",
+    "audit",
     "ram_directory",
     "contacts",
     "arms_sync",
@@ -242,8 +243,16 @@ ROBOT_DIGEST = env_bool("SAE_ROBOT_DIGEST", True)
 NOTIFY_MAX_ATTEMPTS = int(os.environ.get("SAE_NOTIFY_MAX_ATTEMPTS", "6"))
 NOTIFY_BACKOFF_SECONDS = float(os.environ.get("SAE_NOTIFY_BACKOFF", "10"))
 NOTIFY_BACKOFF_MAX_SECONDS = float(os.environ.get("SAE_NOTIFY_BACKOFF_MAX", "900"))
-# Deliveries per send task: a worker claims them together and sends them one after the other.
+# Deliveries per send task: a worker claims them together and sends them concurrently.
 NOTIFY_BATCH_SIZE = int(os.environ.get("SAE_NOTIFY_BATCH_SIZE", "50"))
+# Sends one worker keeps in flight (robots), and connections it keeps to the mail server.
+NOTIFY_CONCURRENCY = max(1, int(os.environ.get("SAE_NOTIFY_CONCURRENCY", "64")))
+NOTIFY_SMTP_CONNECTIONS = max(1, int(os.environ.get("SAE_NOTIFY_SMTP_CONNECTIONS", "4")))
+# How long the guard may reuse a robot host's resolved addresses (every send still checks
+# them); bounded so a changed DNS answer is seen within seconds.
+ROBOT_DNS_CACHE_SECONDS = min(
+    300.0, max(0.0, float(os.environ.get("SAE_ROBOT_DNS_CACHE_SECONDS", "30")))
+)
 # A worker holds a claimed delivery this long; past it the sweeper hands the row to another
 # worker (a worker killed mid-send). Longer than connect + read timeouts.
 NOTIFY_LEASE_SECONDS = float(os.environ.get("SAE_NOTIFY_LEASE", "60"))

@@ -17,6 +17,7 @@ urlpatterns = [
     path("arms/", include("arms_sync.urls")),
     path("notify/", include("arms_sync.notify.urls")),
     path("alerts/", include("arms_sync.intake.urls")),
+    path("audit/", include("ram_directory.audit_urls")),
     path("cloud/", include("aliyun.urls")),
     path("intake/alertmanager/", intake_endpoint.alertmanager, name="intake_alertmanager"),
     path("admin/", admin.site.urls),

@@ -25,6 +25,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext, gettext_noop
 
+import audit.services as audit
 from arms_sync.intake import lifecycle
 from arms_sync.intake.models import Alert, IntakeToken, ReceivedAlert
 from arms_sync.intake.payload import Post, parse
@@ -41,12 +42,12 @@ def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def rotate_token(*, account: Account, created_by: str = "") -> str:
+def rotate_token(*, account: Account, created_by: str = "", actor=None) -> str:
     """A new intake token for the account, replacing (revoking) the old one. The token is
     returned once and only its hash is kept."""
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     with transaction.atomic():
-        IntakeToken.objects.update_or_create(
+        intake, created = IntakeToken.objects.update_or_create(
             account=account,
             defaults={
                 "token_hash": _hash(token),
@@ -57,6 +58,14 @@ def rotate_token(*, account: Account, created_by: str = "") -> str:
                 "window_started_at": None,
                 "window_count": 0,
             },
+        )
+        # The prefix only: the log never holds a token a reader could use.
+        audit.record(
+            account=account,
+            actor=actor,
+            action="intake_token.create" if created else "intake_token.rotate",
+            obj=intake,
+            changes={"prefix": [None, f"{intake.prefix}…"]},
         )
     return token
 

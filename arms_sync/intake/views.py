@@ -119,7 +119,9 @@ def intake(request: HttpRequest) -> HttpResponse:
             confirming = True
         else:
             new_token = services.rotate_token(
-                account=request.principal.account, created_by=request.principal.sign_in_name
+                account=request.principal.account,
+                created_by=request.principal.sign_in_name,
+                actor=request.principal,
             )
     context = _intake_context(request, new_token) | {"confirming": confirming}
     return render(request, "arms_sync/intake.html", context)

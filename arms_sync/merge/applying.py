@@ -20,11 +20,13 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+import audit.services as audit
 from arms_sync import cloud
 from arms_sync.linking import COPIED_FIELDS, copy_contact_fields, join_groups, managed_groups
 from arms_sync.managed import ensure_managed
 from arms_sync.merge.planning import Snapshot, ensure_may_merge, plan_snapshot, read_account
 from arms_sync.merge.rows import (
+    ACTION_LABELS,
     CREATED,
     PLAN_CHANGED,
     RENAMED,
@@ -216,4 +218,13 @@ def apply_merge(*, principal: Principal, expected_digest: str | None = None) -> 
             # A concurrent edit (not serialised by the account lock) took a phone or mailbox
             # the plan counted on: nothing is saved, and the preview is shown again.
             raise MergeFailed(_(PLAN_CHANGED)) from None
+        if plan.changes:
+            # One summary entry: a merge may change thousands of rows at once.
+            audit.record(
+                account=principal.account,
+                actor=principal,
+                action="contact.merge",
+                # Keyed by the English labels of the catalogue: the page shows them translated.
+                changes={ACTION_LABELS[a]: [None, n] for a, n in plan.counts.items() if n},
+            )
     return MergeReport(rows=plan.rows)

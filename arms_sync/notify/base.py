@@ -1,4 +1,4 @@
-"""The one small interface every channel's transport implements (SPEC 8), and the rules shared
+"""The one small interface every channel's transport implements (rules §8), and the rules shared
 by all of them: what a target and a rendered message are, what an answer records, and cutting
 a body to a byte limit without breaking a character.
 
@@ -80,6 +80,10 @@ class Transport(Protocol):
 
     def send(self, target: Target, message: Message) -> Answer: ...
 
+    def fits(self, target: Target, message: Message) -> bool:
+        """Whether the message reaches the target whole, without being cut."""
+        ...
+
 
 def cut_to_bytes(text: str, limit: int, *, marker: str = "…") -> str:
     """`text` cut so that its UTF-8 encoding is at most `limit` bytes, on a character
@@ -99,7 +103,7 @@ def national_mobile(e164: str) -> str:
     return e164[3:] if e164.startswith("+86") else e164.lstrip("+")
 
 
-# What each robot accepts in one message body (SPEC 8).
+# What each robot accepts in one message body (rules §8).
 DINGTALK_MAX_BYTES = 20_000
 WECOM_TEXT_MAX_BYTES = 2_048
 WECOM_MARKDOWN_MAX_BYTES = 4_096

@@ -1,4 +1,4 @@
-"""Email (SPEC 8): one message through Django's default mailer (settings.MAILERS), a text body
+"""Email (rules §8): one message through Django's default mailer (settings.MAILERS), a text body
 with an HTML alternative when the message has one.
 
 Retry classification: an SMTP 5xx is the server's final word (the mailbox or the message is
@@ -8,6 +8,7 @@ timeout or any other socket error is temporary and worth another try later.
 
 from __future__ import annotations
 
+import contextlib
 import smtplib
 import time
 from typing import Any
@@ -83,14 +84,24 @@ class EmailTransport:
             mail.attach_alternative(message.html, "text/html")
         return mail
 
-    def send(self, target: Target, message: Message) -> Answer:
+    def fits(self, target: Target, message: Message) -> bool:
+        return True  # mail has no byte limit that a digest would meet
+
+    def send(self, target: Target, message: Message, *, mailer: Any = None) -> Answer:
+        """Send through `mailer` when given (a connection the batch keeps open), else through
+        a connection of its own."""
         started = time.monotonic()
         mail = self.build(target, message)
         # mailers.default rather than get_connection(): Django 6.1 deprecates the latter.
-        mailer = mailers.default
+        shared = mailer is not None
+        mailer = mailer if shared else mailers.default
         try:
             sent = mailer.send_messages([mail])
         except (smtplib.SMTPException, OSError, ValueError) as exc:
+            if shared:
+                # The kept connection may be broken: the next message opens a fresh one.
+                with contextlib.suppress(Exception):
+                    mailer.close()
             retryable, hint, errmsg = _verdict(exc)
             return Answer(
                 ok=False,

@@ -1,4 +1,4 @@
-"""The send-time outbound guard for robot webhooks (SPEC 4): the saved URL is checked again, its
+"""The send-time outbound guard for robot webhooks (rules §4): the saved URL is checked again, its
 host resolved, and every address it resolves to must be public; the HTTP client then connects
 to exactly the address checked here, so a DNS answer that changes between the check and the
 connect (DNS rebinding) cannot steer a message into the console's own network.
@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+import threading
+import time
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -126,7 +128,38 @@ def is_public_address(ip: IPAddress) -> bool:
     )
 
 
+_cache: dict[tuple[str, int], tuple[float, list[IPAddress]]] = {}
+_cache_lock = threading.Lock()
+_CACHE_MAX = 1024
+
+
+def forget_addresses() -> None:
+    """Empty the resolver cache (tests that change what a name resolves to)."""
+    with _cache_lock:
+        _cache.clear()
+
+
 def _resolve(host: str, port: int) -> list[IPAddress]:
+    """`_lookup`, reused for ROBOT_DNS_CACHE_SECONDS: a worker sending to a thousand robots on
+    one host asks the resolver once, not a thousand times. Only the lookup is cached: every
+    send checks the addresses again, and connects to one of them."""
+    ttl = settings.ROBOT_DNS_CACHE_SECONDS
+    if ttl <= 0:
+        return _lookup(host, port)
+    now = time.monotonic()
+    with _cache_lock:
+        hit = _cache.get((host, port))
+    if hit and hit[0] > now:
+        return hit[1]
+    addresses = _lookup(host, port)
+    with _cache_lock:
+        if len(_cache) >= _CACHE_MAX:
+            _cache.clear()  # bounded: a flood of names cannot grow it
+        _cache[(host, port)] = (now + ttl, addresses)
+    return addresses
+
+
+def _lookup(host: str, port: int) -> list[IPAddress]:
     """Every address `host` resolves to (IP literals included: getaddrinfo reads 127.1,
     2130706433 and 0x7f000001 as 127.0.0.1, and so does the connect that would follow).
     socket.gaierror (an OSError) when the name does not resolve."""

@@ -1,4 +1,4 @@
-"""The outbound HTTP client for robot webhooks (SPEC 4, 8), on urllib3.
+"""The outbound HTTP client for robot webhooks (rules §4, §8), on urllib3.
 
 Each call passes the send-time guard right before connecting and connects to the address the
 guard checked, with the webhook's host name in the Host header and, for https, in TLS SNI and
@@ -7,7 +7,9 @@ have been delivered; the worker decides on retries). Timeouts apply, and an answ
 only up to a cap.
 
 Connections are kept alive in pools shared by the threads of a process, one pool per
-(scheme, host, ip, port), so a burst of messages to one robot opens one TCP connection.
+(scheme, host, ip, port) holding up to SAE_NOTIFY_CONCURRENCY connections, so a worker's sends
+to one robot host (every DingTalk robot is on oapi.dingtalk.com) reuse their TCP connections
+and TLS sessions across batches instead of a handshake per message.
 """
 
 from __future__ import annotations
@@ -47,9 +49,6 @@ TOO_LARGE = "the answer is larger than {limit} bytes"
 NAME_NOT_RESOLVED = "name resolution failed: {error}"
 CONTENT_TYPE = "application/json;charset=utf-8"
 _CHUNK = 16 * 1024
-# Connections kept per pool: a handful of worker threads post to one robot at most 20 times a
-# minute, so a few suffice; beyond them a connection is opened and dropped after use.
-_POOL_SIZE = 4
 
 
 class HttpError(Exception):
@@ -111,7 +110,9 @@ def _pool(pinned: PinnedAddress) -> urllib3.HTTPConnectionPool:
         pool = _pools.get(key)
         if pool is None:
             common: dict[str, Any] = {
-                "maxsize": _POOL_SIZE,
+                # As many as the worker has sends in flight: all robots of a provider share
+                # one host, so one pool carries them all.
+                "maxsize": settings.NOTIFY_CONCURRENCY,
                 "block": False,
                 "retries": False,
             }

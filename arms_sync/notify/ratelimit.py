@@ -1,12 +1,12 @@
 """At most ROBOT_RATE_LIMIT messages per robot in any ROBOT_RATE_WINDOW_SECONDS, shared by every
-worker on every machine (SPEC 8: DingTalk and WeCom allow 20 a minute).
+worker on every machine (rules §8: DingTalk and WeCom allow 20 a minute).
 
 The window is a log of slots in the database: to send, a worker locks the robot's row
 (`SELECT ... FOR UPDATE`; on SQLite the IMMEDIATE transaction holds the write lock), counts the
 slots inside the window and takes one if fewer than the limit are used. Nothing lives in
 process memory, so the limit holds across processes and restarts.
 
-A slot is stamped when it is taken and stamped again when the send is over (`release`): the
+A slot is stamped when it is taken and stamped again when the send is over (`settle`): the
 provider received the message between the two, so counting the window from the later stamp
 means the 21st message cannot arrive less than a window after the 1st, whatever the network's
 delays.
@@ -106,8 +106,13 @@ def acquire_many(wanted: dict[str, int], *, now=None) -> dict[str, tuple[list[in
     return granted
 
 
-def release(slot_ids) -> None:
-    """The sends are over: their slots count from now."""
-    ids = [pk for pk in slot_ids if pk is not None]
-    if ids:
-        RobotRateSlot.objects.filter(pk__in=ids).update(sent_at=timezone.now())
+def settle(*, used, unused=()) -> None:
+    """Sends are over: the slots of those that reached the network count from now; those of
+    sends that never left (the guard refused the address, or the send did not start) are
+    given back, so a refusal does not use up the robot's window."""
+    used = [pk for pk in used if pk is not None]
+    unused = [pk for pk in unused if pk is not None]
+    if used:
+        RobotRateSlot.objects.filter(pk__in=used).update(sent_at=timezone.now())
+    if unused:
+        RobotRateSlot.objects.filter(pk__in=unused).delete()

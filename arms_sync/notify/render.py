@@ -9,7 +9,9 @@ Operators may override any file by putting one at the same path in the project's
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
+from urllib.parse import quote
 
 from django.conf import settings
 from django.template.loader import render_to_string
@@ -121,6 +123,39 @@ def _context(event, channel: str, lang: str, only: list[int] | None = None) -> d
     return ctx
 
 
+# Characters that make markup anywhere in a line of the robots' markdown: emphasis, code,
+# links and images, headings, tables, HTML tags, strike-through. (Values never start a line:
+# line breaks are folded, so list and heading markers at a line's start cannot arise.)
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]()#!|<>~])")
+
+
+def escape_markdown(value: str) -> str:
+    """`value` as literal text in a robot's markdown: every markup character backslashed and
+    line breaks turned into spaces, so text from outside (alert labels and annotations, names,
+    reasons) cannot add links, images, headings or emphasis to a message."""
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", " ".join(value.splitlines()))
+
+
+def safe_url(value: str) -> str:
+    """A link target from outside, usable in `[text](url)`: http(s) only (else nothing), with
+    the characters that could end the link or start another one percent-encoded."""
+    if not re.match(r"(?i)^https?://", value):
+        return ""
+    return quote(value, safe=":/?#@!$&'*+,;=%-._~")
+
+
+def _markdown_context(value, key: str = ""):
+    """The context for markdown templates: every string escaped (URLs made safe instead).
+    Times and numbers are left as they are."""
+    if isinstance(value, str):
+        return safe_url(value) if key.endswith("url") else escape_markdown(value)
+    if isinstance(value, dict):
+        return {k: _markdown_context(v, str(k)) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_markdown_context(v, key) for v in value]
+    return value
+
+
 def _tidy(text: str) -> str:
     """No trailing spaces and never two empty lines in a row: a field left out leaves no gap."""
     lines = [line.rstrip() for line in text.splitlines()]
@@ -136,7 +171,7 @@ def _render(folder: str, ctx: dict, lang: str, *, html: bool) -> base.Message:
     with translation.override(lang):
         subject = render_to_string(f"{folder}/subject.txt", ctx).strip()
         text = _tidy(render_to_string(f"{folder}/text.txt", ctx))
-        markdown = _tidy(render_to_string(f"{folder}/markdown.md", ctx))
+        markdown = _tidy(render_to_string(f"{folder}/markdown.md", _markdown_context(ctx)))
         body_html = render_to_string(f"{folder}/email.html", ctx).strip() if html else ""
     return base.Message(
         subject=" ".join(subject.split())[:200],

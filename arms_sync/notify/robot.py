@@ -1,4 +1,4 @@
-"""What DingTalk and WeCom robots have in common (SPEC 8): one POST of JSON through the guarded
+"""What DingTalk and WeCom robots have in common (rules §8): one POST of JSON through the guarded
 HTTP client, and one reading of the answer. Both answer HTTP 200 with an `errcode`, and only
 errcode 0 is success; each robot module says what its other errcodes mean.
 
@@ -59,6 +59,10 @@ class RobotTransport:
     channel: ClassVar[str]
 
     def payload(self, target: Target, message: Message) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def fits(self, target: Target, message: Message) -> bool:
+        """Whether `message` goes to this robot whole (a digest grows until it would not)."""
         raise NotImplementedError
 
     def query(self, target: Target) -> dict[str, str] | None:

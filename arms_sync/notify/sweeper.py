@@ -1,8 +1,11 @@
-"""The sweeper (SPEC 8: the delivery rows, not the queue, are the truth). Run by every
+"""The sweeper (rules §8: the delivery rows, not the queue, are the truth). Run by every
 `notify_worker` every few seconds; any number may run at once.
 
 - A row left `sending` past its lease (its worker was killed mid-send) goes back to pending,
   with an attempt recorded that says so.
+- A send task left RUNNING by a worker that died (django-tasks-db cannot tell) is marked
+  failed, so the queue shows no task running for ever: at once when its worker ran on this
+  machine and its process is gone, else once it has run longer than any send task can.
 - A pending row that is due and has no live task (never enqueued, enqueued too long ago and
   lost, or waiting out a retry backoff or a rate window) gets a task. Rows are taken with
   `SELECT ... FOR UPDATE SKIP LOCKED`, so two sweepers enqueue different rows.
@@ -10,12 +13,15 @@
 
 from __future__ import annotations
 
+import os
+import socket
 from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
+from django.tasks import TaskResultStatus
 from django.utils import timezone
 
 from arms_sync.notify import ratelimit
@@ -25,10 +31,64 @@ from arms_sync.notify.outbox import enqueue_on_commit
 BATCH = 500
 
 
+# What a task left RUNNING by a dead worker is marked failed with.
+LOST_TASK = "arms_sync.notify.sweeper.WorkerLost"
+LOST_TASK_TEXT = "WorkerLost: the worker running this task stopped (killed mid-task); its "
+LOST_TASK_TEXT += "deliveries were taken over through their leases."
+SEND_TASK = "arms_sync.notify.tasks.deliver"
+
+
 @dataclass(frozen=True)
 class SweepReport:
     reclaimed: int
     enqueued: int
+    lost_tasks: int = 0
+
+
+def _dead_here(worker_ids) -> bool:
+    """Whether the task's last worker ran on this machine (`host:pid`) and is gone."""
+    if not worker_ids:
+        return False
+    host, _, pid = str(worker_ids[-1]).rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except OSError:
+        return False  # alive, another user's process
+    return False
+
+
+def task_time_limit() -> timedelta:
+    """Longer than any send task runs: it takes new rows for at most half a lease, then
+    finishes sends bounded by their timeouts."""
+    seconds = settings.NOTIFY_LEASE_SECONDS * 2
+    seconds += settings.ROBOT_HTTP_CONNECT_TIMEOUT + settings.ROBOT_HTTP_READ_TIMEOUT
+    return timedelta(seconds=seconds)
+
+
+def reclaim_lost_tasks(now) -> int:
+    """Mark send tasks whose worker died as failed (the rows they held are reclaimed by their
+    leases; re-running the task would find nothing of its own to send)."""
+    from django_tasks_db.models import DBTaskResult
+
+    running = DBTaskResult.objects.filter(status=TaskResultStatus.RUNNING, task_path=SEND_TASK)
+    too_old = now - task_time_limit()
+    lost = [
+        pk
+        for pk, started, workers in running.values_list("pk", "started_at", "worker_ids")[:BATCH]
+        if (started and started < too_old) or _dead_here(workers)
+    ]
+    if not lost:
+        return 0
+    return running.filter(pk__in=lost).update(
+        status=TaskResultStatus.FAILED,
+        finished_at=now,
+        exception_class_path=LOST_TASK,
+        traceback=LOST_TASK_TEXT,
+    )
 
 
 def reclaim_expired(now) -> int:
@@ -80,6 +140,10 @@ def enqueue_due(now) -> int:
 
 def sweep(*, now=None) -> SweepReport:
     now = now or timezone.now()
-    report = SweepReport(reclaimed=reclaim_expired(now), enqueued=enqueue_due(now))
+    report = SweepReport(
+        reclaimed=reclaim_expired(now),
+        enqueued=enqueue_due(now),
+        lost_tasks=reclaim_lost_tasks(now),
+    )
     ratelimit.prune(now=now)
     return report

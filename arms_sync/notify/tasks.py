@@ -9,7 +9,7 @@ import socket
 
 from django.tasks import task
 
-from arms_sync.notify import sending
+from arms_sync.notify import lanes, sending
 
 
 def worker_id() -> str:
@@ -19,4 +19,7 @@ def worker_id() -> str:
 @task
 def deliver(delivery_ids: list[int]) -> dict[str, int]:
     """Send these deliveries (a batch of at most NOTIFY_BATCH_SIZE); returns the outcomes."""
-    return dict(sending.deliver_many(delivery_ids, worker_id=worker_id()))
+    outcomes = sending.deliver_many(
+        delivery_ids, worker_id=worker_id(), refill=lanes.in_worker.is_set()
+    )
+    return dict(outcomes)

@@ -1,4 +1,4 @@
-"""The transport of each channel (SPEC 8): `get_transport(channel).send(target, message)`.
+"""The transport of each channel (rules §8): `get_transport(channel).send(target, message)`.
 
 Transports keep no state of their own (the HTTP connection pools live in notify.http), so one
 instance per channel serves every thread.

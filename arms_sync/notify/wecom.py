@@ -1,4 +1,4 @@
-"""WeCom group robot (SPEC 8): a text message with `mentioned_mobile_list` when someone is
+"""WeCom group robot (rules §8): a text message with `mentioned_mobile_list` when someone is
 @mentioned (markdown cannot mention by phone), else markdown; each cut to WeCom's byte limit.
 
 https://developer.work.weixin.qq.com/document/path/91770
@@ -32,6 +32,12 @@ class WeComTransport(RobotTransport):
         if mobiles:
             text["mentioned_mobile_list"] = mobiles
         return {"msgtype": "text", "text": text}
+
+    def fits(self, target: Target, message: Message) -> bool:
+        """Whether the whole message goes in one body, nothing cut."""
+        if message.markdown and not mention_numbers(message):
+            return len(message.markdown.encode("utf-8")) <= MARKDOWN_LIMIT
+        return len((message.text or message.markdown).encode("utf-8")) <= TEXT_LIMIT
 
     def errcode_verdict(self, errcode: int) -> tuple[bool, str]:
         if errcode == ERRCODE_THROTTLED:

@@ -24,6 +24,7 @@ from django.core.management.base import (
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connections
 
+from audit.services import Actor, acting
 from ram_directory.models import Account, Policy, RamUser
 from sae_console import gate
 
@@ -95,7 +96,9 @@ class OperatorCommand(BaseCommand):
             for name, value in [*enumerate(args), *options.items()]:
                 if isinstance(value, str):
                     gate.check_characters(value, where=f"argument {name}")
-            return super().execute(*args, **options)
+            # Whatever the command writes, the audit log names the operator who ran it.
+            with acting(Actor.operator()):
+                return super().execute(*args, **options)
         except ValidationError as exc:
             raise CommandError(validation_message(exc)) from exc
 

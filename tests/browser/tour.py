@@ -85,6 +85,7 @@ CONSOLE_PAGES = {
     "alerts:alert_detail": "owner",
     "alerts:intake": "owner",
     "cloud:connection": "owner",
+    "audit:list": "both",
     "ram:user_list": "both",
     "ram:user_detail": "both",
     "ram:user_authorize": "owner",
@@ -322,6 +323,7 @@ class Tour:
         self.goto("alerts:alert_detail", f"/alerts/{d.alert_pk}/")
         self.goto("alerts:intake", "/alerts/intake/")
         self.goto("cloud:connection", "/cloud/")
+        self.goto("audit:list", "/audit/", "Audit Log")
 
         self.goto("ram:approval_list", "/ram/approvals/")
         reject = f"/ram/approvals/{d.pending_request_pk}/reject/"
@@ -475,6 +477,7 @@ class Tour:
         self.goto("ram:policy_list", "/ram/policies/", "403: policies")
         self.goto("arms:contact_list", "/arms/contacts/", "403: ARMS contacts")
         self.goto("notify:delivery_list", "/notify/deliveries/", "403: deliveries")
+        self.goto("audit:list", "/audit/", "403: audit log")
 
 
 def admin_urls() -> list[str]:

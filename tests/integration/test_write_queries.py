@@ -22,10 +22,10 @@ pytestmark = pytest.mark.django_db
 # SAVEPOINT; lock the account row; count the contacts, the username's and the phone's (one
 # aggregate); INSERT the contact; the ARMS contact with the phone or the mailbox (one SELECT
 # ... FOR UPDATE); INSERT the ARMS contact; the `sae:` groups; the sae:contacts membership;
-# RELEASE SAVEPOINT. And the cloud port's look-up of the account's connection, before the
-# transaction (New Contact asks a connected account's ARMS about the phone) and inside it
-# (its outbox row), arms_sync.cloud.
-CREATE_CONTACT_QUERIES = 11
+# INSERT the audit entry; RELEASE SAVEPOINT. And the cloud port's look-up of the account's
+# connection, before the transaction (New Contact asks a connected account's ARMS about the
+# phone) and inside it (its outbox row), arms_sync.cloud.
+CREATE_CONTACT_QUERIES = 12
 # The POST adds: the session, the user (with account and RAM user), the RAM user chosen, and
 # who and which phones have a contact already (the form shows every error in one pass).
 NEW_CONTACT_POST_QUERIES = CREATE_CONTACT_QUERIES + 4

@@ -1,5 +1,5 @@
 """A listening socket that only counts connections: where a refused webhook points, so that a
-test can tell that nothing was connected to at all (SPEC 4)."""
+test can tell that nothing was connected to at all (rules §4)."""
 
 from __future__ import annotations
 

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from arms_sync.notify import http
+from arms_sync.notify import guard, http
 from tests.notify.canary import Canary
 from tests.notify.sink import RobotSink
 
@@ -30,6 +30,7 @@ def robot_sink(_robot_sink_server: RobotSink, settings) -> Iterator[RobotSink]:
     sink = _robot_sink_server
     sink.reset()
     http.close_pools()
+    guard.forget_addresses()
     for name, value in sink.settings().items():
         setattr(settings, name, value)
     settings.ROBOT_HTTP_READ_TIMEOUT = READ_TIMEOUT
@@ -71,6 +72,7 @@ def resolve_as(monkeypatch):
 
     def install(name: str, *ips: str) -> list[str]:
         answers[name] = ips
+        guard.forget_addresses()
         monkeypatch.setattr(socket, "getaddrinfo", fake)
         return asked
 

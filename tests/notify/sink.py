@@ -1,5 +1,5 @@
 """A real HTTP server on 127.0.0.1 that answers like the DingTalk and WeCom robot APIs, for the
-transport, guard and worker tests (SPEC 8).
+transport, guard and worker tests (rules §8).
 
 The token chooses the answer (`sink.url("dingtalk", "ok-anything")`):
 
@@ -21,6 +21,10 @@ Like DingTalk, it checks the signature of tokens listed in `sink.secrets` and th
 tokens listed in `sink.keywords`, answering errcode 310000 when either fails. Every request is
 recorded (`sink.received(token)`), with the client's port (`sink.connections` counts TCP
 connections, for keep-alive). With `tls_context=` it speaks https.
+
+With `delay=` every answer waits that long first (a robot across the internet answers in
+50-300 ms); with `tls_context=` it speaks https, and `connections` is then the count of TLS
+handshakes too. The benchmark's dispatch phase (bench/run.py) uses this same sink.
 
 In tests under tests/notify, the `robot_sink` fixture gives a started, emptied sink with the
 settings that let robots reach it. Elsewhere: `with RobotSink() as sink,
@@ -112,10 +116,12 @@ class _Handler(BaseHTTPRequestHandler):
         kind = next((k for k, path in PATHS.items() if path == parts.path), "")
         token = query.get(TOKEN_PARAMS[kind], "") if kind else ""
         raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        try:
-            body = json.loads(raw.decode("utf-8"))
-        except ValueError:
-            body = None
+        body = None
+        if sink.keep_bodies:
+            with contextlib.suppress(ValueError):
+                body = json.loads(raw.decode("utf-8"))
+        else:
+            raw = b""
         received = Received(
             at=time.time(),
             kind=kind,
@@ -128,6 +134,8 @@ class _Handler(BaseHTTPRequestHandler):
             client_port=self.client_address[1],
         )
         sink._record(received)
+        if sink.delay:
+            sink._stopping.wait(sink.delay)
         if not kind:
             self._send(404, b"not found", "text/plain")
             return
@@ -194,6 +202,8 @@ class _Handler(BaseHTTPRequestHandler):
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
+    # Workers keep dozens of sends in flight: their connects must not wait in a short backlog.
+    request_queue_size = 256
     sink: RobotSink
 
     def get_request(self) -> tuple[socket.socket, Any]:
@@ -215,10 +225,16 @@ class RobotSink:
         host: str = "127.0.0.1",
         *,
         slow_seconds: float = 1.5,
+        delay: float = 0.0,
+        keep_bodies: bool = True,
         tls_context: ssl.SSLContext | None = None,
     ) -> None:
         self.host = host
         self.slow_seconds = slow_seconds
+        self.delay = delay  # seconds between a request's arrival (recorded) and its answer
+        # The benchmark turns this off: parsing and keeping 20 KB bodies would take the CPU the
+        # worker it measures needs (the robots' own CPU is not on this machine).
+        self.keep_bodies = keep_bodies
         # With a server-side context the sink speaks https; `server_names` records the SNI
         # name of every handshake.
         self.tls_context = tls_context
@@ -301,6 +317,12 @@ class RobotSink:
         """Requests received so far (for one token), oldest first."""
         with self._lock:
             return [r for r in self._requests if token is None or r.token == token]
+
+    @property
+    def count(self) -> int:
+        """Requests received so far (without copying them)."""
+        with self._lock:
+            return len(self._requests)
 
     @property
     def connections(self) -> int:

@@ -1,4 +1,4 @@
-"""SPEC 8 with real `notify_worker` processes on PostgreSQL: a worker killed with SIGKILL loses
+"""rules §8 with real `notify_worker` processes on PostgreSQL: a worker killed with SIGKILL loses
 nothing; two workers never send one delivery twice; the real 60-second rate window holds
 across processes.
 
@@ -133,10 +133,10 @@ def sent_count() -> int:
 
 
 def test_a_worker_killed_mid_run_loses_nothing(account, sink, workers):
-    """SPEC 8: 200 deliveries, a worker SIGKILLed part-way, a new one started: all 200
-    delivered, none lost, duplicates no more than the kills."""
+    """rules §8: 200 deliveries, a worker sending one at a time SIGKILLed part-way, a new one
+    started: all 200 delivered, none lost, duplicates no more than the kills."""
     make_deliveries(account, sink, 200)
-    group = workers()
+    group = workers(SAE_NOTIFY_CONCURRENCY="1")
     first = group.start()
     assert wait_until(lambda: len(sink.received()) >= 40, timeout=60), "first worker sent none"
     os.kill(first.pid, signal.SIGKILL)
@@ -157,8 +157,30 @@ def test_a_worker_killed_mid_run_loses_nothing(account, sink, workers):
     )
 
 
+def test_with_sends_in_flight_a_kill_repeats_at_most_those_in_flight(account, sink, workers):
+    """rules §8, §16: robots answering after 100 ms, two workers keeping 16 sends in flight
+    each, one SIGKILLed mid-run: every delivery arrives, and the duplicates are at most the
+    sends the killed worker had in flight."""
+    in_flight = 16
+    sink.delay = 0.1
+    make_deliveries(account, sink, 400)
+    group = workers(SAE_NOTIFY_CONCURRENCY=str(in_flight))
+    victim, _other = group.start(), group.start()
+    assert wait_until(lambda: len(sink.received()) >= 80, timeout=60), "nothing was sent"
+    os.kill(victim.pid, signal.SIGKILL)
+    victim.wait(timeout=10)
+    at_kill = len(sink.received())
+    assert at_kill < 400, "the kill came too late to test anything"
+    assert wait_until(lambda: sent_count() == 400, timeout=120), sent_count()
+    tokens = Counter(r.token for r in sink.received())
+    assert set(tokens) == {f"ok-{i:05d}" for i in range(400)}  # none lost
+    duplicates = sum(n - 1 for n in tokens.values())
+    assert duplicates <= in_flight
+    print(f"killed after {at_kill} of 400 (100 ms robots): {duplicates} duplicate(s)")
+
+
 def test_two_workers_never_send_one_delivery_twice(account, sink, workers):
-    """SPEC 8: two notify_worker processes over 500 deliveries on PostgreSQL."""
+    """rules §8: two notify_worker processes over 500 deliveries on PostgreSQL."""
     make_deliveries(account, sink, 500)
     group = workers()
     started = time.monotonic()
@@ -177,7 +199,7 @@ def test_two_workers_never_send_one_delivery_twice(account, sink, workers):
 
 
 def test_the_real_60_second_window_holds_across_worker_processes(account, sink, workers):
-    """SPEC 8: at most 20 messages a minute per robot, shared by all workers (real 60 s)."""
+    """rules §8: at most 20 messages a minute per robot, shared by all workers (real 60 s)."""
     make_deliveries(account, sink, 26, token=lambda i: "ok-one-robot-for-all")
     group = workers(SAE_ROBOT_DIGEST="0")
     group.start()

@@ -1,8 +1,9 @@
-"""`manage.py notify_worker`: everything delivery needs on one machine (SPEC 8).
+"""`manage.py notify_worker`: everything delivery needs on one machine (rules §8).
 
-It runs django-tasks-db's task worker (the send tasks) and, in a thread beside it, the sweeper
-that re-enqueues deliveries a lost task or a killed worker left behind. Start as many as you
-like, on as many machines as share the PostgreSQL database: rows are claimed so that no
+It runs django-tasks-db's task worker (the send tasks, each keeping many sends in flight) and,
+in a thread beside it, the periodic jobs (arms_sync.notify.periodic): first its heartbeat and
+the sweeper that re-enqueues deliveries a lost task or a killed worker left behind. Start as
+many as you like, on as many machines as share the PostgreSQL database: rows are claimed so that no
 delivery is sent twice.
 """
 
@@ -10,16 +11,16 @@ from __future__ import annotations
 
 import logging
 import os
-import threading
+import signal
 
 from django.conf import settings
 from django.core.management.base import CommandError
-from django.db import close_old_connections, connection, connections
+from django.db import connections
 from django_tasks_db.backend import DatabaseBackend
 from django_tasks_db.management.commands.db_worker import Worker
 
 from arms_sync import cloud
-from arms_sync.notify import heartbeat
+from arms_sync.notify import heartbeat, lanes, periodic
 from arms_sync.notify.sweeper import sweep
 from arms_sync.notify.tasks import worker_id as default_worker_id
 from core import metrics_http
@@ -36,35 +37,26 @@ def _positive(value: str) -> float:
     return number
 
 
-class Sweeper(threading.Thread):
-    def __init__(self, interval: float, worker: str = ""):
-        super().__init__(name="notify-sweeper", daemon=True)
-        self.interval = interval
-        self.worker = worker
-        self.stopping = threading.Event()
+def _sweeper(worker: str):
+    """The worker's own periodic job: its heartbeat (for /metrics), then a sweep."""
 
-    def run(self) -> None:
-        while not self.stopping.is_set():
-            try:
-                close_old_connections()
-                if self.worker:
-                    heartbeat.beat(self.worker)  # /metrics: this worker is alive
-                report = sweep()
-                if report.reclaimed or report.enqueued:
-                    logger.info(
-                        "sweeper: %s reclaimed, %s enqueued", report.reclaimed, report.enqueued
-                    )
-            except Exception:
-                # The next round tries again; a database that is away must not end the thread.
-                logger.exception("sweeper round failed")
-            try:
-                # A connected account's ARMS pushes left behind, RAM sync and comparison
-                # (arms_sync.cloud; nothing for the local port).
-                cloud.port().periodic()
-            except Exception:
-                logger.exception("cloud round failed")
-            self.stopping.wait(self.interval)
-        connection.close()
+    def run() -> str:
+        heartbeat.beat(worker)  # /metrics: this worker is alive
+        report = sweep()
+        if report.reclaimed or report.enqueued or report.lost_tasks:
+            return (
+                f"{report.reclaimed} reclaimed, {report.enqueued} enqueued, "
+                f"{report.lost_tasks} lost tasks closed"
+            )
+        return ""
+
+    return run
+
+
+def _cloud() -> None:
+    # A connected account's ARMS pushes left behind, RAM sync and comparison (arms_sync.cloud;
+    # nothing for the local port).
+    cloud.port().periodic()
 
 
 class Command(OperatorCommand):  # bad options: one `error: ...` line
@@ -121,9 +113,20 @@ class Command(OperatorCommand):  # bad options: one `error: ...` line
             connections[alias].settings_dict["CONN_MAX_AGE"] = WORKER_CONN_MAX_AGE
             connections[alias].settings_dict["CONN_HEALTH_CHECKS"] = True
         name = (worker_id or default_worker_id())[:64]
-        sweeper = Sweeper(sweep_interval or settings.NOTIFY_SWEEP_SECONDS, worker=name)
-        sweeper.start()
-        self.stdout.write(f"notify_worker {name}: sending; sweeping every {sweeper.interval:g} s")
+        every = sweep_interval or settings.NOTIFY_SWEEP_SECONDS
+        runner = periodic.Runner(
+            [
+                periodic.Job("sweeper", lambda: every, _sweeper(name)),
+                periodic.Job("cloud", lambda: every, _cloud),
+            ]
+        )
+        # This process's batches keep taking due rows while they have room.
+        lanes.in_worker.set()
+        runner.start()
+        self.stdout.write(
+            f"notify_worker {name}: sending with up to {lanes.concurrency()} in flight; "
+            f"sweeping every {every:g} s"
+        )
         worker = Worker(
             queue_names=["default"],
             interval=interval,
@@ -135,11 +138,12 @@ class Command(OperatorCommand):  # bad options: one `error: ...` line
             excluded_queue_names=[],
         )
         worker.configure_signals()
+        _stop_batches_on_signal(worker)
         try:
             worker.run()
         finally:
-            sweeper.stopping.set()
-            sweeper.join(timeout=5)
+            runner.stopping.set()
+            runner.join(timeout=5)
             try:
                 heartbeat.stopped(name)
             except Exception:
@@ -159,3 +163,17 @@ class Command(OperatorCommand):  # bad options: one `error: ...` line
             raise CommandError(f"--metrics-bind {bind}: {exc.strerror or exc}") from None
         self.stdout.write(f"metrics on http://{bind}/metrics")
         return server
+
+
+def _stop_batches_on_signal(worker: Worker) -> None:
+    """SIGTERM / SIGINT: the batch in hand takes no more rows and finishes what it has in
+    flight; then the task worker stops as usual."""
+    shutdown = worker.shutdown
+
+    def stop(signum, frame):
+        lanes.stopping.set()
+        shutdown(signum, frame)
+
+    for name in ("SIGINT", "SIGTERM", "SIGQUIT"):
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), stop)

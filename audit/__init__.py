@@ -1,0 +1,1 @@
+"""Who changed what: `from audit import record` inside a write's transaction."""
