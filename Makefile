@@ -35,7 +35,7 @@ test-postgres: setup
 	@scripts/ensure-test-tools.sh
 	DATABASE_URL=$(PG_URL) $(PY) -m pytest $(PYTEST_ARGS)
 
-# The fuzz suite (tests/fuzz, SPEC 13) at length: ten times the examples of the bounded run that
+# The fuzz suite (tests/fuzz, rules §13) at length: ten times the examples of the bounded run that
 # `make test` includes, random rather than fixed, failures kept in .hypothesis/ and replayed
 # first next time. On PostgreSQL: DATABASE_URL=postgres://postgres@127.0.0.1:5432/x make fuzz
 fuzz: setup

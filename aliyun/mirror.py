@@ -1,5 +1,5 @@
 """The working copy brought up to date with what the real ARMS holds (before New Contact and
-Merge Contacts decide, SPEC 5 and 6, against the cloud).
+Merge Contacts decide, rules §5 and §6, against the cloud).
 
 Rules, so that a pending local change is never overwritten by the older remote state:
 - an ARMS contact known by its remote ID and linked to an SAE contact is the console's: the
@@ -88,7 +88,7 @@ def mirror(account_pk: int, remote: list[RemoteContact], *, phone: str | None = 
                 and _free(account_pk, "phone", phone, arms.pk)
             ):
                 # Given this phone in the ARMS console: for New Contact the phone is held by
-                # an ARMS contact another SAE contact is linked to (SPEC 5 case 3). The
+                # an ARMS contact another SAE contact is linked to (rules §5 case 3). The
                 # working copy says so; reconcile reports the edit and --fix reverts it.
                 arms.phone = phone
                 if _save(arms):

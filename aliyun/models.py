@@ -1,4 +1,4 @@
-"""The connection to an Alibaba Cloud account (SPEC 14): its credentials, what the last syncs
+"""The connection to an Alibaba Cloud account (rules §14): its credentials, what the last syncs
 said, the state of each linked ARMS contact in the cloud, and the ARMS push outbox."""
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from django.utils.translation import gettext_lazy as _
 
 from arms_sync.models import ArmsContact
 from contacts.models import Contact
+from core.fields import EncryptedTextField, decrypt_text, encrypt_text
 from ram_directory.models import Account
-from sae_console.fields import EncryptedTextField, decrypt_text, encrypt_text
 
 DEFAULT_REGION = "cn-hangzhou"
 _FERNET_PREFIX = "gAAAAA"  # every Fernet token starts so (version byte and timestamp)

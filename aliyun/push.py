@@ -1,4 +1,4 @@
-"""The ARMS outbox (SPEC 14): a row per local change, written in the change's transaction; a
+"""The ARMS outbox (rules §14): a row per local change, written in the change's transaction; a
 task enqueued on commit pushes the account's rows, one worker at a time (a lease on the
 connection), strictly in order (a delete never overtakes the create it undoes); the row, not
 the queue, is the truth, and the sweeper (aliyun.worker) enqueues what is left.
@@ -292,7 +292,7 @@ class _Pusher:
 
     def _adopt(self, arms: ArmsContact, phone: str, error: CloudError) -> int:
         """ARMS holds the phone already (created there since New Contact looked): the SAE
-        contact links to that one, unless another SAE contact is linked to it (SPEC 5)."""
+        contact links to that one, unless another SAE contact is linked to it (rules §5)."""
         found = self.arms.contact_for_phone(phone)
         if found is None:
             raise error

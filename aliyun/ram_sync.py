@@ -1,4 +1,4 @@
-"""RAM, read from the cloud (SPEC 14): the account's RAM users, their groups and the policies
+"""RAM, read from the cloud (rules §14): the account's RAM users, their groups and the policies
 attached to either, custom documents included, so that policy evaluation runs on the account's
 real policies.
 

@@ -1,4 +1,4 @@
-"""The working copy compared with the real ARMS (SPEC 7, 14): `sae:` objects deleted or edited
+"""The working copy compared with the real ARMS (rules §7, §14): `sae:` objects deleted or edited
 in the ARMS console. Found drift is recorded on the connection (the Cloud Connection page shows
 it); `fix` writes outbox rows for what differs and pushes them now, which restores it (a
 contact ARMS lost is created again, an edited one set back, the groups and policy rewritten).

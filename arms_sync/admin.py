@@ -1,4 +1,4 @@
-"""The ARMS console is the Django admin (SPEC 7, 10): ARMS contacts, contact groups and
+"""The ARMS console is the Django admin (rules §7, §10): ARMS contacts, contact groups and
 notification policies of every account, searchable, filtered by account and by "managed".
 
 The `sae:` protections: renaming an `sae:` group or policy, or an ARMS contact linked to an
@@ -27,7 +27,7 @@ from arms_sync.forms import (
     clear_field_name,
 )
 from arms_sync.models import MANAGED_PREFIX, ArmsContact, ContactGroup, NotificationPolicy
-from sae_console.admin_lists import LargeListAdmin, account_filter, count_of
+from ram_directory.admin_lists import LargeListAdmin, account_filter, count_of
 
 # {verb} ("is"/"are") is English grammar; a translation may leave it out, so msgfmt must not
 # require it.
@@ -80,7 +80,7 @@ class ManagedFilter(admin.SimpleListFilter):
 
 class SaeProtectedAdmin(LargeListAdmin):
     """What the three ARMS models share: the confirmation tick and protected deletes, and
-    lists that hold at 10,000 accounts (sae_console.admin_lists)."""
+    lists that hold at 10,000 accounts (ram_directory.admin_lists)."""
 
     actions = [delete_selected]
     list_filter = (account_filter("account"), ManagedFilter)

@@ -1,7 +1,7 @@
 """Deploy checks (`manage.py check --deploy`) for settings that must stay off in production.
 
 The robot-webhook switches exist so that tests can point robots at a loopback sink; left on in
-production they would let a saved webhook reach the console's own network (SPEC 4).
+production they would let a saved webhook reach the console's own network (rules §4).
 """
 
 from __future__ import annotations

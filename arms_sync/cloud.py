@@ -1,4 +1,4 @@
-"""The port to a real ARMS (ARCHITECTURE "Cloud connection"): arms_sync never imports the
+"""The port to a real ARMS (docs/architecture.md, "Cloud connection"): arms_sync never imports the
 cloud app; an app that connects accounts to Alibaba Cloud (aliyun) registers an implementation
 in its AppConfig.ready(). The local one, the default, does nothing: the working copy (this
 app's tables) is the whole truth for an account that is not connected.

@@ -36,7 +36,7 @@ class ArmsContactQueryForm(forms.Form):
 
 
 class ConfirmBreakMixin(forms.ModelForm):
-    """The SPEC 7 confirmation, on the admin change form of every ARMS model."""
+    """The rules §7 confirmation, on the admin change form of every ARMS model."""
 
     confirm_break = forms.BooleanField(
         label=_(CONFIRM_BREAK_LABEL),

@@ -1,4 +1,4 @@
-"""Linking SAE contacts to ARMS contacts and keeping the pair in step (SPEC 5).
+"""Linking SAE contacts to ARMS contacts and keeping the pair in step (rules §5).
 
 Called by the signal receivers (creation, edit, deletion of a contact), reconcile and merge. Every
 function runs inside the caller's transaction; a refusal is a ValidationError naming the SAE
@@ -76,7 +76,7 @@ def _save(arms: ArmsContact) -> None:
 
 def managed_groups(contact: Contact, managed: ManagedObjects) -> list[ContactGroup]:
     """The `sae:` groups a linked ARMS contact belongs to: `sae:contacts`, and for the
-    account itself `sae:approvers` (the owner decides permission requests, SPEC 9: its
+    account itself `sae:approvers` (the owner decides permission requests, rules §9: its
     contact hears of them by default)."""
     if contact.is_account_itself:
         return [managed.contacts_group, managed.approvers_group]
@@ -105,7 +105,7 @@ def _attach(contact: Contact, arms: ArmsContact) -> ArmsContact:
 
 
 def link_new_contact(contact: Contact) -> ArmsContact:
-    """SPEC 5, creating a contact with phone P: (1) no ARMS contact has P: create one and link;
+    """rules §5, creating a contact with phone P: (1) no ARMS contact has P: create one and link;
     (2) one has P and is free: link it; (3) one has P and another SAE contact is linked to it:
     refuse on Phone Number. A mailbox another ARMS contact holds is refused on Mailbox.
 

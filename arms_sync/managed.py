@@ -1,4 +1,4 @@
-"""The console-managed `sae:` objects on the ARMS side (SPEC 7), created on first use."""
+"""The console-managed `sae:` objects on the ARMS side (rules §7), created on first use."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The ARMS side (SPEC 5, 7): alert contacts, contact groups and notification policies."""
+"""The ARMS side (rules §5, §7): alert contacts, contact groups and notification policies."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ from django.utils.translation import gettext_lazy as _
 from phonenumber_field.modelfields import PhoneNumberField
 
 from contacts.models import Contact
+from core.fields import EncryptedTextField
 from ram_directory.models import Account, AccountScopedQuerySet
-from sae_console.fields import EncryptedTextField
 
 MANAGED_PREFIX = "sae:"
 CONTACTS_GROUP = "sae:contacts"
@@ -40,12 +40,12 @@ class ArmsContact(models.Model):
     name = models.CharField(_("name"), max_length=128)
     phone = PhoneNumberField(_("phone"), blank=True)
     email = models.EmailField(_("email"), blank=True)
-    # Secrets, encrypted at rest (SPEC 8); see contacts.models.Contact.
+    # Secrets, encrypted at rest (rules §8); see contacts.models.Contact.
     ding_robot_url = EncryptedTextField(_("DingTalk robot"), blank=True)
     ding_robot_secret = EncryptedTextField(_("DingTalk signing secret"), blank=True)
     ding_robot_keyword = models.CharField(_("DingTalk keyword"), max_length=20, blank=True)
     wecom_robot_url = EncryptedTextField(_("WeCom robot"), blank=True)
-    # The SAE contact this ARMS contact is linked to (SPEC 5: one-to-one, both sides optional).
+    # The SAE contact this ARMS contact is linked to (rules §5: one-to-one, both sides optional).
     sae_contact = models.OneToOneField(
         Contact,
         null=True,
@@ -144,7 +144,7 @@ class NotificationPolicy(models.Model):
     )
     enabled = models.BooleanField(_("enabled"), default=True)
     # A firing alert that Alertmanager posts again notifies again only after this long since
-    # it last notified (SPEC 15); a change of state notifies at once.
+    # it last notified (rules §15); a change of state notifies at once.
     repeat_interval = models.DurationField(
         _("repeat interval"),
         default=timedelta(hours=4),

@@ -1,5 +1,5 @@
-"""The contacts -> ARMS bridge (ARCHITECTURE): the contacts app sends model signals and knows
-nothing of ARMS; these receivers, connected in ArmsSyncConfig.ready(), keep ARMS in step.
+"""The contacts -> ARMS bridge (docs/architecture.md): the contacts app sends model signals and
+knows nothing of ARMS; these receivers, connected in ArmsSyncConfig.ready(), keep ARMS in step.
 
 `QuerySet.update()` and `bulk_create()` send no signals: no code path may write contacts that
 way (contacts.services is the only writer)."""

@@ -1,4 +1,4 @@
-"""Reconcile (SPEC 7): find drift between SAE and the ARMS side, and repair what is safe.
+"""Reconcile (rules §7): find drift between SAE and the ARMS side, and repair what is safe.
 
 Drift is: a missing `sae:` group or policy; `sae:default` not routing SAE events to
 `sae:contacts` (group missing from it, disabled, or other labels); a linked ARMS contact
@@ -7,7 +7,7 @@ from its SAE contact; an SAE contact with no linked ARMS contact ("Not linked").
 
 `fix_drift` recreates the managed objects, re-adds members, re-copies fields (refused where
 another ARMS contact holds the phone or mailbox) and links Not-linked contacts by the rules of
-creation (SPEC 5): it never takes an ARMS contact linked to another SAE contact. What it could
+creation (rules §5): it never takes an ARMS contact linked to another SAE contact. What it could
 not fix is reported with the reason, and the drift found afterwards is the truth.
 """
 

@@ -1,8 +1,8 @@
 """Reads of the ARMS side that carry rules: who may view the ARMS pages, and their queries.
 
-Who may view (a decision, SPEC silent): the ARMS pages are read-only views of the account's
-alerting set-up, open to the owner, to a RAM user allowed ram:ListUsers (it already sees every
-contact of the account, SPEC 3), and to a RAM user allowed the page's ARMS read action
+Who may view (a decision where the rules are silent): the ARMS pages are read-only views of the
+account's alerting set-up, open to the owner, to a RAM user allowed ram:ListUsers (it already sees
+every contact of the account, rules §3), and to a RAM user allowed the page's ARMS read action
 (`arms:SearchAlertContact`, `arms:SearchAlertContactGroup`, `arms:ListNotificationPolicies`,
 the names of ARMS's own API, so `arms:*` or `arms:Search*` in a policy grants them). Everyone
 else gets 403. Lookups by ID are scoped to the principal's account first (404 otherwise).

@@ -1,4 +1,4 @@
-"""Writes on the ARMS side that carry rules (SPEC 7): the admin (the ARMS console), the ARMS
+"""Writes on the ARMS side that carry rules (rules §7): the admin (the ARMS console), the ARMS
 pages and the import command call these, and none of them writes ARMS models directly.
 
 The `sae:` rule: deleting or renaming an `sae:` group or policy, or an ARMS contact linked to
@@ -50,7 +50,7 @@ class ManagedObjectProtected(ValidationError):
 
 
 def breaks_sae(obj: ArmsContact | ContactGroup | NotificationPolicy) -> bool:
-    """Whether deleting or renaming this object breaks SAE notifications (SPEC 7)."""
+    """Whether deleting or renaming this object breaks SAE notifications (rules §7)."""
     if isinstance(obj, ArmsContact):
         return obj.sae_contact_id is not None
     return obj.name.startswith(MANAGED_PREFIX)
@@ -94,7 +94,7 @@ def _save(obj, *, what: str) -> None:
 
 
 def check_name_change(original, *, model: type, name: str, confirm_break: bool) -> None:
-    """The naming rules of SPEC 7 (shared by the services and the admin's form): renaming an
+    """The naming rules of rules §7 (shared by the services and the admin's form): renaming an
     object SAE manages needs confirmation; a new `sae:` name is reserved for SAE."""
     if original is not None and original.name != name:
         _refuse_unconfirmed(original, confirm_break=confirm_break, field="name")
@@ -148,7 +148,7 @@ def rename_arms_contact(
 
 @transaction.atomic
 def delete_arms_contact(*, arms_contact: ArmsContact, confirm_break: bool = False) -> None:
-    """Delete an ARMS contact; a linked SAE contact stays and shows as "Not linked" (SPEC 5)."""
+    """Delete an ARMS contact; a linked SAE contact stays and shows as "Not linked" (rules §5)."""
     with transaction.atomic():
         # Decide on the row as it is now, locked: a contact linked since the caller read it
         # must not be deleted without the confirmation.
@@ -294,7 +294,7 @@ class ArmsImportReport:
     created: list[str]
     updated: list[str]
     unchanged: list[str]
-    kept: list[str]  # linked to an SAE contact: SAE owns their fields (SPEC 5)
+    kept: list[str]  # linked to an SAE contact: SAE owns their fields (rules §5)
 
 
 class ArmsImportError(Exception):

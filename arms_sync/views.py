@@ -1,5 +1,5 @@
-"""The ARMS pages of the console (read-only views of the account's alerting set-up, SPEC 7) and
-the Merge Contacts dialog (SPEC 6). Every page also works as a plain page without JavaScript;
+"""The ARMS pages of the console (read-only views of the account's alerting set-up, rules §7) and
+the Merge Contacts dialog (rules §6). Every page also works as a plain page without JavaScript;
 with htmx the dialogs load into #modal-host."""
 
 from __future__ import annotations
@@ -55,7 +55,7 @@ def contact_list(request):
 def contact_delete(request, pk: int):
     arms = selectors.arms_contact_for_delete(request.principal, pk)
     if arms.sae_contact_id is not None:
-        # Visible but not deletable here: the SAE side owns linked ARMS contacts (SPEC 7).
+        # Visible but not deletable here: the SAE side owns linked ARMS contacts (rules §7).
         raise PermissionDenied(_(LINKED_CONTACT_NOT_DELETABLE))
     if request.method == "POST":
         try:

@@ -1,7 +1,7 @@
-"""SAE contacts in the Django admin (the platform operator's view, SPEC 10).
+"""SAE contacts in the Django admin (the platform operator's view, rules §10).
 
-Read-only: a Contact is written only by contacts.services, whose rules (SPEC 3, 4) and whose
-ARMS propagation (SPEC 5, through the arms_sync receivers) an admin form would bypass. Deleting
+Read-only: a Contact is written only by contacts.services, whose rules (rules §3, §4) and whose
+ARMS propagation (rules §5, through the arms_sync receivers) an admin form would bypass. Deleting
 is allowed and goes through `delete_contact`, one contact at a time, acting as the owner of the
 contact's account, so the linked ARMS contact goes too.
 """
@@ -18,8 +18,8 @@ from django.utils.translation import gettext_lazy as _
 from contacts import services
 from contacts.models import Contact
 from contacts.validators import mask_dingtalk_secret
+from ram_directory.admin_lists import LargeListAdmin, account_filter
 from ram_directory.principal import Principal
-from sae_console.admin_lists import LargeListAdmin, account_filter
 
 
 @admin.register(Contact)

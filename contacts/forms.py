@@ -1,4 +1,4 @@
-"""The New Contact panel and the Edit Contact dialog (SPEC 4): parsing and field rules only.
+"""The New Contact panel and the Edit Contact dialog (rules §4): parsing and field rules only.
 The views hand the cleaned values to contacts.services, which saves (and re-checks)."""
 
 from __future__ import annotations
@@ -313,7 +313,7 @@ class EditContactForm(ChannelsMixin, forms.Form):
         widget=forms.CheckboxInput(attrs={"class": "form-check-input"}),
     )
 
-    # A robot URL carries its token, a secret (SPEC 8): the dialog never sends a saved one
+    # A robot URL carries its token, a secret (rules §8): the dialog never sends a saved one
     # back. It shows the URL masked; a blank field keeps it, the Remove tick removes it.
     ROBOTS = {"dingtalk_webhook": "dingtalk", "wecom_webhook": "wecom"}
 

@@ -1,6 +1,6 @@
-"""SAE contacts (SPEC 4): who SAE notifies, by phone, mailbox and robots.
+"""SAE contacts (rules §4): who SAE notifies, by phone, mailbox and robots.
 
-This app knows nothing of ARMS: arms_sync listens to this model's signals (ARCHITECTURE).
+This app knows nothing of ARMS: arms_sync listens to this model's signals (docs/architecture.md).
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from django.utils.translation import gettext_lazy as _
 from phonenumber_field.modelfields import PhoneNumberField
 
 from contacts.validators import mask_robot_url
+from core.fields import EncryptedTextField
 from ram_directory.models import Account, AccountScopedQuerySet, RamUser
-from sae_console.fields import EncryptedTextField
 
 
 class Contact(models.Model):
@@ -32,7 +32,7 @@ class Contact(models.Model):
     phone = PhoneNumberField(_("Phone Number"), region="CN")
     mailbox = models.EmailField(_("Mailbox"), blank=True)
     # Robot URLs carry their token and are secrets like the signing secret: encrypted at rest
-    # (SPEC 8). The forms check their length and shape.
+    # (rules §8). The forms check their length and shape.
     dingtalk_webhook = EncryptedTextField(_("Dingtalk Robot"), blank=True)
     dingtalk_secret = EncryptedTextField(_("Dingtalk signing secret"), blank=True)
     # The robot's custom keyword (security setting); empty means the default, 告警.

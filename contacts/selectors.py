@@ -1,4 +1,4 @@
-"""Reads of SAE contacts that carry rules (SPEC 3, 4): who sees, manages and may choose what,
+"""Reads of SAE contacts that carry rules (rules §3, §4): who sees, manages and may choose what,
 and the query bar. Every page and the services ask here, so each rule lives in one place."""
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from ram_directory.access import get_for_account
 from ram_directory.models import RamUser
 from ram_directory.principal import Principal
 
-# The query bar's drop-down (SPEC 4): Username is the default.
+# The query bar's drop-down (rules §4): Username is the default.
 # Labels translated by the template ({% translate label %}); marked here for makemessages.
 QUERY_FIELDS = {
     "username": gettext_noop("Username"),
@@ -84,12 +84,12 @@ class ContactSort:
 
 
 def can_merge(principal: Principal) -> bool:
-    """SPEC 3: the owner and RAM users allowed ram:ListUsers may Merge Contacts."""
+    """rules §3: the owner and RAM users allowed ram:ListUsers may Merge Contacts."""
     return principal.can_list_users()
 
 
 def visible_contacts(principal: Principal) -> QuerySet[Contact]:
-    """SPEC 3 "sees in the list": the owner and ListUsers holders see every contact of the
+    """rules §3 "sees in the list": the owner and ListUsers holders see every contact of the
     account; other RAM users the contacts they created and their own."""
     contacts = Contact.objects.for_account(principal.account)
     if not principal.can_list_users():
@@ -110,7 +110,7 @@ class ContactRow:
     """One contact as the Contact Management table shows it. The page reads only these columns,
     straight from the query: no model instances, no phone number parsed back from its stored
     E.164 text, no ARMS contact loaded (and its robots decrypted) for its name, no signing
-    secret decrypted to learn that there is one (SPEC 8 keeps empty secrets empty), no robot URL
+    secret decrypted to learn that there is one (rules §8 keeps empty secrets empty), no robot URL
     decrypted to be masked (the masked form is a column of its own)."""
 
     pk: int
@@ -165,7 +165,7 @@ _ROW_COLUMNS = (
 def contact_rows(
     principal: Principal, field: str, value: str, sort: ContactSort | None = None
 ) -> list[ContactRow]:
-    """The Contact Management table (SPEC 3, 4): the visible contacts matching the query bar,
+    """The Contact Management table (rules §3, §4): the visible contacts matching the query bar,
     in `sort`'s order, in one query whatever the number of rows and the order."""
     login_name = principal.account.login_name
     contacts = (
@@ -220,7 +220,7 @@ def contact_rows(
 
 
 def can_manage(principal: Principal, contact: Contact | ContactRow) -> bool:
-    """SPEC 3 "may edit / delete": the owner all of the account's contacts; a RAM user (with or
+    """rules §3 "may edit / delete": the owner all of the account's contacts; a RAM user (with or
     without ListUsers) the contacts it created and its own."""
     if contact.account_id != principal.account.pk:
         return False
@@ -232,7 +232,7 @@ def can_manage(principal: Principal, contact: Contact | ContactRow) -> bool:
 
 def contact_to_manage(principal: Principal, pk) -> Contact:
     """The contact an action of a page changes (Edit, Delete, Test): 404 for another account's
-    contact and for one the principal may not see (SPEC 1, 3); 403 for one it sees but may not
+    contact and for one the principal may not see (rules §1, §3); 403 for one it sees but may not
     manage."""
     contact = get_for_account(
         visible_contacts(principal).select_related("account", "ram_user"), principal, pk=pk
@@ -244,7 +244,7 @@ def contact_to_manage(principal: Principal, pk) -> Contact:
 
 @dataclass(frozen=True)
 class UsernameChoices:
-    """What the principal may pick under Username (SPEC 3, first column)."""
+    """What the principal may pick under Username (rules §3, first column)."""
 
     account_itself: bool  # "Alibaba Cloud account: enter manually"
     ram_users: QuerySet[RamUser]  # "RAM user: select from the drop-down list"
@@ -320,7 +320,7 @@ def phone_query_digits(value: str) -> str | None:
 
 
 def search(queryset: QuerySet[Contact], field: str, value: str) -> QuerySet[Contact]:
-    """The query bar (SPEC 4): a case-insensitive substring of the chosen field."""
+    """The query bar (rules §4): a case-insensitive substring of the chosen field."""
     value = (value or "").strip()
     if not value:
         return queryset

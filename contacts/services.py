@@ -1,9 +1,9 @@
-"""Every write of an SAE contact (SPEC 3, 4, 5). Views, the admin and merge call these; nothing
+"""Every write of an SAE contact (rules §3, §4, §5). Views, the admin and merge call these; nothing
 else saves a Contact, so the rules below and the ARMS receivers (post_save / pre_delete, see
 arms_sync.receivers) always run.
 
 Each function is one transaction: a refusal anywhere, including a ValidationError raised by an
-ARMS receiver (SPEC 5 case 3, a mailbox another ARMS contact holds), rolls back all of it.
+ARMS receiver (rules §5 case 3, a mailbox another ARMS contact holds), rolls back all of it.
 """
 
 from __future__ import annotations
@@ -135,7 +135,7 @@ def _clean_channels(
 
 
 def _check_username_choice(principal: Principal, ram_user: RamUser | None) -> None:
-    """SPEC 3's first column, on the server: a forged choice is a form error on Username."""
+    """rules §3's first column, on the server: a forged choice is a form error on Username."""
     choices = selectors.username_choices(principal)
     if ram_user is None:
         if not choices.account_itself:
@@ -175,7 +175,7 @@ def create_contact(
 
     Refuses, as a ValidationError naming the field: a username the principal may not choose,
     the 101st contact (non-field), a username or phone that already has a contact, and
-    whatever the ARMS link refuses (SPEC 5).
+    whatever the ARMS link refuses (rules §5).
     """
     _check_username_choice(principal, ram_user)
     cleaned = _clean_channels(
@@ -263,7 +263,7 @@ def update_contact(
     """Edit a contact's channels (the username is not editable). `dingtalk_secret`: a new
     secret, "" to remove it, or KEEP_SECRET (None) to keep the stored one; `dingtalk_keyword`
     likewise (KEEP_KEYWORD). Both go when the DingTalk Robot goes. The linked ARMS contact
-    follows (SPEC 5); a conflict there is refused on its field and nothing changes."""
+    follows (rules §5); a conflict there is refused on its field and nothing changes."""
     _ensure_may_manage(principal, contact)
     cleaned = _clean_channels(
         phone=phone,

@@ -1,5 +1,5 @@
-"""Signals of the contacts app beyond the model's own (ARCHITECTURE: contacts knows nothing of
-ARMS; arms_sync listens)."""
+"""Signals of the contacts app beyond the model's own (docs/architecture.md: contacts knows
+nothing of ARMS; arms_sync listens)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Input rules of the New Contact panel (SPEC 4): mainland mobiles, robot webhooks, secrets.
+"""Input rules of the New Contact panel (rules §4): mainland mobiles, robot webhooks, secrets.
 
 Used by the forms, the services (the last word: a caller that skips the form still meets the
 rules), merge (RAM profiles' mobile phones) and the send-time guard of the notifier, which calls
@@ -296,7 +296,7 @@ def mask_secrets_in(text: str, *secrets: str) -> str:
 
 
 def mask_robot_url(kind: str, url: str) -> str:
-    """The webhook URL with its token masked, for lists, logs and delivery records (SPEC 8)."""
+    """The webhook URL with its token masked, for lists, logs and delivery records (rules §8)."""
     if not url:
         return ""
     token = robot_token(kind, url)

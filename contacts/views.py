@@ -1,4 +1,4 @@
-"""The Contact Management page and its dialogs (SPEC 3, 4; seed steps 2 and 3).
+"""The Contact Management page and its dialogs (rules §3, §4; seed steps 2 and 3).
 
 Every dialog is also a plain page: without JavaScript the links open it, the form POSTs and
 the view redirects back to the list (POST-redirect-GET). With htmx the dialog loads into
@@ -214,7 +214,7 @@ def contact_new(request: HttpRequest) -> HttpResponse:
         # A RAM user limited to itself whose contact exists is told so, not given a form it
         # could never submit.
         "own_contact": form.own_contact_exists,
-        # SPEC 9: the panel offers Request permission, or shows the request's state.
+        # rules §9: the panel offers Request permission, or shows the request's state.
         "permission_request": (
             ram_selectors.latest_permission_request(principal) if form.choices.only_itself else None
         ),
@@ -225,7 +225,7 @@ def contact_new(request: HttpRequest) -> HttpResponse:
 
 
 def _managed_contact(request: HttpRequest, pk: int) -> Contact:
-    """404 for another account's contact and for one the principal may not see (SPEC 1, 3);
+    """404 for another account's contact and for one the principal may not see (rules §1, §3);
     403 for one it sees but may not manage (the rule is contacts.selectors')."""
     return selectors.contact_to_manage(request.principal, pk)
 

@@ -1,1 +1,8 @@
-"""The ground floor: building blocks any app may import. Nothing here imports an app."""
+"""The ground floor: building blocks any app may import, and nothing here imports an app.
+
+- `gate`: the one normalising gate outside text passes before it reaches a model (rules §13);
+- `fields`: encrypted model fields for secrets (robot tokens, signing secrets, AccessKeys);
+- `trigram`: PostgreSQL trigram indexes for the admin's searches;
+- `client_ip`: the client address behind trusted proxies (sign-in throttling);
+- `metrics`, `metrics_http`: Prometheus metrics and the worker's own /metrics endpoint.
+"""

@@ -1,4 +1,4 @@
-"""View helpers: who may open console pages, and 404-not-403 lookups (SPEC 1, 3)."""
+"""View helpers: who may open console pages, and 404-not-403 lookups (rules §1, §3)."""
 
 from __future__ import annotations
 

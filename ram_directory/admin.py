@@ -1,4 +1,4 @@
-"""The RAM directory in the Django admin: the platform operator's view (SPEC 10).
+"""The RAM directory in the Django admin: the platform operator's view (rules §10).
 
 Policies and attachments are written only through ram_directory.services, so the console's
 rules hold here too: system policies are read-only, a policy in use is not deleted, a policy
@@ -23,14 +23,14 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from ram_directory import services
-from ram_directory.models import Account, Policy, PolicyAttachment, RamUser, User
-from ram_directory.policy import PolicyDocumentError, validate_document
-from sae_console.admin_lists import (
+from ram_directory.admin_lists import (
     CappedCountPaginator,
     LargeListAdmin,
     account_filter,
     count_of,
 )
+from ram_directory.models import Account, Policy, PolicyAttachment, RamUser, User
+from ram_directory.policy import PolicyDocumentError, validate_document
 
 
 @admin.register(Account)
@@ -124,7 +124,7 @@ class ServiceWritesAdmin(RefusalsShownAdmin):
 
 
 class PolicyAttachmentForm(forms.ModelForm):
-    """A policy is attached only to a RAM user of its own account (SPEC 1)."""
+    """A policy is attached only to a RAM user of its own account (rules §1)."""
 
     class Meta:
         model = PolicyAttachment
@@ -211,7 +211,7 @@ class RamUserAdmin(RefusalsShownAdmin, LargeListAdmin):
 
 
 class PolicyAdminForm(forms.ModelForm):
-    """The admin applies the Script Editor's validation to the document too (SPEC 2)."""
+    """The admin applies the Script Editor's validation to the document too (rules §2)."""
 
     class Meta:
         model = Policy

@@ -1,4 +1,4 @@
-"""The reasons typed on the Permission Approval dialogs (SPEC 9): a requester's reason and the
+"""The reasons typed on the Permission Approval dialogs (rules §9): a requester's reason and the
 owner's reason for a rejection. Parsing only: ram_directory.approvals checks them again and
 writes."""
 
@@ -33,7 +33,7 @@ class _ReasonForm(forms.Form):
 
     def clean_reason(self) -> str:
         reason = self.cleaned_data["reason"]
-        # CharField refuses NUL itself; a lone surrogate cannot be stored either (SPEC 13).
+        # CharField refuses NUL itself; a lone surrogate cannot be stored either (rules §13).
         if any(unicodedata.category(ch) == "Cs" for ch in reason):
             raise ValidationError(gettext_lazy(self.refused), code="reason")
         return reason

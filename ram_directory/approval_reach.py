@@ -1,4 +1,4 @@
-"""Who a permission request reaches (SPEC 9, 15): asked by the request page and the Permission
+"""Who a permission request reaches (rules §9, §15): asked by the request page and the Permission
 Approval page so that they say what happened instead of promising.
 
 ram_directory does not know contacts or channels (it imports neither contacts nor arms_sync):

@@ -1,4 +1,4 @@
-"""The Permission Approval pages (SPEC 9): a RAM user without ram:ListUsers requests it from the
+"""The Permission Approval pages (rules §9): a RAM user without ram:ListUsers requests it from the
 New Contact panel; the account owner approves or rejects on the Permission Approval page, where
 a RAM user follows (and may withdraw) its own requests.
 
@@ -11,7 +11,7 @@ As everywhere in the console, every dialog is also a plain page and every action
 With htmx the Reject dialog opens in #modal-host; Request permission and Withdraw, opened from
 the New Contact panel (their `next`), take the place of the panel's content and give it back,
 showing the request's new state, when done or cancelled. These pages show account data and
-carry Cache-Control: no-store (SPEC 13).
+carry Cache-Control: no-store (rules §13).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Permission approval (SPEC 9): a RAM user without `ram:ListUsers` requests it with a reason;
+"""Permission approval (rules §9): a RAM user without `ram:ListUsers` requests it with a reason;
 the account owner approves (the console attaches a policy granting `ram:ListUsers` and
 `ram:GetUser`) or rejects with a reason; the requester may withdraw while it is pending.
 

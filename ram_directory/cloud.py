@@ -1,4 +1,4 @@
-"""The port to a real RAM (ARCHITECTURE "Cloud connection"): for a connected account, policy
+"""The port to a real RAM (docs/architecture.md, "Floors"): for a connected account, policy
 writes go to RAM first and RAM's refusal is the form's error, nothing saved here. The local
 implementation, the default, does nothing; the cloud app (aliyun) registers its own in its
 AppConfig.ready(). ram_directory never imports it.

@@ -1,4 +1,4 @@
-"""Each person's console language, remembered on their sign-in (SPEC 15): what is sent to them
+"""Each person's console language, remembered on their sign-in (rules §15): what is sent to them
 is written in it. Set when they use the language switcher, and at sign-in from the language
 the session (the switcher's cookie, else the browser) was already in."""
 

@@ -30,7 +30,7 @@ ram_mobile_validator = RegexValidator(
 
 UPN_SUFFIX = ".onaliyun.com"
 
-# The system policies' descriptions (SPEC 2): stored in every account as these English texts
+# The system policies' descriptions (rules §2): stored in every account as these English texts
 # (ram_directory.policy.SYSTEM_POLICIES, data the same everywhere), shown in the reader's
 # language (Policy.display_description); a test keeps the two in step.
 SYSTEM_POLICY_DESCRIPTIONS = {
@@ -173,7 +173,7 @@ class RamUser(models.Model):
     )
 
     # Set when a sync with the cloud (aliyun) no longer finds the user in RAM: its sign-in is
-    # disabled and its contact kept, marked "RAM user deleted" (SPEC 14).
+    # disabled and its contact kept, marked "RAM user deleted" (rules §14).
     deleted_in_ram_at = models.DateTimeField(_("deleted in RAM"), null=True, blank=True)
 
     objects = AccountScopedQuerySet.as_manager()
@@ -274,7 +274,7 @@ class User(AbstractUser):
         verbose_name=_("RAM user"),
     )
     # The console language this person last chose (the language switcher, or the session's
-    # language at sign-in): what is sent to them is written in it (SPEC 15). Empty: the
+    # language at sign-in): what is sent to them is written in it (rules §15). Empty: the
     # account's default, SAE_NOTIFY_LANGUAGE.
     language = models.CharField(_("language"), max_length=16, blank=True)
 
@@ -296,7 +296,7 @@ class User(AbstractUser):
 
 
 class PermissionRequest(models.Model):
-    """SPEC 9: a RAM user asks the account owner for a permission (today: ram:ListUsers, so it
+    """rules §9: a RAM user asks the account owner for a permission (today: ram:ListUsers, so it
     may pick any RAM user in New Contact). Every step is a PermissionRequestStep."""
 
     class Status(models.TextChoices):

@@ -1,4 +1,4 @@
-"""RAM policy documents: validation (the Script Editor) and evaluation (SPEC 2).
+"""RAM policy documents: validation (the Script Editor) and evaluation (rules §2).
 
 A document is `{"Version": "1", "Statement": [{"Effect", "Action", "Resource", "Condition"?}]}`.
 Actions match without regard to case; resources match as written. Both take `*` (any run of
@@ -17,7 +17,7 @@ from typing import Any
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from sae_console import gate
+from core import gate
 
 # \Z, not $: `$` also matches before a trailing newline, which would let "ram:X\n" through.
 ACTION_RE = re.compile(r"^(\*|[A-Za-z0-9*?-]+:[A-Za-z0-9*?]+)\Z")
@@ -231,7 +231,7 @@ def evaluate(statements: Iterable[Statement], action: str, resource: str = "*") 
     return allowed
 
 
-# The system policies every account holds (SPEC 2).
+# The system policies every account holds (rules §2).
 SYSTEM_POLICIES: dict[str, tuple[str, dict[str, Any]]] = {
     "AdministratorAccess": (
         "Provides full access to Alibaba Cloud services and resources.",
@@ -252,7 +252,7 @@ SYSTEM_POLICIES: dict[str, tuple[str, dict[str, Any]]] = {
     ),
 }
 
-# The policy the console attaches when a permission request is approved (SPEC 9), and the
+# The policy the console attaches when a permission request is approved (rules §9), and the
 # document the seed's Step 1 pastes into the Script Editor.
 LIST_USERS_DOCUMENT: dict[str, Any] = {
     "Version": "1",

@@ -1,4 +1,4 @@
-"""Who is signed in: the account owner or one RAM user, and what they may do (SPEC 2, 3)."""
+"""Who is signed in: the account owner or one RAM user, and what they may do (rules §2, §3)."""
 
 from __future__ import annotations
 
@@ -50,13 +50,13 @@ class Principal:
         return f"acs:ram:*:{self.account.account_id}:{kind}/{name}" if kind != "*" else "*"
 
     def can(self, action: str, resource: str = "*") -> bool:
-        """SPEC 2's is_allowed: the owner always; a RAM user by its policies."""
+        """rules §2's is_allowed: the owner always; a RAM user by its policies."""
         if self.is_owner:
             return True
         return evaluate(self.statements, action, resource)
 
     def can_list_users(self) -> bool:
-        """SPEC 3: allowed ram:ListUsers on acs:ram:*:<account_id>:user/* (the owner always).
+        """rules §3: allowed ram:ListUsers on acs:ram:*:<account_id>:user/* (the owner always).
 
         The one place this rule is written: the Users page, the contact list's visibility and
         Username drop-down, Merge Contacts and the ARMS pages all ask here."""

@@ -1,4 +1,4 @@
-"""Bulk import of RAM users (SPEC 10: `import_ram_users`, also `seed_demo`): upsert by user
+"""Bulk import of RAM users (rules §10: `import_ram_users`, also `seed_demo`): upsert by user
 name from a RAM ListUsers / GetUser answer, every entry checked before the first write."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Reads of the RAM directory that carry rules: who may see or change what (SPEC 1, 2).
+"""Reads of the RAM directory that carry rules: who may see or change what (rules §1, §2).
 
 Every RAM page asks here, so the access rule for each action lives in one place. A lookup by
 ID is always scoped to the principal's account first (404 for another account's object, exactly
@@ -92,7 +92,7 @@ def users_for_list(principal: Principal, *, query: str = "") -> QuerySet[RamUser
 
 
 def user_for_view(principal: Principal, user_id: str) -> RamUser:
-    """A RAM user by its RAM user ID; a RAM user may always view itself (SPEC 2)."""
+    """A RAM user by its RAM user ID; a RAM user may always view itself (rules §2)."""
     ram_user = get_for_account(
         RamUser.objects.select_related("account"), principal, user_id=user_id
     )
@@ -228,7 +228,7 @@ def users_to_authorize(principal: Principal, policy: Policy) -> list[RamUser]:
     )
 
 
-# --- permission approval (SPEC 9) ----------------------------------------------------------
+# --- permission approval (rules §9) ----------------------------------------------------------
 
 
 def permission_requests(principal: Principal) -> QuerySet[PermissionRequest]:

@@ -1,4 +1,4 @@
-"""Every write to the RAM directory goes through one of these functions (ARCHITECTURE)."""
+"""Every write to the RAM directory goes through one of these functions (docs/architecture.md)."""
 
 from __future__ import annotations
 
@@ -164,14 +164,14 @@ def create_policy(
 
 
 def ensure_policy_editable(policy: Policy) -> None:
-    """SPEC 2: system policies are read-only. Every policy write below checks it; forms (the
+    """rules §2: system policies are read-only. Every policy write below checks it; forms (the
     admin's) call it too, to show the refusal beside the fields before anything is saved."""
     if policy.is_system:
         raise ValidationError(gettext(SYSTEM_POLICY_READ_ONLY), code="system_policy")
 
 
 def ensure_same_account(*, ram_user: RamUser, policy: Policy) -> None:
-    """SPEC 1: a policy is attached only to a RAM user of its own account."""
+    """rules §1: a policy is attached only to a RAM user of its own account."""
     if policy.account_id != ram_user.account_id:
         raise ValidationError(gettext(POLICY_OF_OTHER_ACCOUNT), code="other_account")
 

@@ -1,5 +1,5 @@
 """Signals ram_directory sends for other apps to act on (it imports neither of them):
-arms_sync turns permission requests and decisions into `approval` notifications (SPEC 9).
+arms_sync turns permission requests and decisions into `approval` notifications (rules §9).
 
 Both are sent inside the transaction that changed the request, so a receiver's writes (the
 notification outbox) commit or roll back with it.

@@ -19,7 +19,7 @@ urlpatterns = [
     path("policies/<str:name>/edit/", views.policy_edit, name="policy_edit"),
     path("policies/<str:name>/authorize/", views.policy_authorize, name="policy_authorize"),
     path("policies/<str:name>/delete/", views.policy_delete, name="policy_delete"),
-    # Permission approval (SPEC 9).
+    # Permission approval (rules §9).
     path("approvals/", approval_views.approval_list, name="approval_list"),
     path("approvals/request/", approval_views.approval_request, name="approval_request"),
     path("approvals/<int:pk>/approve/", approval_views.approval_approve, name="approval_approve"),

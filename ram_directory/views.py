@@ -1,4 +1,4 @@
-"""The RAM console pages: Users, a user's Permission Management, Policies (SPEC 1, 2).
+"""The RAM console pages: Users, a user's Permission Management, Policies (rules §1, §2).
 
 Thin views: the selectors resolve what the principal may see (404 for another account's ID) and
 may do (403 naming the missing permission); the forms parse; the services write.
@@ -351,7 +351,7 @@ def policy_create(request: HttpRequest) -> HttpResponse:
 
 def _custom_policy_for_change(request: HttpRequest, name: str, action: str) -> Policy:
     """The policy to edit or delete: 404 outside the account, 403 without `action` or when
-    it is a system policy (SPEC 2: read-only)."""
+    it is a system policy (rules §2: read-only)."""
     policy = selectors.policy_for_change(request.principal, name, action)
     if policy.is_system:
         raise PermissionDenied(_(services.SYSTEM_POLICY_READ_ONLY))

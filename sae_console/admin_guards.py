@@ -1,4 +1,4 @@
-"""The admin, safe against input that cannot be stored or looked up (SPEC 13).
+"""The admin, safe against input that cannot be stored or looked up (rules §13).
 
 Django's admin answered 500 (found by the fuzz suite, tests/fuzz) to:
 
@@ -31,7 +31,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 
 from audit.services import Actor, acting
-from sae_console import gate
+from core import gate
 
 MAX_ID = 2**63 - 1
 

@@ -6,7 +6,7 @@ from django.utils.cache import add_never_cache_headers
 
 
 class NoStoreMiddleware:
-    """SPEC 13: a response that shows account data is never stored by a browser or a proxy.
+    """rules §13: a response that shows account data is never stored by a browser or a proxy.
 
     Every response to a signed-in user shows account data (pages, dialogs, htmx fragments,
     redirects after a write, the admin, the 403 and 404 pages), so each carries

@@ -39,7 +39,7 @@ ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost" if DEBUG 
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
 
 INSTALLED_APPS = [
-    # django.contrib.admin, every model admin gated against input no row can hold (SPEC 13).
+    # django.contrib.admin, every model admin gated against input no row can hold (rules §13).
     "sae_console.admin_apps.ConsoleAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -71,7 +71,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    # Cache-Control: no-store on every response to a signed-in user (SPEC 13).
+    # Cache-Control: no-store on every response to a signed-in user (rules §13).
     "sae_console.middleware.NoStoreMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -214,7 +214,7 @@ MAILERS = {
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "SAE Contact Console <noreply@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
-# --- Robot webhooks (SPEC 4) ----------------------------------------------------------------
+# --- Robot webhooks (rules §4) ----------------------------------------------------------------
 # Hosts a robot webhook may point at. Tests widen this to a loopback sink.
 ROBOT_WEBHOOK_HOSTS = {
     "dingtalk": env_list("SAE_DINGTALK_HOSTS", "oapi.dingtalk.com"),
@@ -227,7 +227,7 @@ ROBOT_WEBHOOK_ALLOW_PRIVATE = env_bool("SAE_ROBOT_ALLOW_PRIVATE")
 # Whether a webhook may be plain http:// on any port (loopback sink in tests only).
 ROBOT_WEBHOOK_ALLOW_HTTP = env_bool("SAE_ROBOT_ALLOW_HTTP")
 
-# --- Notification delivery (SPEC 8) ---------------------------------------------------------
+# --- Notification delivery (rules §8) ---------------------------------------------------------
 # Outbound HTTP to robots: timeouts (seconds) and the most of an answer that is read.
 ROBOT_HTTP_CONNECT_TIMEOUT = float(os.environ.get("SAE_ROBOT_CONNECT_TIMEOUT", "3"))
 ROBOT_HTTP_READ_TIMEOUT = float(os.environ.get("SAE_ROBOT_READ_TIMEOUT", "10"))
@@ -273,7 +273,7 @@ INTAKE_DEDUP_SECONDS = int(os.environ.get("SAE_INTAKE_DEDUP_SECONDS", "600"))
 # The console's address as Alertmanager reaches it, for the snippet (default: the request's).
 PUBLIC_URL = os.environ.get("SAE_PUBLIC_URL", "").rstrip("/")
 
-# --- Cloud connection (SPEC 14, aliyun/) -----------------------------------------------------
+# --- Cloud connection (rules §14, aliyun/) -----------------------------------------------------
 # Plain http to the OpenAPI endpoints: for a loopback fake only (`check --deploy` warns).
 CLOUD_ALLOW_HTTP = env_bool("SAE_CLOUD_ALLOW_HTTP")
 # OpenAPI calls per second per account, shared by every worker (paced in the database).
@@ -308,7 +308,7 @@ if not FIELD_ENCRYPTION_KEYS:
 
 SAE_MAX_CONTACTS = 100
 
-# Request size caps (SPEC 13). The largest form the console has is the Script Editor: a policy
+# Request size caps (rules §13). The largest form the console has is the Script Editor: a policy
 # document of at most 6,144 characters plus its description, well under 64 KiB even
 # URL-encoded; the admin's bulk actions post at most a page of IDs. Anything bigger is refused
 # with 400 before a form sees it. No page takes a file upload. (The alert intake reads its JSON
@@ -335,7 +335,7 @@ SAE_TRUSTED_PROXY_COUNT = 0
 if env_bool("DJANGO_BEHIND_PROXY"):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SAE_TRUSTED_PROXY_COUNT = int(os.environ.get("DJANGO_PROXY_COUNT", "1"))
-AXES_CLIENT_IP_CALLABLE = "sae_console.client_ip.client_ip"
+AXES_CLIENT_IP_CALLABLE = "core.client_ip.client_ip"
 
 # Every page carries a Content-Security-Policy: only our own scripts and styles (nonce'd
 # where inline), no framing, no plugins.
@@ -360,7 +360,7 @@ LOGGING = {
     "loggers": {
         "axes": {"level": "WARNING"},
         # urllib3 logs every request's URL at DEBUG, and a robot's URL carries its token
-        # (SPEC 8: secrets never in a log line). Our own log lines use the masked target.
+        # (rules §8: secrets never in a log line). Our own log lines use the masked target.
         "urllib3": {"level": "WARNING"},
     },
 }

@@ -1,4 +1,4 @@
-"""Helpers for the operator command tests (SPEC 10): in-process runs and real shell runs."""
+"""Helpers for the operator command tests (rules §10): in-process runs and real shell runs."""
 
 from __future__ import annotations
 

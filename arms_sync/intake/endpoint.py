@@ -1,4 +1,4 @@
-"""`POST /intake/alertmanager/`: Alertmanager's webhook receiver (SPEC 8).
+"""`POST /intake/alertmanager/`: Alertmanager's webhook receiver (rules §8).
 
 Authenticated by `Authorization: Bearer <token>` (Alertmanager's
 `http_config.authorization.credentials`); the token names the account. No session, so no CSRF

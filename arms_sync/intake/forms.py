@@ -1,4 +1,4 @@
-"""Input parsing of the Alerts page: its filters (SPEC 15). The same behaviour as the
+"""Input parsing of the Alerts page: its filters (rules §15). The same behaviour as the
 Deliveries page's: a value that is not a choice is ignored (a hand-edited URL shows the
 unfiltered list), the search is cut to a bounded length."""
 

@@ -1,4 +1,4 @@
-"""An alert's lifecycle (SPEC 15): each alert of a post moves its `Alert` row and says whether
+"""An alert's lifecycle (rules §15): each alert of a post moves its `Alert` row and says whether
 anyone is notified.
 
 - unknown fingerprint: opened (or recorded as resolved, when the first we hear is its end);

@@ -1,4 +1,4 @@
-"""Alert intake (SPEC 8, 15): the per-account bearer token Alertmanager presents; `Alert`, one
+"""Alert intake (rules §8, §15): the per-account bearer token Alertmanager presents; `Alert`, one
 row per alert with its state (identified by Alertmanager's fingerprint within the account); and
 `ReceivedAlert`, one row per alert of each post: the alert's timeline."""
 
@@ -47,7 +47,7 @@ class AlertStatus(models.TextChoices):
 
 
 class Alert(models.Model):
-    """One alert and its state (SPEC 15): firing opens or re-opens it, resolved closes it.
+    """One alert and its state (rules §15): firing opens or re-opens it, resolved closes it.
     Each post that touches it is a `ReceivedAlert` (its timeline). What is shown of it
     (labels, annotations, times) is the latest post's."""
 

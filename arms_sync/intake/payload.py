@@ -1,4 +1,4 @@
-"""Alertmanager's webhook JSON (version 4), read strictly (SPEC 8, 13).
+"""Alertmanager's webhook JSON (version 4), read strictly (rules §8, §13).
 
 Every text from outside passes here before it reaches a model: the body's size and nesting
 are capped, lone surrogates and NUL refused, lengths bounded, times parsed as RFC 3339 only.

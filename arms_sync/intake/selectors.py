@@ -1,4 +1,4 @@
-"""Reads of alerts with rules (SPEC 15): who sees them (whoever sees deliveries: the owner and
+"""Reads of alerts with rules (rules §15): who sees them (whoever sees deliveries: the owner and
 RAM users allowed ram:ListUsers), the Alerts page's filters and order, one alert's timeline.
 Another account's alert is 404, exactly like a missing one."""
 

@@ -1,4 +1,5 @@
-"""Alert intake (SPEC 8, 15): tokens, and turning an Alertmanager post into events and deliveries.
+"""Alert intake (rules §8, §15): tokens, and turning an Alertmanager post into events and
+deliveries.
 
 A post becomes one `alert` event carrying its alerts, one `ReceivedAlert` row per alert (its
 alert's timeline), a step in each alert's lifecycle (`lifecycle`), and one delivery per
@@ -261,7 +262,7 @@ TEST_ALERT_LABELS = {"alertname": "SAEIntakeTest", "severity": "info", "test": "
 
 
 def acknowledge(*, alert: Alert, by: str) -> Alert:
-    """Acknowledge a firing alert: it sends no repeats until its state changes (SPEC 15). The
+    """Acknowledge a firing alert: it sends no repeats until its state changes (rules §15). The
     caller checked who may (whoever sees the Alerts page)."""
     with transaction.atomic():
         locked = Alert.objects.select_for_update().get(pk=alert.pk)

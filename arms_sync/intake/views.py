@@ -1,4 +1,4 @@
-"""The console pages of alert intake (SPEC 8, 15): the Alerts page (one row per alert and its
+"""The console pages of alert intake (rules §8, §15): the Alerts page (one row per alert and its
 state), an alert's page (labels, annotations, source link, the timeline of posts and
 deliveries, Acknowledge) and the Intake page (the endpoint, the token and the Alertmanager
 snippet, the traffic, Send test alert; the owner rotates the token).

@@ -1,4 +1,4 @@
-"""Merge Contacts (SPEC 6): link every RAM user, and the account itself, to its ARMS contact.
+"""Merge Contacts (rules §6): link every RAM user, and the account itself, to its ARMS contact.
 
 `plan_merge` is a pure read: it walks the subjects in order and simulates each step against
 an in-memory picture of the account (contacts, ARMS contacts by phone and by mailbox, the

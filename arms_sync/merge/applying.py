@@ -1,4 +1,4 @@
-"""Applying a merge (SPEC 6): Confirm recomputes the plan inside one transaction, holding
+"""Applying a merge (rules §6): Confirm recomputes the plan inside one transaction, holding
 the account row locked, and carries out exactly its rows; the report it returns *is* that
 plan, so the counts shown after Confirm are the preview's.
 
@@ -8,7 +8,7 @@ create_contact and arms_sync.linking's link, release, group membership); then ev
 written in a fixed handful of statements whatever the number of rows: the new contacts, the
 changed ARMS contacts (one UPDATE per set of changed columns), the new ARMS contacts, and the
 `sae:contacts` / `sae:approvers` memberships. `bulk_create` and `bulk_update` send no signals
-(ARCHITECTURE), so the ARMS side is written here explicitly: what the post_save receivers do
+(docs/architecture.md), so the ARMS side is written here explicitly: what the post_save receivers do
 for one contact is done for all of them.
 """
 

@@ -1,4 +1,4 @@
-"""Planning a merge (SPEC 6): who may merge, and the pure-read simulation behind the preview.
+"""Planning a merge (rules §6): who may merge, and the pure-read simulation behind the preview.
 
 The subjects are walked in order and each step is simulated against an in-memory picture of
 the account (contacts, ARMS contacts by phone and by mailbox, the contact count), so a later
@@ -54,7 +54,7 @@ _RETRYABLE = {SKIP_ARMS_LINKED, SKIP_MAILBOX_TAKEN}
 
 
 def may_merge(principal: Principal) -> bool:
-    """SPEC 3: the owner, or a RAM user allowed ram:ListUsers (the rule lives in contacts)."""
+    """rules §3: the owner, or a RAM user allowed ram:ListUsers (the rule lives in contacts)."""
     return can_merge(principal)
 
 
@@ -210,7 +210,7 @@ def _plan_row(
     target = world.arms_by_phone.get(phone)
 
     if contact is None:
-        # A new contact with P and the RAM profile's email; SPEC 5 links it on creation.
+        # A new contact with P and the RAM profile's email; rules §5 links it on creation.
         limit = settings.SAE_MAX_CONTACTS
         if world.contact_count >= limit:
             return _skip(base, _(CONTACT_LIMIT_REACHED).format(limit=limit), SKIP_LIMIT)

@@ -1,4 +1,4 @@
-"""What a merge plan is made of (SPEC 6): the row actions, skip reasons, messages, the rows
+"""What a merge plan is made of (rules §6): the row actions, skip reasons, messages, the rows
 and the plan; no database access."""
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from django.utils.translation import gettext_noop
 
 # Row actions, in the order the preview's summary lists them.
 LINKED = "linked"  # an existing contact linked to an existing, free ARMS contact
-CREATED = "created"  # an SAE contact created (and linked, SPEC 5)
+CREATED = "created"  # an SAE contact created (and linked, rules §5)
 ARMS_CREATED = "arms_created"  # a new ARMS contact created for an existing contact
 RELINKED = "relinked"  # the contact moved from one ARMS contact to the one with its phone
 RENAMED = "renamed"  # already linked; the ARMS contact's name set to the user name

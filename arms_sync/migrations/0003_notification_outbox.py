@@ -2,11 +2,11 @@
 
 import django.db.models.deletion
 import django.utils.timezone
-import sae_console.fields
+import core.fields
 from django.db import migrations, models
 
-# Robot URLs (their tokens) and signing secrets are encrypted at rest from here on (SPEC 8).
-encrypt, decrypt = sae_console.fields.encrypt_columns_migration(
+# Robot URLs (their tokens) and signing secrets are encrypted at rest from here on (rules §8).
+encrypt, decrypt = core.fields.encrypt_columns_migration(
     "arms_sync_armscontact", ["ding_robot_url", "ding_robot_secret", "wecom_robot_url"]
 )
 
@@ -33,17 +33,17 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name='armscontact',
             name='ding_robot_secret',
-            field=sae_console.fields.EncryptedTextField(blank=True, verbose_name='DingTalk signing secret'),
+            field=core.fields.EncryptedTextField(blank=True, verbose_name='DingTalk signing secret'),
         ),
         migrations.AlterField(
             model_name='armscontact',
             name='ding_robot_url',
-            field=sae_console.fields.EncryptedTextField(blank=True, verbose_name='DingTalk robot'),
+            field=core.fields.EncryptedTextField(blank=True, verbose_name='DingTalk robot'),
         ),
         migrations.AlterField(
             model_name='armscontact',
             name='wecom_robot_url',
-            field=sae_console.fields.EncryptedTextField(blank=True, verbose_name='WeCom robot'),
+            field=core.fields.EncryptedTextField(blank=True, verbose_name='WeCom robot'),
         ),
         migrations.RunPython(encrypt, decrypt),
         migrations.CreateModel(
@@ -51,8 +51,8 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('channel', models.CharField(choices=[('email', 'Email'), ('dingtalk', 'DingTalk robot'), ('wecom', 'WeCom robot')], max_length=16, verbose_name='channel')),
-                ('target', sae_console.fields.EncryptedTextField()),
-                ('target_secret', sae_console.fields.EncryptedTextField(blank=True)),
+                ('target', core.fields.EncryptedTextField()),
+                ('target_secret', core.fields.EncryptedTextField(blank=True)),
                 ('target_keyword', models.CharField(blank=True, max_length=20)),
                 ('target_masked', models.CharField(max_length=600, verbose_name='target')),
                 ('target_key', models.CharField(max_length=64)),

@@ -1,8 +1,8 @@
-"""Trigram indexes for the admin's search over arms_sync_armscontact (PostgreSQL only; see sae_console.trigram)."""
+"""Trigram indexes for the admin's search over arms_sync_armscontact (PostgreSQL only; see core.trigram)."""
 
 from django.db import migrations
 
-from sae_console.trigram import trigram_indexes
+from core.trigram import trigram_indexes
 
 
 class Migration(migrations.Migration):

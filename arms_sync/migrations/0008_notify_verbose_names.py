@@ -2,7 +2,7 @@
 
 import django.db.models.deletion
 import django.utils.timezone
-import sae_console.fields
+import core.fields
 from django.db import migrations, models
 
 
@@ -100,7 +100,7 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name='delivery',
             name='target',
-            field=sae_console.fields.EncryptedTextField(verbose_name='target (encrypted)'),
+            field=core.fields.EncryptedTextField(verbose_name='target (encrypted)'),
         ),
         migrations.AlterField(
             model_name='delivery',
@@ -115,7 +115,7 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name='delivery',
             name='target_secret',
-            field=sae_console.fields.EncryptedTextField(blank=True, verbose_name='DingTalk signing secret'),
+            field=core.fields.EncryptedTextField(blank=True, verbose_name='DingTalk signing secret'),
         ),
         migrations.AlterField(
             model_name='deliveryattempt',

@@ -94,7 +94,7 @@ class DeliveryAdmin(ReadOnlyAdmin):
 
 @admin.register(Alert)
 class AlertAdmin(ReadOnlyAdmin):
-    """Alerts and their state (SPEC 15): written by the intake and Acknowledge only."""
+    """Alerts and their state (rules §15): written by the intake and Acknowledge only."""
 
     list_display = ("name", "status", "severity", "account", "last_received_at")
     list_filter = ("status", "account")

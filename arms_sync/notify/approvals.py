@@ -1,4 +1,4 @@
-"""Permission approval notifications (SPEC 9, 15): ram_directory announces requests and
+"""Permission approval notifications (rules §9, §15): ram_directory announces requests and
 decisions with its own signals; these receivers (connected in ArmsSyncConfig.ready) write
 `approval` events in the same transaction.
 

@@ -9,7 +9,7 @@ console turns into plain words. Only programming errors raise.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Protocol
 
 EMAIL = "email"
@@ -72,7 +72,6 @@ class Answer:
     errcode: int | None = None
     errmsg: str = ""
     duration_ms: int = 0
-    extra: dict = field(default_factory=dict)
 
 
 class Transport(Protocol):

@@ -1,4 +1,4 @@
-"""Input parsing of the Deliveries page: its filters (SPEC 8). A value that is not one of the
+"""Input parsing of the Deliveries page: its filters (rules §8). A value that is not one of the
 choices is ignored, so a hand-edited URL shows the unfiltered list rather than an error."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Notification events and their delivery records (SPEC 8): the outbox.
+"""Notification events and their delivery records (rules §8): the outbox.
 
 An `Event` and one `Delivery` per (event, channel, target) are written in one transaction; the
 delivery rows, not the task queue, are the truth. Each send is recorded as a `DeliveryAttempt`.
@@ -14,8 +14,8 @@ from django.utils import timezone
 from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 
+from core.fields import EncryptedTextField
 from ram_directory.models import Account, AccountScopedQuerySet
-from sae_console.fields import EncryptedTextField
 
 # A permission request's event titles, translated when shown (Event.display_title).
 APPROVAL_TITLES = {
@@ -116,7 +116,7 @@ class Delivery(models.Model):
     # What of the event this delivery carries, when targets get different parts of it:
     # {"alerts": [positions]} for an alert post routed by labels, alert by alert.
     context = models.JSONField(_("part of the event"), default=dict, blank=True)
-    # The language the message is written in: the recipient's (SPEC 15); empty for the
+    # The language the message is written in: the recipient's (rules §15); empty for the
     # account's default (SAE_NOTIFY_LANGUAGE).
     language = models.CharField(_("language"), max_length=16, blank=True)
     status = models.CharField(

@@ -1,4 +1,4 @@
-"""Writing events and their deliveries (SPEC 8's outbox).
+"""Writing events and their deliveries (rules §8's outbox).
 
 `record_event` writes the event and one delivery per (channel, target) in one transaction and
 enqueues one send task per delivery on commit: an exception before the commit leaves neither

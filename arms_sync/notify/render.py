@@ -1,7 +1,7 @@
-"""Turning an event into a message (SPEC 8): template files per event and language under
+"""Turning an event into a message (rules §8): template files per event and language under
 `templates/notify/<language>/<event>/` — `subject.txt`, `text.txt` (email text, WeCom text),
 `markdown.md` (DingTalk, WeCom markdown) and `email.html` — in the recipient's language (the
-delivery's, SPEC 15), else the account's default: Chinese, English by
+delivery's, rules §15), else the account's default: Chinese, English by
 `SAE_NOTIFY_LANGUAGE=en`. Times are shown in the console's time zone.
 
 Operators may override any file by putting one at the same path in the project's `templates/`.
@@ -95,7 +95,7 @@ def _alerts(payload: dict, only: list[int] | None, lang: str) -> list[dict]:
                 else "",
             }
         )
-    # Firing first, then resolved (SPEC 8 via the intake issue).
+    # A robot message lists the firing alerts first, then the resolved ones (README, Alerts).
     alerts.sort(key=lambda a: a.get("status") == "resolved")
     return alerts
 

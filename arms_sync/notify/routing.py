@@ -1,4 +1,4 @@
-"""Routing (SPEC 8): an event's labels -> the account's enabled notification policies whose
+"""Routing (rules §8): an event's labels -> the account's enabled notification policies whose
 `match_labels` all match -> their contact groups -> every ARMS contact in them."""
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 """Reads of notifications with rules: who sees deliveries, filters, one delivery's attempts.
 
-Who sees (a decision, SPEC silent): deliveries name every contact's channels, so the
+Who sees (a decision where the rules are silent): deliveries name every contact's channels, so the
 Deliveries page is open to whoever sees every contact of the account (the owner, and RAM users
-allowed ram:ListUsers, SPEC 3). Another account's delivery is 404.
+allowed ram:ListUsers, rules §3). Another account's delivery is 404.
 """
 
 from __future__ import annotations

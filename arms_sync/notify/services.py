@@ -1,4 +1,4 @@
-"""Console actions on notifications: the Test button and Resend (SPEC 8)."""
+"""Console actions on notifications: the Test button and Resend (rules §8)."""
 
 from __future__ import annotations
 

@@ -1,11 +1,11 @@
-"""The console pages of notification delivery (SPEC 8): the Deliveries page with each
+"""The console pages of notification delivery (rules §8): the Deliveries page with each
 delivery's attempts and Resend, and the Test action of a contact (from its row on the Contact
 Management page, and from the Edit Contact dialog with the values typed, before saving).
 
 As everywhere in the console, every page also works without JavaScript: the detail is a plain
 page, Resend and Test are plain POSTs. With htmx the detail and the Test result open in
 #modal-host, the filters and pages swap the rows only, and Resend reloads them. These pages
-show account data and carry Cache-Control: no-store (SPEC 13).
+show account data and carry Cache-Control: no-store (rules §13).
 """
 
 from __future__ import annotations
@@ -180,7 +180,7 @@ def _pending_channels(contact: Contact) -> list[tuple[str, str]]:
 @never_cache
 @require_http_methods(["GET", "POST"])
 def contact_test(request: HttpRequest, pk: int) -> HttpResponse:
-    """The Test action of a contact's row: every saved channel, now (SPEC 8).
+    """The Test action of a contact's row: every saved channel, now (rules §8).
 
     GET opens the dialog at once with each channel "Sending…" and, with htmx, the dialog posts
     the test itself (hx-trigger=load) and its body is replaced by the results; without

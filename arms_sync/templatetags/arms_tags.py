@@ -1,4 +1,4 @@
-"""Display helpers of the ARMS pages: robot tokens are secrets and are shown masked (SPEC 8);
+"""Display helpers of the ARMS pages: robot tokens are secrets and are shown masked (rules §8);
 a delivery's hint code reads as a sentence."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""What every operator command shares (SPEC 10).
+"""What every operator command shares (rules §10).
 
 Bad input ends a command with a non-zero exit and ONE line on stderr (`error: ...`), so a
 script or a person sees exactly what to fix; `--json` prints one JSON document on stdout.
@@ -25,8 +25,8 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connections
 
 from audit.services import Actor, acting
+from core import gate
 from ram_directory.models import Account, Policy, RamUser
-from sae_console import gate
 
 UNKNOWN_ACCOUNT = "no account with ID {account_id}"
 UNKNOWN_RAM_USER = "account {account_id} has no RAM user named {user_name!r}"
@@ -132,7 +132,7 @@ def get_policy(account: Account, policy_name: str) -> Policy:
 
 
 class PolicyAttachmentCommand(OperatorCommand):
-    """`attach_policy` / `detach_policy ACCOUNT_ID USER_NAME POLICY_NAME` (SPEC 2, 10): the
+    """`attach_policy` / `detach_policy ACCOUNT_ID USER_NAME POLICY_NAME` (rules §2, §10): the
     same arguments, look-ups and report; only the service called and the wording differ."""
 
     reports = True

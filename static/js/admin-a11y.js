@@ -1,4 +1,4 @@
-// Accessible names that Django's admin widgets leave out (SPEC 12: no serious axe-core finding
+// Accessible names that Django's admin widgets leave out (rules §12: no serious axe-core finding
 // on the admin's pages either). Runs after the widgets have drawn themselves (their own load
 // handlers, then this one), and again when an inline row is added.
 (function () {

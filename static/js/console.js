@@ -10,7 +10,7 @@
     if (el.matches && el.matches("select[data-autosubmit]")) { el.form.submit(); }
   });
 
-  // --- Panels and dialogs (SPEC 12) ---------------------------------------------------------
+  // --- Panels and dialogs (rules §12) ---------------------------------------------------------
   // A dialog loaded by htmx into #modal-host is shown as a Bootstrap modal (partials/dialog.html)
   // or, for the product page's side panels (New Contact, Add Authorization), as a Bootstrap
   // offcanvas sliding in from the right (partials/panel.html). Both are modal dialogs and this
@@ -200,7 +200,7 @@
   }
 
   // Focus after an htmx swap that replaced what had it (a dialog's form answered again):
-  // the first field in error when the submit was refused (SPEC 12), else a region marked
+  // the first field in error when the submit was refused (rules §12), else a region marked
   // data-focus-after-swap (the Test results), so that what changed is read out.
   document.body.addEventListener("htmx:afterSettle", function (event) {
     var root = event.target;

@@ -1,4 +1,4 @@
-"""SPEC 12 with axe-core: every console page, and every panel and dialog open (a refused submit's
+"""rules §12 with axe-core: every console page, and every panel and dialog open (a refused submit's
 errors shown too), in English and in Chinese, as the account owner and as carol (a RAM user
 without ram:ListUsers), plus the sign-in page and the admin's pages: no serious or critical
 violation. Each walk prints its figures (and keeps every violation, of any impact, in

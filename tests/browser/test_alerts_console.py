@@ -1,4 +1,4 @@
-"""SPEC 15 in a browser: the owner sends a test alert from the intake page, sees one row per
+"""rules §15 in a browser: the owner sends a test alert from the intake page, sees one row per
 alert on the Alerts page (Firing first), filters by state and clears, opens an alert, follows
 its timeline to a delivery and acknowledges it. The screenshots of the README's Alerts section
 come from this walk (docs/screenshots/alerts*.png, copied from the test output)."""

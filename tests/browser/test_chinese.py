@@ -1,4 +1,4 @@
-"""SPEC 11 and 12 in a browser: every console page, panel and dialog (as the owner and as carol),
+"""rules §11 and §12 in a browser: every console page, panel and dialog (as the owner and as carol),
 the sign-in page and the admin, in zh-Hans, show no English of this project and no English
 plural ending on a Chinese word ("RAM 用户s").
 

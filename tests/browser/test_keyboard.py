@@ -1,4 +1,4 @@
-"""SPEC 12 with the keyboard alone: the side panels New Contact and Add Authorization, the
+"""rules §12 with the keyboard alone: the side panels New Contact and Add Authorization, the
 dialogs Edit, Delete, Merge Contacts and Create Policy (its step 2, over the Script Editor).
 Focus moves into the panel or dialog when it opens and Tab keeps it inside; a
 refused submit leaves focus in the dialog, on the first invalid field, and its errors are read

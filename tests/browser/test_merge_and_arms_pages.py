@@ -1,4 +1,4 @@
-"""Browser walk of Merge Contacts (SPEC 6) and the ARMS contacts page (SPEC 7): the owner opens
+"""Browser walk of Merge Contacts (rules §6) and the ARMS contacts page (rules §7): the owner opens
 the dialog, reads the preview, confirms, sees the counts, and finds the linked names on the
 ARMS side. A screenshot is kept of each step."""
 

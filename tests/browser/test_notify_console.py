@@ -1,4 +1,4 @@
-"""Notification delivery in the console, in a browser (SPEC 8): a contact's Test shows each
+"""Notification delivery in the console, in a browser (rules §8): a contact's Test shows each
 channel's result inline, the Deliveries page shows a failed delivery with its plain hint and
 its attempts, and Resend sends it again. Robots are the loopback sink of tests/notify, which
 the live server reaches because it runs in this process (the sink's settings apply to it)."""

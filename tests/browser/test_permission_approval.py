@@ -1,4 +1,4 @@
-"""SPEC 9 in Chromium: carol (a RAM user without ram:ListUsers) requests the permission from the
+"""rules §9 in Chromium: carol (a RAM user without ram:ListUsers) requests the permission from the
 New Contact panel; the owner sees the menu badge, approves on Permission Approval, and carol can
 then pick any RAM user in New Contact. A rejection (carol sees its reason) and a withdrawal."""
 

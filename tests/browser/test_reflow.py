@@ -1,4 +1,4 @@
-"""SPEC 12, reflow (WCAG 1.4.10): at 320 px and at 1366 px no console page, panel or dialog
+"""rules §12, reflow (WCAG 1.4.10): at 320 px and at 1366 px no console page, panel or dialog
 scrolls the page sideways. Wide tables scroll inside their own card at 320 px (a data table
 may; the page may not), and at 1366 px the contact table fits whole, Created At included: a
 contact with a DingTalk robot (its URL masked, a long word) leaves Edit | Delete | Test in view.

@@ -1,4 +1,4 @@
-"""The seed's Step 1 in a real browser: grant ListUsers to a RAM user (SPEC 2, seed Step 1).
+"""The seed's Step 1 in a real browser: grant ListUsers to a RAM user (rules §2, seed Step 1).
 
 The account owner signs in, creates the custom policy in the Script Editor, attaches it to the
 RAM user from the Permission Management tab (Add Authorization panel, loaded by htmx), signs
@@ -40,7 +40,7 @@ def nav(page, name: str):
 def test_step1_owner_grants_list_users_and_ram_user_then_sees_users(
     page, live_server, signin_page, shot
 ):
-    """SPEC 2 / seed Step 1: create the policy, Add Authorization, the RAM user lists users."""
+    """rules §2 / seed Step 1: create the policy, Add Authorization, the RAM user lists users."""
     account = AccountFactory(alias="corp")
     ram_user = RamUserFactory(account=account, user_name="dev1", display_name="Developer One")
 
@@ -129,7 +129,7 @@ def test_step1_owner_grants_list_users_and_ram_user_then_sees_users(
 
 @pytest.mark.django_db(transaction=True)
 def test_script_editor_error_and_remove_dialog_in_the_browser(page, live_server, signin_page, shot):
-    """SPEC 2: an invalid document shows what and where, keeps the text; Remove asks first."""
+    """rules §2: an invalid document shows what and where, keeps the text; Remove asks first."""
     account = AccountFactory(alias="corp2")
     ram_user = RamUserFactory(account=account, user_name="dev2")
     signin_page(account.login_name, PASSWORD)

@@ -1,4 +1,4 @@
-"""Seed steps 2 and 3 in a browser (SPEC 3, 4, 5): create a contact through the New Contact
+"""Seed steps 2 and 3 in a browser (rules §3, §4, §5): create a contact through the New Contact
 panel, the choices of a RAM user without ram:ListUsers, a refused phone number, the query bar,
 and the Edit and Delete dialogs, each checked on the ARMS contacts page afterwards."""
 
@@ -137,7 +137,7 @@ def test_a_phone_number_linked_to_another_contact_is_refused_next_to_phone_numbe
     signin_page(account.login_name, PASSWORD)
     open_contacts(page, live_server)
     before = (Contact.objects.count(), ArmsContact.objects.count())
-    # Typed differently, the same number: one phone number, one contact (SPEC 4).
+    # Typed differently, the same number: one phone number, one contact (rules §4).
     dialog = open_panel(page)
     dialog.get_by_label("RAM user", exact=True).select_option(label="bob")
     dialog.get_by_label("Phone Number").fill("86-13811112222")
@@ -147,7 +147,7 @@ def test_a_phone_number_linked_to_another_contact_is_refused_next_to_phone_numbe
     expect(phone).to_have_value("86-13811112222")  # what was typed is kept
     expect(dialog.locator("#id_phone_error")).to_contain_text("already used by another contact")
     shot("phone-taken")
-    # SPEC 5 case 3: the ARMS contact holding the number is linked to another SAE contact.
+    # rules §5 case 3: the ARMS contact holding the number is linked to another SAE contact.
     ArmsContact.objects.filter(sae_contact=alice).update(phone="+8613899990000")
     phone.fill("138 9999 0000")
     dialog.get_by_role("button", name="Confirm").click()

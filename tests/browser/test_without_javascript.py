@@ -1,5 +1,5 @@
-"""Every panel and dialog also works as a plain page with JavaScript off (ARCHITECTURE: "every
-panel also works as a plain page without JavaScript"; SPEC 2, 3, 4, 5, 6, 7 walked without htmx).
+"""Every panel and dialog also works as a plain page with JavaScript off (docs/architecture.md:
+"every one also works as a plain page without JavaScript"; rules §2-§7 walked without htmx).
 
 These tests drive Chromium with JavaScript disabled, so htmx, Bootstrap's modals and console.js
 never run: every link is followed and every form is submitted by the browser itself, as a person
@@ -124,7 +124,7 @@ def test_without_javascript_sign_in_and_the_language_switch_go_button_work(nojs,
 
 
 def test_without_javascript_create_query_edit_and_delete_a_contact(nojs, live_server):
-    """SPEC 3, 4, 5 as plain pages: New Contact, the query bar, Edit Contact, Delete Contact."""
+    """rules §3, §4, §5 as plain pages: New Contact, the query bar, Edit Contact, Delete Contact."""
     page, shot = nojs
     account = AccountFactory()
     RamUserFactory(account=account, user_name="alice")
@@ -230,7 +230,7 @@ def test_without_javascript_a_cancel_link_returns_to_the_list(nojs, live_server)
 
 
 def test_without_javascript_merge_contacts_previews_then_reports_counts(nojs, live_server):
-    """SPEC 6 as a plain page: the preview, Confirm, and the counts in the message."""
+    """rules §6 as a plain page: the preview, Confirm, and the counts in the message."""
     page, shot = nojs
     account = AccountFactory()
     RamUserFactory(account=account, user_name="alice", mobile_phone="86-13811112222")
@@ -250,7 +250,7 @@ def test_without_javascript_merge_contacts_previews_then_reports_counts(nojs, li
 
 
 def test_without_javascript_a_ram_user_without_list_users_adds_only_itself(nojs, live_server):
-    """SPEC 3: the New Contact page offers a RAM user without ram:ListUsers only itself."""
+    """rules §3: the New Contact page offers a RAM user without ram:ListUsers only itself."""
     page, shot = nojs
     account = AccountFactory()
     RamUserFactory(account=account, user_name="alice")
@@ -271,7 +271,7 @@ def test_without_javascript_a_ram_user_without_list_users_adds_only_itself(nojs,
 def test_without_javascript_the_account_typed_with_the_ram_user_kind_left_on_is_recoverable(
     nojs, live_server
 ):
-    """SPEC 3: console.js picks the username kind as one types; without it the radio stays on
+    """rules §3: console.js picks the username kind as one types; without it the radio stays on
     RAM user, the form says so next to RAM user, keeps what was typed, and one click fixes it."""
     page, shot = nojs
     account = AccountFactory()
@@ -290,7 +290,7 @@ def test_without_javascript_the_account_typed_with_the_ram_user_kind_left_on_is_
 
 
 def test_without_javascript_edit_errors_and_delete_cancel_stay_on_plain_pages(nojs, live_server):
-    """SPEC 4: a refused edit shows its error on the Edit Contact page; Delete's Cancel keeps."""
+    """rules §4: a refused edit shows its error on the Edit Contact page; Delete's Cancel keeps."""
     page, shot = nojs
     account = AccountFactory()
     RamUserFactory(account=account, user_name="alice")
@@ -318,7 +318,7 @@ def test_without_javascript_edit_errors_and_delete_cancel_stay_on_plain_pages(no
 
 
 def test_without_javascript_a_merge_preview_gone_stale_is_shown_again(nojs, live_server):
-    """SPEC 6: Confirm on a preview that no longer holds shows the new preview and says why."""
+    """rules §6: Confirm on a preview that no longer holds shows the new preview and says why."""
     page, shot = nojs
     account = AccountFactory()
     RamUserFactory(account=account, user_name="alice", mobile_phone="86-13811112222")
@@ -338,7 +338,7 @@ def test_without_javascript_a_merge_preview_gone_stale_is_shown_again(nojs, live
 
 
 def test_without_javascript_add_and_remove_authorization(nojs, live_server):
-    """SPEC 2 as plain pages: Add Authorization with its type filter, then Remove."""
+    """rules §2 as plain pages: Add Authorization with its type filter, then Remove."""
     page, shot = nojs
     account = AccountFactory()
     dev = RamUserFactory(account=account, user_name="dev1")
@@ -441,7 +441,7 @@ def test_without_javascript_create_policy_in_the_script_editor(nojs, live_server
 
 
 def test_without_javascript_arms_query_bar_and_group_members(nojs, live_server):
-    """SPEC 7 as plain pages: the ARMS contacts query bar and a contact group's members."""
+    """rules §7 as plain pages: the ARMS contacts query bar and a contact group's members."""
     page, shot = nojs
     account = AccountFactory()
     oncall = ArmsContactFactory(account=account, name="night-shift", phone="+8613700001111")

@@ -1,5 +1,5 @@
 """A walk through every console page and every open panel and dialog, for the checks that must
-hold on all of them (SPEC 12: axe-core, keyboard, reflow, the Chinese interface).
+hold on all of them (rules §12: axe-core, keyboard, reflow, the Chinese interface).
 
 `demo_console()` builds the data (the seed's demo account, plus what the pages need to show
 something: a failed delivery, an alert, a pending permission request); `Tour` signs one

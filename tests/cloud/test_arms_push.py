@@ -1,4 +1,4 @@
-"""ARMS kept in step (SPEC 5, 14): the three creation cases decided against the real ARMS, edit,
+"""ARMS kept in step (rules §5, §14): the three creation cases decided against the real ARMS, edit,
 delete and merge mirrored, and a throttled, failing or absent ARMS catching up with nothing
 lost or pushed twice. The real SDK talks to the loopback fake."""
 

@@ -1,4 +1,4 @@
-"""Connecting an account (SPEC 14): cloud_connect / cloud_check / cloud_disconnect and the
+"""Connecting an account (rules §14): cloud_connect / cloud_check / cloud_disconnect and the
 Cloud Connection page, against the loopback fake with the real SDK."""
 
 from __future__ import annotations

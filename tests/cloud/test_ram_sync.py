@@ -1,4 +1,4 @@
-"""sync_ram (SPEC 14): RAM users, their groups and policies read from the cloud, paged by
+"""sync_ram (rules §14): RAM users, their groups and policies read from the cloud, paged by
 Marker, evaluated on the account's real policies; a user gone from RAM loses sign-in and
 keeps its contact, marked."""
 
@@ -75,7 +75,7 @@ def test_sync_of_2500_users_pages_by_marker_and_counts_group_policies(account, c
     user = RamUser.objects.get(account=account, user_name="user0010")
     assert user.mobile_phone == "86-13900000010" and user.email == "user0010@example.com"
     assert RamGroup.objects.get(account=account, group_name="group-00").members.count() == 250
-    # group-00's custom policy grants ram:ListUsers: the console honours it (SPEC 3).
+    # group-00's custom policy grants ram:ListUsers: the console honours it (rules §3).
     assert Principal(account, user).can_list_users()
     assert not user.attachments.exists()  # held through the group only
     plain = RamUser.objects.get(account=account, user_name="user0012")

@@ -1,4 +1,4 @@
-"""RAM writes first (SPEC 14): for a connected account Create Policy, Add Authorization,
+"""RAM writes first (rules §14): for a connected account Create Policy, Add Authorization,
 removal and the approval grant reach RAM before anything is saved here; RAM's refusal is the
 form's error."""
 

@@ -1,4 +1,4 @@
-"""reconcile_arms --remote (SPEC 7, 14): `sae:` objects deleted or edited in the ARMS console
+"""reconcile_arms --remote (rules §7, §14): `sae:` objects deleted or edited in the ARMS console
 are reported, restored with --fix, and the drift is shown on the Cloud Connection page; the
 worker's round compares and syncs on its own schedule."""
 

@@ -1,4 +1,4 @@
-"""The fuzz suite's profiles and fixtures (SPEC 13).
+"""The fuzz suite's profiles and fixtures (rules §13).
 
 `SAE_FUZZ_PROFILE=ci` (the default, what `make test` and CI run) tries a bounded, fixed set
 of examples (derandomized, so a CI run is reproducible); `SAE_FUZZ_PROFILE=long` (`make
@@ -116,6 +116,6 @@ def pools(world: World, django_db_blocker) -> dict[str, list[str]]:
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
     lines = stats.summary()
     if lines:
-        terminalreporter.section("fuzz suite (SPEC 13)")
+        terminalreporter.section("fuzz suite (rules §13)")
         for line in lines:
             terminalreporter.write_line(line)

@@ -1,4 +1,4 @@
-"""What an attacker types (SPEC 13): hypothesis strategies for hostile values.
+"""What an attacker types (rules §13): hypothesis strategies for hostile values.
 
 Every strategy mixes the known troublemakers (a fixed list, so that each run tries them)
 with generated ones: any Unicode text including lone surrogates, NUL and the other

@@ -216,7 +216,7 @@ def changed_tables(before: dict, after: dict) -> list[str]:
 
 
 def judge(outcome: Outcome, before: dict, after: dict, *, kind: str, what: str) -> None:
-    """Count the answer, then hold it to SPEC 13: never a 5xx, and a refusal wrote nothing."""
+    """Count the answer, then hold it to rules §13: never a 5xx, and a refusal wrote nothing."""
     stats.count(f"{kind} sent")
     stats.count(f"{kind} answered {outcome.status // 100}xx")
     if outcome.status >= 500:

@@ -1,4 +1,4 @@
-"""SPEC 10 and 13 for every operator command: hostile arguments and input files end in a
+"""rules §10 and §13 for every operator command: hostile arguments and input files end in a
 non-zero exit with ONE `error:` line on stderr, never a traceback, and write nothing.
 
 The commands are every management command of ram_directory, contacts and arms_sync (from

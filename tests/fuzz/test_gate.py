@@ -1,4 +1,4 @@
-"""SPEC 13's normalising gate (sae_console.gate): for ANY input it either returns what a
+"""rules §13's normalising gate (core.gate): for ANY input it either returns what a
 model can hold or raises GateError (a ValidationError naming where) — never another
 exception — and what it returns can be stored and shown."""
 
@@ -12,7 +12,7 @@ from django.core.exceptions import ValidationError
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sae_console import gate
+from core import gate
 from tests.fuzz import hostile
 from tests.fuzz.conftest import fuzz_settings
 

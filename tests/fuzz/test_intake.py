@@ -1,4 +1,4 @@
-"""SPEC 8 and 13 at the alert intake: `POST /intake/alertmanager/` with hostile bodies and
+"""rules §8 and §13 at the alert intake: `POST /intake/alertmanager/` with hostile bodies and
 headers, with the account's real bearer token or a forged one, never answers 5xx, and a
 refused post (4xx) writes nothing.
 

@@ -1,4 +1,4 @@
-"""SPEC 13 in JSON fields: the only way a lone surrogate, NaN or a number past any column gets
+"""rules §13 in JSON fields: the only way a lone surrogate, NaN or a number past any column gets
 in through a form (a policy document, a notification policy's match labels). Every JSON field
 the crawl finds gets documents mutated from the one its page shows, with the rest of its form
 filled plausibly so that the document is checked, saved when valid, and shown afterwards: never

@@ -1,4 +1,4 @@
-"""SPEC 13 over every URL of the URLconf: no input reaches a 5xx, a refused request writes
+"""rules §13 over every URL of the URLconf: no input reaches a 5xx, a refused request writes
 nothing, and responses to a signed-in user are not stored.
 
 1. A crawl from every parameterless URL, as each role (nobody, the owner, a RAM user with and
@@ -6,7 +6,7 @@ nothing, and responses to a signed-in user are not stored.
    each can reach: none answers 5xx; every answer to a signed-in user says no-store.
 2. Every URL any role reached is opened by every other role: never a 5xx, the operator gets
    403 on console pages, and another account's ID answers exactly as an ID that does not
-   exist (SPEC 1).
+   exist (rules §1).
 3. For every URL pattern, hypothesis sends hostile requests: GET with hostile query strings,
    POST (and other methods) of hostile values for every field of every form that posts there
    (huge integers, lone surrogates, NUL, controls, bidi, full-width digits, 1 MB strings,
@@ -103,7 +103,7 @@ def test_every_page_each_role_reaches_answers_without_5xx(crawled: Crawl):
 
 
 def test_every_answer_to_a_signed_in_user_is_not_stored(crawled: Crawl):
-    """SPEC 13: pages, fragments, redirects, 403 and 404 pages all show account data."""
+    """rules §13: pages, fragments, redirects, 403 and 404 pages all show account data."""
     stored = [
         f"{o.role} {o.url} -> {o.status}, Cache-Control: {o.cache_control!r}"
         for o in crawled.outcomes
@@ -156,7 +156,7 @@ def test_every_url_answers_every_role_and_foreign_ids_as_if_absent(world: World,
         (o.url, o.status) for o in operator_pages if o.status != 403
     ]
 
-    # SPEC 1: another account's ID answers exactly as an ID that does not exist.
+    # rules §1: another account's ID answers exactly as an ID that does not exist.
     own_values: dict[str, set[str]] = {}
     for role in ACCOUNT_A_ROLES:
         for urls in crawled.urls[role].values():

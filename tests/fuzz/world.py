@@ -28,7 +28,7 @@ from ram_directory.policy import LIST_USERS_DOCUMENT
 from ram_directory.principal import Principal
 from tests.factories import AccountFactory, PolicyFactory, RamUserFactory, owner_of
 
-# Who the suite signs in as: SPEC 3's three kinds of principal, another account's owner, and
+# Who the suite signs in as: rules §3's three kinds of principal, another account's owner, and
 # the platform operator (plus nobody).
 ROLES = ("anonymous", "owner", "ram_list", "ram_plain", "other_owner", "operator")
 ACCOUNT_A_ROLES = ("owner", "ram_list", "ram_plain")

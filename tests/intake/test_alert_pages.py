@@ -1,4 +1,4 @@
-"""SPEC 15 in the console: the Alerts page (one row per alert, Firing first, filters by state,
+"""rules §15 in the console: the Alerts page (one row per alert, Firing first, filters by state,
 severity and labels with a Clear link, pagination keeping the filters), an alert's page
 (labels, annotations, source link, timeline of posts and deliveries, Acknowledge), the links
 from deliveries to their alert, the intake page (traffic, Send test alert, rotation that asks

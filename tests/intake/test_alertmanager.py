@@ -1,4 +1,4 @@
-"""SPEC 8 end to end with a real Alertmanager (Debian's prometheus-alertmanager, installed by
+"""rules §8 end to end with a real Alertmanager (Debian's prometheus-alertmanager, installed by
 the test set-up as Chromium is): alerts posted to Alertmanager's API reach the console's intake
 through Alertmanager's webhook receiver with the bearer token, become events and deliveries to
 a loopback robot, and a resolved alert arrives as resolved."""
@@ -202,7 +202,7 @@ def test_alerts_from_a_real_alertmanager_arrive_as_events_and_robot_messages(
 
 @override_settings(INTAKE_DEDUP_SECONDS=1)
 def test_an_alert_lives_through_firing_repeat_resolved_and_re_firing(alertmanager, robot_sink):
-    """SPEC 15 with the real Alertmanager repeating its notification every 2 s: one alert,
+    """rules §15 with the real Alertmanager repeating its notification every 2 s: one alert,
     opened; Alertmanager's repeats move "last received" and stay quiet within the policy's
     repeat interval, notify again once it is 0; resolved closes it (the message names it, with
     how long it lasted); firing again re-opens it."""

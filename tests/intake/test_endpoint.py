@@ -1,4 +1,4 @@
-"""SPEC 8: the Alertmanager intake — authentication, answers for every kind of bad post (each
+"""rules §8: the Alertmanager intake — authentication, answers for every kind of bad post (each
 writes nothing), replays notified once, routing by notification policies with one delivery per
 target, several alerts to one robot as one message, and tenant isolation."""
 

@@ -1,4 +1,4 @@
-"""SPEC 15: an alert is one thing with a state, identified by its fingerprint (else its sorted
+"""rules §15: an alert is one thing with a state, identified by its fingerprint (else its sorted
 labels) within an account. Firing opens or re-opens it, resolved closes it with endsAt; a
 repeat while firing notifies again only after the matched policy's repeat interval; a change
 of state always notifies; an acknowledged firing alert sends no repeats. Titles say each thing

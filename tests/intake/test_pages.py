@@ -1,4 +1,4 @@
-"""SPEC 8 in the console: the Alerts page (received alerts, labels, matched policies, their
+"""rules §8 in the console: the Alerts page (received alerts, labels, matched policies, their
 deliveries) and the Alertmanager intake page (endpoint, token state, owner-only rotation, the
 snippet). Who may see them, tenant isolation, a fixed number of queries."""
 

@@ -1,4 +1,4 @@
-"""Shared set-up for the contacts tests: principals per row of SPEC 3's table, valid inputs."""
+"""Shared set-up for the contacts tests: principals per row of rules §3's table, valid inputs."""
 
 from __future__ import annotations
 

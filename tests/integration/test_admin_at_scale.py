@@ -14,8 +14,8 @@ from django.urls import reverse
 from arms_sync.models import ArmsContact
 from contacts import services
 from contacts.models import Contact
+from ram_directory import admin_lists
 from ram_directory.models import RamUser
-from sae_console import admin_lists
 from tests.factories import AccountFactory
 from tests.integration.contacts_support import mobile, principal_of, ram_user_named
 

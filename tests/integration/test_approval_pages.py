@@ -1,4 +1,4 @@
-"""SPEC 9 in the console: Request permission from the New Contact panel, the Permission Approval
+"""rules §9 in the console: Request permission from the New Contact panel, the Permission Approval
 page (the owner approves or rejects; a RAM user follows and withdraws its own requests), the
 menu badge; every POST checked on the server (a forged one changes nothing), another account's
 request 404, no 500 for a request decided meanwhile, no-store, fixed query counts, plain pages
@@ -131,7 +131,7 @@ def test_a_request_without_a_sane_reason_is_refused_next_to_the_field(sign_in, c
     assert response.status_code == 422
     text = response.text
     assert escape(approvals.REASON_REQUIRED) in text or "Null characters" in text
-    # The error sits next to the field and is announced with it (SPEC 12).
+    # The error sits next to the field and is announced with it (rules §12).
     assert 'id="id_reason_error"' in text
     assert re.search(r'<textarea[^>]*aria-invalid="true"', text)
     assert re.search(r'<textarea[^>]*aria-describedby="[^"]*id_reason_error', text)
@@ -260,7 +260,7 @@ def test_approve_with_htmx_reloads_the_rows_and_the_badge(sign_in, owner, pendin
     assert json.loads(response["HX-Trigger"]) == {"closeModal": True, "approvalsChanged": True}
     rows = client.get(LIST, headers={**HTMX, "HX-Target": "approval-rows"})
     assert rows.text.lstrip().startswith('<div id="approval-rows"')
-    # The message is appended to the page's live region (SPEC 12: read out), not a new one.
+    # The message is appended to the page's live region (rules §12: read out), not a new one.
     assert '<div hx-swap-oob="beforeend:#messages">' in rows.text
     assert 'id="approval-badge" hx-swap-oob="true"' in rows.text
     assert 'data-testid="approval-badge"' not in rows.text  # nothing pending any more
@@ -493,7 +493,7 @@ def _back_to_english():
 
 @pytest.mark.usefixtures("_back_to_english")
 def test_in_chinese_the_pages_use_the_consoles_terms(sign_in, owner, carol, pending):
-    """SPEC 11: 权限审批, 申请权限; nothing of this feature left in English."""
+    """rules §11: 权限审批, 申请权限; nothing of this feature left in English."""
     client = sign_in(owner)
     client.post(reverse("set_language"), {"language": "zh-hans", "next": LIST})
     page = client.get(LIST).text

@@ -1,4 +1,4 @@
-"""SPEC 9 and 15: a permission request always reaches someone, or the pages say it cannot.
+"""rules §9 and §15: a permission request always reaches someone, or the pages say it cannot.
 Approvers on every channel they have; else the owner's sign-in address when it is an email
 address; else nobody, said plainly. Approvers see the pending count on the menu of every page.
 The approval grant reuses the account's own ListUsers policy; two approvals at the same moment

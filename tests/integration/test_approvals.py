@@ -1,4 +1,4 @@
-"""SPEC 9: permission approval — request with a reason, one pending per user and permission,
+"""rules §9: permission approval — request with a reason, one pending per user and permission,
 the owner approves (ram:ListUsers and ram:GetUser granted through a policy) or rejects with a
 reason, the requester may withdraw; every step recorded; only the owner decides, and a forged
 decision changes nothing; the approvers and the requester get `approval` notifications."""

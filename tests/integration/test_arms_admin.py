@@ -1,4 +1,4 @@
-"""The Django admin as the ARMS console (SPEC 7, SPEC 10): deleting or renaming an `sae:` group
+"""The Django admin as the ARMS console (rules §7, rules §10): deleting or renaming an `sae:` group
 or policy, or an ARMS contact linked to an SAE contact, is refused unless the operator ticks
 "I understand SAE notifications will break"; editing an `sae:` group's members warns."""
 
@@ -88,7 +88,7 @@ def _arms_data(arms, **extra):
 
 @pytest.mark.parametrize("model", [ArmsContact, ContactGroup, NotificationPolicy])
 def test_every_arms_model_is_registered_searchable_and_filterable(admin_client, managed, model):
-    """SPEC 10: every model in the admin, searchable; filters by account and by managed."""
+    """rules §10: every model in the admin, searchable; filters by account and by managed."""
     response = admin_client.get(_changelist(model), {"q": "sae", "managed": "yes"})
     assert response.status_code == 200
     response = admin_client.get(_changelist(model), {"managed": "no"})
@@ -175,7 +175,7 @@ def test_arms_contact_phone_of_another_contact_is_a_form_error(admin_client, acc
 
 
 def test_editing_members_of_sae_contacts_warns(admin_client, account, managed, linked):
-    """SPEC 7: editing an `sae:` group's members warns (and saves)."""
+    """rules §7: editing an `sae:` group's members warns (and saves)."""
     extra = ArmsContactFactory(account=account)
     group = managed.contacts_group
     data = _group_data(group, members=[linked.arms_contact.pk, extra.pk])
@@ -228,7 +228,7 @@ def test_deleting_a_managed_object_with_confirmation_succeeds(admin_client, mana
 
 
 def test_deleting_a_linked_arms_contact_leaves_the_sae_contact_not_linked(admin_client, linked):
-    """SPEC 5: when an ARMS contact is deleted on the ARMS side the SAE contact stays."""
+    """rules §5: when an ARMS contact is deleted on the ARMS side the SAE contact stays."""
     admin_client.post(_delete_url(linked.arms_contact), {"post": "yes", "confirm_break": "on"})
     contact = Contact.objects.get(pk=linked.pk)
     assert not ArmsContact.objects.filter(sae_contact=contact).exists()
@@ -271,7 +271,7 @@ def test_bulk_delete_of_ordinary_contacts_needs_no_confirmation(admin_client, ac
 
 
 def test_services_refuse_unconfirmed_changes_directly(managed, linked):
-    """SPEC 7 in the service layer (used by the admin, pages and commands alike)."""
+    """rules §7 in the service layer (used by the admin, pages and commands alike)."""
     with pytest.raises(services.ManagedObjectProtected):
         services.delete_group(group=managed.contacts_group)
     with pytest.raises(services.ManagedObjectProtected):
@@ -285,7 +285,7 @@ def test_services_refuse_unconfirmed_changes_directly(managed, linked):
 
 @pytest.mark.parametrize("which", ["group", "policy", "contact"])
 def test_change_and_add_forms_offer_the_confirmation_tick(admin_client, managed, linked, which):
-    """SPEC 7: the change form carries "I understand SAE notifications will break"."""
+    """rules §7: the change form carries "I understand SAE notifications will break"."""
     obj = _managed_object(which, managed, linked)
     page = admin_client.get(_change_url(obj))
     assert page.status_code == 200
@@ -340,7 +340,7 @@ def robot_contact(account):
 def test_arms_contact_change_page_never_shows_robot_tokens_or_the_secret(
     admin_client, robot_contact
 ):
-    """Secrets (SPEC 4 robots, SPEC 8: never echoed back in full after saving): the ARMS
+    """Secrets (rules §4 robots, rules §8: never echoed back in full after saving): the ARMS
     console's change form shows the robot URLs and the signing secret masked only."""
     page = admin_client.get(_change_url(robot_contact)).content.decode()
     for secret in (ARMS_DING_TOKEN, ARMS_WECOM_KEY, ARMS_SECRET):
@@ -383,7 +383,7 @@ def test_arms_contact_robot_and_secret_are_replaced_or_removed(admin_client, rob
     ids=["NUL character", "not an object", "not text"],
 )
 def test_notification_policy_match_labels_must_be_an_object_of_texts(admin_client, account, labels):
-    """SPEC 7/10: the admin refuses match labels that are not label -> value texts with a form
+    """rules §7/§10: the admin refuses match labels that are not label -> value texts with a form
     error (a NUL character used to answer 500 on PostgreSQL, which cannot store it)."""
     policy = NotificationPolicy.objects.create(account=account, name="night")
     response = admin_client.post(

@@ -1,5 +1,5 @@
-"""ARMS operator commands (SPEC 10): import_arms_contacts, merge_contacts (SPEC 6) and
-reconcile_arms (SPEC 7). Each has --help, --json, and refuses bad input with one clear line,
+"""ARMS operator commands (rules §10): import_arms_contacts, merge_contacts (rules §6) and
+reconcile_arms (rules §7). Each has --help, --json, and refuses bad input with one clear line,
 a non-zero exit and no change."""
 
 from __future__ import annotations
@@ -77,7 +77,7 @@ def arms_snapshot(account) -> list:
 
 @pytest.mark.parametrize("name", ["import_arms_contacts", "merge_contacts", "reconcile_arms"])
 def test_every_arms_command_has_help(name, capsys):
-    """SPEC 10: each command has --help."""
+    """rules §10: each command has --help."""
     with pytest.raises(SystemExit) as exit_info:
         call_command(name, "--help")
     assert exit_info.value.code == 0
@@ -95,7 +95,7 @@ def test_reconcile_help_states_the_exit_codes(capsys):
 
 
 def test_import_stores_e164_phones_and_robots_and_is_idempotent(account, tmp_path):
-    """SPEC 10: import upserts by ContactId; importing the same file twice changes nothing."""
+    """rules §10: import upserts by ContactId; importing the same file twice changes nothing."""
     path = write_json(tmp_path, SEARCH_ANSWER)
     first = json.loads(run("import_arms_contacts", account.account_id, path, "--json"))
     assert (first["created"], first["updated"], first["unchanged"]) == (3, 0, 0)
@@ -126,7 +126,7 @@ def test_import_accepts_the_alert_contacts_shape_and_matches_by_phone(account, t
 
 
 def test_import_does_not_link_and_keeps_linked_contacts_values(account, owner_principal, tmp_path):
-    """SPEC 5 / SPEC 10: importing does not link; an ARMS contact linked to an SAE contact
+    """rules §5 / rules §10: importing does not link; an ARMS contact linked to an SAE contact
     keeps SAE's values."""
     alice = RamUserFactory(account=account, user_name="alice")
     contact = create_contact(principal=owner_principal, ram_user=alice, phone="13811112222")
@@ -161,7 +161,7 @@ def test_import_does_not_link_and_keeps_linked_contacts_values(account, owner_pr
 def test_malformed_entry_refuses_the_whole_file_and_changes_nothing(
     account, tmp_path, entry, message
 ):
-    """SPEC 10: the whole file is validated first; a bad file changes nothing."""
+    """rules §10: the whole file is validated first; a bad file changes nothing."""
     good = SEARCH_ANSWER["PageBean"]["Contacts"][0]
     data = {"PageBean": {"Contacts": [good, entry]}}
     with pytest.raises(CommandError, match=message):
@@ -175,7 +175,7 @@ def test_malformed_entry_refuses_the_whole_file_and_changes_nothing(
         ("{not json", r"^Invalid JSON at line 1"),
         ('{"Contacts": []}', r"^PageBean: missing"),
         ('{"PageBean": {"Contacts": {}}}', r"^PageBean.Contacts: missing or not a list"),
-        # SPEC 10, one clear line: a NUL character (PostgreSQL cannot store it) and nesting
+        # rules §10, one clear line: a NUL character (PostgreSQL cannot store it) and nesting
         # deeper than the JSON parser follows used to end in a traceback.
         (
             '{"PageBean": {"Contacts": [{"ContactId": 9, "ContactName": "x\\u0000"}]}}',
@@ -229,7 +229,7 @@ def test_merge_dry_run_prints_the_plan_and_changes_nothing(account, mergeable):
 
 
 def test_merge_applies_and_json_parses_and_a_second_run_changes_nothing(account, mergeable):
-    """SPEC 6: the report has the preview's rows; a second merge changes nothing."""
+    """rules §6: the report has the preview's rows; a second merge changes nothing."""
     plan = json.loads(run("merge_contacts", account.account_id, "--dry-run", "--json"))
     report = json.loads(run("merge_contacts", account.account_id, "--json"))
     assert report["rows"] == plan["rows"] and report["counts"] == plan["counts"]
@@ -266,7 +266,7 @@ def test_reconcile_without_drift_exits_zero(account, owner_principal):
 
 
 def test_reconcile_reports_drift_and_exits_one(account, drifted):
-    """SPEC 7: drift is reported; exit 1 while it remains."""
+    """rules §7: drift is reported; exit 1 while it remains."""
     with pytest.raises(CommandError) as error:
         run("reconcile_arms", account.account_id)
     assert error.value.returncode == 1
@@ -283,7 +283,7 @@ def test_reconcile_fix_repairs_and_exits_zero(account, drifted):
 
 
 def test_reconcile_fix_that_cannot_repair_everything_exits_one(account, owner_principal, drifted):
-    """SPEC 5 case 3: a Not-linked contact whose phone is held by an ARMS contact linked to
+    """rules §5 case 3: a Not-linked contact whose phone is held by an ARMS contact linked to
     another SAE contact is not stolen; drift remains, exit 1."""
     bob = RamUserFactory(account=account, user_name="bob")
     other = create_contact(principal=owner_principal, ram_user=bob, phone="13811113333")
@@ -299,7 +299,7 @@ def test_reconcile_fix_that_cannot_repair_everything_exits_one(account, owner_pr
 
 @pytest.mark.django_db(transaction=True)
 def test_shell_exit_codes_and_one_stderr_line(tmp_path):
-    """SPEC 10: non-zero exit and ONE clear line on bad input; reconcile exits 1 on drift and
+    """rules §10: non-zero exit and ONE clear line on bad input; reconcile exits 1 on drift and
     0 once --fix repaired it."""
     account = AccountFactory()
     bad = write_json(tmp_path, {"PageBean": {"Contacts": [{"ContactName": "x", "Phone": "1"}]}})
@@ -326,7 +326,7 @@ def test_shell_exit_codes_and_one_stderr_line(tmp_path):
 
 
 def test_seed_demo_shows_each_linking_case_a_not_linked_contact_and_a_merge_candidate(db):
-    """SPEC 5 (cases 1-3, Not linked) and SPEC 6 (a merge candidate) in the demo data; a
+    """rules §5 (cases 1-3, Not linked) and rules §6 (a merge candidate) in the demo data; a
     second run changes nothing on the ARMS side."""
     run("seed_demo")
     demo = Account.objects.get(account_id=seed_demo.DEMO.account_id)

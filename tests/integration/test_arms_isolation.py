@@ -1,4 +1,4 @@
-"""Account isolation on the ARMS side (SPEC 1): an ID from another account answers 404, exactly
+"""Account isolation on the ARMS side (rules §1): an ID from another account answers 404, exactly
 as an ID that does not exist, for GET and POST; lists and merge see only the own account."""
 
 from __future__ import annotations
@@ -60,7 +60,7 @@ def test_an_id_that_does_not_exist_answers_the_same_404(owner_client):
 def test_ram_user_without_permission_also_gets_404_not_403_for_foreign_ids(
     sign_in, account, foreign
 ):
-    """SPEC 1: another account's ID is 404 even for a principal that would get 403."""
+    """rules §1: another account's ID is 404 even for a principal that would get 403."""
     client = sign_in(RamUserFactory(account=account, user_name="nobody"))
     for url in _foreign_urls(foreign):
         assert client.get(url).status_code == 404, url
@@ -79,7 +79,7 @@ def test_lists_show_only_the_own_accounts_objects(owner_client, account, foreign
 
 
 def test_merge_sees_only_the_own_accounts_users_and_arms_contacts(account, owner_client, foreign):
-    """SPEC 1 / SPEC 6: the foreign ARMS contact with the same phone is never linked."""
+    """rules §1 / rules §6: the foreign ARMS contact with the same phone is never linked."""
     RamUserFactory(account=account, user_name="alice", mobile_phone="86-13899998888")
     plan = plan_merge(principal=Principal(account))
     assert [r.username for r in plan.rows] == [account.login_name, "alice"]

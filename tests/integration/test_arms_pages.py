@@ -1,4 +1,4 @@
-"""The ARMS pages (SPEC 7: contacts, groups, policies) and the Merge Contacts dialog (SPEC 6).
+"""The ARMS pages (rules §7: contacts, groups, policies) and the Merge Contacts dialog (rules §6).
 
 Who may view the ARMS pages (a decision recorded in arms_sync/selectors.py): the owner, a RAM
 user allowed ram:ListUsers, or one allowed the page's ARMS read action (arms:*)."""
@@ -53,7 +53,7 @@ def linked_contact(account, owner_principal):
 
 
 def test_contact_list_shows_link_or_dash_and_masks_robots(owner_client, account, linked_contact):
-    """SPEC 7 / SPEC 8: each ARMS contact shows the SAE contact it is linked to (or "—"), and
+    """rules §7 / rules §8: each ARMS contact shows the SAE contact it is linked to (or "—"), and
     robot tokens are masked."""
     ArmsContactFactory(account=account, name="Night pager", phone="+8613900000000")
     response = owner_client.get(reverse("arms:contact_list"))
@@ -81,7 +81,7 @@ def test_contact_list_shows_link_or_dash_and_masks_robots(owner_client, account,
 def test_query_bar_matches_by_name_phone_and_email(
     owner_client, account, linked_contact, field, query, expected
 ):
-    """SPEC 4's query rules on the ARMS contacts page: case-insensitive substring, a phone
+    """rules §4's query rules on the ARMS contacts page: case-insensitive substring, a phone
     however it is typed."""
     ArmsContactFactory(
         account=account, name="Night pager", phone="+8613900000000", email="np@alerts.example.com"
@@ -103,7 +103,7 @@ def test_query_bar_answers_with_the_rows_fragment_for_htmx(owner_client, linked_
 
 
 def test_groups_show_member_counts_and_the_managed_badge(owner_client, account, linked_contact):
-    """SPEC 7: `sae:` groups are shown as managed by SAE."""
+    """rules §7: `sae:` groups are shown as managed by SAE."""
     ContactGroupFactory(account=account, name="night-shift")
     response = owner_client.get(reverse("arms:group_list"))
     text = response.text
@@ -135,7 +135,7 @@ def test_policies_show_match_labels_and_groups(owner_client, account, linked_con
 def test_contact_list_query_count_does_not_grow_with_rows(
     owner_client, account, owner_principal, django_assert_num_queries, rows
 ):
-    """ARCHITECTURE: list pages run a fixed number of queries (1 row or 100 rows)."""
+    """docs/architecture.md: list pages run a fixed number of queries (1 row or 100 rows)."""
     for n in range(rows):
         user = RamUserFactory(account=account)
         create_contact(principal=owner_principal, ram_user=user, phone=f"1370000{n:04d}")
@@ -195,7 +195,7 @@ def test_unlinked_arms_contact_can_be_deleted_from_the_page(owner_client, accoun
 
 
 def test_linked_arms_contact_cannot_be_deleted_from_the_page(owner_client, linked_contact):
-    """SPEC 7: a linked ARMS contact is SAE's; the page refuses (403), nothing changes."""
+    """rules §7: a linked ARMS contact is SAE's; the page refuses (403), nothing changes."""
     arms = linked_contact.arms_contact
     response = owner_client.post(reverse("arms:contact_delete", args=[arms.pk]))
     assert response.status_code == 403
@@ -205,7 +205,7 @@ def test_linked_arms_contact_cannot_be_deleted_from_the_page(owner_client, linke
 def test_arms_contact_linked_after_the_page_was_read_is_not_deleted(
     owner_client, account, linked_contact, monkeypatch
 ):
-    """SPEC 7, under a race: the page read the ARMS contact while it was free; by the time
+    """rules §7, under a race: the page read the ARMS contact while it was free; by the time
     Confirm arrives an SAE contact is linked to it. The delete decides on the row as it is
     now: 403, nothing deleted."""
     arms = linked_contact.arms_contact
@@ -230,7 +230,7 @@ def mergeable(account):
 
 
 def test_merge_dialog_shows_the_preview_as_a_modal_fragment(owner_client, mergeable):
-    """SPEC 6: the dialog first shows a preview (what would be linked, created, skipped, why)."""
+    """rules §6: the dialog first shows a preview (what would be linked, created, skipped, why)."""
     response = owner_client.get(reverse("arms:merge_contacts"), **HTMX)
     assert response.status_code == 200
     text = response.text
@@ -240,7 +240,7 @@ def test_merge_dialog_shows_the_preview_as_a_modal_fragment(owner_client, mergea
 
 
 def test_merge_page_works_without_javascript(owner_client, account, mergeable):
-    """SPEC 6 / STYLE: the dialog is also a plain page whose form POSTs; the answer is the
+    """rules §6 / STYLE: the dialog is also a plain page whose form POSTs; the answer is the
     report (issue 18), with a way back to Contact Management."""
     page = owner_client.get(reverse("arms:merge_contacts"))
     assert "<html" in page.text and 'name="digest"' in page.text
@@ -269,7 +269,7 @@ def test_merge_confirm_with_htmx_keeps_the_report_and_refreshes_the_list(owner_c
 
 
 def test_merge_confirm_on_a_stale_preview_asks_to_review_again(owner_client, account, mergeable):
-    """SPEC 6: Confirm applies exactly the preview; if the data changed, nothing is done."""
+    """rules §6: Confirm applies exactly the preview; if the data changed, nothing is done."""
     digest = owner_client.get(reverse("arms:merge_contacts")).context["plan"].digest
     RamUserFactory(account=account, user_name="late", mobile_phone="86-13800000088")
     response = owner_client.post(reverse("arms:merge_contacts"), {"digest": digest}, **HTMX)
@@ -281,7 +281,7 @@ def test_merge_confirm_on_a_stale_preview_asks_to_review_again(owner_client, acc
 def test_ram_user_without_list_users_gets_403_from_merge_and_nothing_changes(
     sign_in, account, mergeable
 ):
-    """SPEC 3: a RAM user without ram:ListUsers may not Merge Contacts (checked on the
+    """rules §3: a RAM user without ram:ListUsers may not Merge Contacts (checked on the
     server, for the preview and for Confirm)."""
     user = RamUserFactory(account=account, user_name="carol", mobile_phone="86-13800000003")
     client = sign_in(user)

@@ -1,4 +1,5 @@
-"""The benchmark command reports figures and leaves no trace (ARCHITECTURE: speed is designed)."""
+"""The benchmark command reports figures and leaves no trace (speed is designed:
+docs/architecture.md)."""
 
 from __future__ import annotations
 

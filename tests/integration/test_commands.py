@@ -1,4 +1,4 @@
-"""Operator commands (SPEC 10; SPEC 1 for accounts and sign-in, SPEC 2 for policies).
+"""Operator commands (rules §10; rules §1 for accounts and sign-in, rules §2 for policies).
 
 Each command refuses bad input with a CommandError (one line, non-zero exit) and changes
 nothing; `import_ram_users` is idempotent; `seed_demo` can run twice and its logins work.

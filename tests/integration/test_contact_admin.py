@@ -1,4 +1,4 @@
-"""SPEC 10 / SPEC 5: contacts in the Django admin are read-only (the services' rules and the
+"""rules §10 / rules §5: contacts in the Django admin are read-only (the services' rules and the
 ARMS propagation are never bypassed), searchable, and deleted through the service."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""SPEC 4 under concurrency: many requests racing for the last places of the 100-contact
+"""rules §4 under concurrency: many requests racing for the last places of the 100-contact
 limit, and for one phone number typed in different forms. Run on SQLite (file database,
 IMMEDIATE transactions) and on PostgreSQL (the account row lock)."""
 
@@ -60,7 +60,7 @@ def prepared_account(existing: int, newcomers: int):
 
 
 def test_fifty_parallel_creates_at_95_contacts_leave_exactly_100(capsys):
-    """SPEC 4: the 101st is refused also when many requests race for the last place; each
+    """rules §4: the 101st is refused also when many requests race for the last place; each
     refusal is the friendly limit error, and nothing is half-saved on the ARMS side."""
     account, owner, users = prepared_account(95, 50)
     results, seconds = race(
@@ -132,7 +132,7 @@ PHONE_FORMS = [
 
 
 def test_twenty_parallel_creates_of_one_number_typed_differently_leave_one(capsys):
-    """SPEC 4: one phone number belongs to one contact however typed, also under a race."""
+    """rules §4: one phone number belongs to one contact however typed, also under a race."""
     account, owner, users = prepared_account(0, 20)
     results, seconds = race(
         20,

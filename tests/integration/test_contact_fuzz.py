@@ -1,4 +1,4 @@
-"""SPEC 4 "bad input of any kind gets a message next to the field": hypothesis-generated POSTs
+"""rules §4 "bad input of any kind gets a message next to the field": hypothesis-generated POSTs
 to the New Contact panel and the Edit Contact dialog never answer 500; a refused POST saves
 nothing, an accepted one saves exactly one contact that obeys every rule."""
 

@@ -1,4 +1,4 @@
-"""SPEC 1: every contacts URL answers 404 for another account's contact, for GET and POST,
+"""rules §1: every contacts URL answers 404 for another account's contact, for GET and POST,
 exactly as for an id that does not exist; nothing of the other account changes."""
 
 from __future__ import annotations

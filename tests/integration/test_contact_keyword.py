@@ -1,4 +1,4 @@
-"""The Dingtalk keyword of a contact (SPEC 8: "Robots protected by keywords: every message
+"""The Dingtalk keyword of a contact (rules §8: "Robots protected by keywords: every message
 contains the configured keyword (default 告警)"): the optional field of the New Contact panel
 and the Edit Contact dialog, its rules, and its way to the linked ARMS contact and the admin."""
 

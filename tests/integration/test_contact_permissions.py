@@ -1,4 +1,4 @@
-"""SPEC 3: who may do what with contacts, row by row, including forged requests.
+"""rules §3: who may do what with contacts, row by row, including forged requests.
 
 | principal | Username choices | sees | may edit / delete | may Merge |
 | owner | the account itself or any RAM user | all | all | yes |
@@ -235,7 +235,7 @@ def test_owner_may_edit_and_delete_every_contact(owner_client, people, name):
 
 
 def test_edit_of_a_contact_deleted_meanwhile_is_404_not_500(owner_client, people, monkeypatch):
-    """SPEC 1/4 under a race: the edit view found the contact, then someone deleted it before
+    """rules §1/§4 under a race: the edit view found the contact, then someone deleted it before
     the save locked the row. The answer is 404, as for any contact that does not exist."""
     contact = people["c_plain"]
     stale = Contact.objects.get(pk=contact.pk)

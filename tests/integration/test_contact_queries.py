@@ -1,5 +1,5 @@
-"""Query budgets (ARCHITECTURE): the Contact Management page and its htmx rows run the same
-number of SQL queries for 1 contact and for 100, for each kind of principal (SPEC 3)."""
+"""Query budgets (docs/architecture.md): the Contact Management page and its htmx rows run the same
+number of SQL queries for 1 contact and for 100, for each kind of principal (rules §3)."""
 
 from __future__ import annotations
 
@@ -99,7 +99,7 @@ def test_plain_ram_user_page_runs_the_same_queries_for_1_and_100(sign_in, accoun
 
 @pytest.mark.parametrize("field", ["username", "phone", "mailbox"])
 def test_query_with_a_nul_character_finds_nothing_instead_of_500(owner_client, account, field):
-    """SPEC 4 query bar: a value no contact can hold (a NUL character, which PostgreSQL refuses
+    """rules §4 query bar: a value no contact can hold (a NUL character, which PostgreSQL refuses
     in a query) matches nothing; the page still answers 200."""
     fill(account, 1)
     response = owner_client.get(reverse(URL), {"field": field, "q": "a\x00"})

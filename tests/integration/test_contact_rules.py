@@ -1,4 +1,4 @@
-"""SPEC 4: the 100-contact limit, one contact per username and per phone (however typed),
+"""rules §4: the 100-contact limit, one contact per username and per phone (however typed),
 the channels' rules through the service, and the query bar."""
 
 from __future__ import annotations
@@ -63,7 +63,7 @@ def test_contact_stores_phone_as_e164_and_every_channel(account):
 
 @override_settings(SAE_MAX_CONTACTS=5)
 def test_the_contact_after_the_limit_is_refused_and_nothing_is_half_saved(account):
-    """SPEC 4: an account holds at most SAE_MAX_CONTACTS; the next is refused with a clear
+    """rules §4: an account holds at most SAE_MAX_CONTACTS; the next is refused with a clear
     error and neither an SAE nor an ARMS contact is saved."""
     fill(account, 5)
     before = counts(account)
@@ -79,7 +79,7 @@ def test_the_contact_after_the_limit_is_refused_and_nothing_is_half_saved(accoun
 
 
 def test_the_101st_contact_is_refused_at_the_default_limit_of_100(owner_client, account):
-    """SPEC 4: 100 is the default limit; the page says so and the form shows the error."""
+    """rules §4: 100 is the default limit; the page says so and the form shows the error."""
     fill(account, 100)
     assert counts(account) == (100, 100)
     late = ram_user_named(account, "late")
@@ -101,7 +101,7 @@ def test_deleting_a_contact_frees_a_place_under_the_limit(account):
 
 
 def test_a_second_contact_for_one_username_is_refused(account):
-    """SPEC 4: one contact per username per account (RAM user and the account itself)."""
+    """rules §4: one contact per username per account (RAM user and the account itself)."""
     owner = principal_of(account)
     alice = ram_user_named(account, "alice")
     services.create_contact(principal=owner, ram_user=alice, phone=mobile(1))
@@ -122,7 +122,7 @@ def test_a_second_contact_for_one_username_is_refused(account):
     "typed_again", ["13811112222", "+86 138 1111 2222", "86-13811112222", "008613811112222"]
 )
 def test_one_phone_number_belongs_to_one_contact_however_typed(account, typed_again):
-    """SPEC 4: uniqueness is on the E.164 form."""
+    """rules §4: uniqueness is on the E.164 form."""
     owner = principal_of(account)
     services.create_contact(
         principal=owner, ram_user=ram_user_named(account, "alice"), phone="+8613811112222"
@@ -168,7 +168,7 @@ def test_editing_to_another_contacts_phone_is_refused(account):
 
 
 def test_the_service_refuses_bad_channels_with_an_error_per_field(account):
-    """SPEC 4: bad input of any kind gets a message next to the field; nothing is saved."""
+    """rules §4: bad input of any kind gets a message next to the field; nothing is saved."""
     with pytest.raises(ValidationError) as exc:
         services.create_contact(
             principal=principal_of(account),
@@ -204,7 +204,7 @@ def test_a_signing_secret_needs_its_dingtalk_robot(account):
 
 
 def test_the_signing_secret_is_kept_replaced_or_cleared_on_edit(owner_client, account):
-    """SPEC 8: the secret is never echoed back; blank keeps it, the checkbox removes it."""
+    """rules §8: the secret is never echoed back; blank keeps it, the checkbox removes it."""
     owner = principal_of(account)
     contact = services.create_contact(
         principal=owner,
@@ -231,7 +231,7 @@ def test_the_signing_secret_is_kept_replaced_or_cleared_on_edit(owner_client, ac
 
 
 def test_edit_dialog_never_sends_back_the_robot_tokens(owner_client, account):
-    """SPEC 4 robots / SPEC 8: robot tokens are secrets, never echoed back in full after
+    """rules §4 robots / rules §8: robot tokens are secrets, never echoed back in full after
     saving: the Edit Contact dialog shows each saved robot masked, not in an input's value."""
     contact = services.create_contact(
         principal=principal_of(account),
@@ -247,7 +247,7 @@ def test_edit_dialog_never_sends_back_the_robot_tokens(owner_client, account):
 
 
 def test_saved_robots_are_kept_replaced_or_removed_on_edit(owner_client, account):
-    """SPEC 4 Edit: a robot field left blank keeps the saved robot (the dialog never shows it);
+    """rules §4 Edit: a robot field left blank keeps the saved robot (the dialog never shows it);
     a new URL replaces it; the Remove tick removes it (the DingTalk one with its secret)."""
     contact = services.create_contact(
         principal=principal_of(account),
@@ -266,7 +266,7 @@ def test_saved_robots_are_kept_replaced_or_removed_on_edit(owner_client, account
         DINGTALK_SECRET,
         WECOM_URL,
     )
-    assert contact.arms_contact.ding_robot_url == DINGTALK_URL  # the link follows (SPEC 5)
+    assert contact.arms_contact.ding_robot_url == DINGTALK_URL  # the link follows (rules §5)
     new_secret = "SEC" + "e" * 64
     assert owner_client.post(edit, {**data, "dingtalk_secret": new_secret}).status_code == 302
     contact.refresh_from_db()
@@ -335,7 +335,7 @@ def found(account, field, value):
 def test_query_by_username_is_a_case_insensitive_substring(
     account, three_contacts, value, expected
 ):
-    """SPEC 4: Username is the default field; the account itself matches its login name."""
+    """rules §4: Username is the default field; the account itself matches its login name."""
     expected = (
         sorted(e.replace("{login}", account.login_name) for e in expected)
         if expected is not None
@@ -421,7 +421,7 @@ def test_new_contact_panel_is_a_side_panel_for_htmx_and_a_page_without_javascrip
 def test_refused_htmx_submit_answers_422_with_errors_by_each_field_and_the_input_kept(
     owner_client, account
 ):
-    """SPEC 4: bad input gets a message next to the field; the panel keeps what was typed."""
+    """rules §4: bad input gets a message next to the field; the panel keeps what was typed."""
     alice = ram_user_named(account, "alice")
     response = owner_client.post(
         reverse("contacts:new"),

@@ -1,4 +1,4 @@
-"""Create Policy in the seed's two steps (SPEC 2, seed Step 1.1): the Script Editor's Confirm
+"""Create Policy in the seed's two steps (rules §2, seed Step 1.1): the Script Editor's Confirm
 validates the document alone; the Create Policy dialog (htmx) or page (no JavaScript) then asks
 Name and Description, carrying the document in a hidden field that the last Confirm validates
 again, since a browser may send anything there."""

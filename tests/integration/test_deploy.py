@@ -1,4 +1,4 @@
-"""Deploy hardening (ARCHITECTURE "Data and infrastructure"; SPEC 10's operator surface).
+"""Deploy hardening (docs/architecture.md, "Data and infrastructure"; rules §10's operator surface).
 
 The production settings (`sae_console.settings`, not the test settings) are loaded in a clean
 interpreter, the way gunicorn or `manage.py` loads them on a server.

@@ -1,4 +1,4 @@
-"""SPEC 13, the defects of issue 9 (each once answered 500 or printed a traceback) and the ones
+"""rules §13, the defects of issue 9 (each once answered 500 or printed a traceback) and the ones
 the fuzz suite found next: a platform operator on console pages, policy documents with huge
 integers, lone surrogates, NaN or no end, import files with impossible values, arguments that
 are not UTF-8, the admin's relation fields, request size caps and Cache-Control."""

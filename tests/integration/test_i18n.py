@@ -1,4 +1,4 @@
-"""SPEC 11: the zh-Hans interface speaks the real Chinese console's terms; English stays the
+"""rules §11: the zh-Hans interface speaks the real Chinese console's terms; English stays the
 default; the committed catalogue is complete (nothing untranslated or fuzzy) and compiled."""
 
 # Chinese text is written with full-width punctuation on purpose.

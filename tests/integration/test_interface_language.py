@@ -1,4 +1,4 @@
-"""SPEC 11 and 12 around the edges of the catalogue: texts the console stores in English and
+"""rules §11 and §12 around the edges of the catalogue: texts the console stores in English and
 shows translated (the system policies' and the sae: groups' descriptions), the merge report's
 punctuation in Chinese, the language switch on the sign-in page, and a menu that links only
 the pages the principal may open."""
@@ -114,7 +114,7 @@ def _names_of_our_models():
 
 
 def test_every_model_and_field_of_ours_has_a_chinese_name():
-    """SPEC 12: the admin (and every form built from a model) names models and fields in
+    """rules §12: the admin (and every form built from a model) names models and fields in
     Chinese; a name without verbose_name, or a plural left to Django ("RAM 用户s"), stays
     English."""
     with translation.override("zh-hans"):

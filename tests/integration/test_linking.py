@@ -1,4 +1,4 @@
-"""SPEC 5 through the contacts services and the Contact Management views: the three cases of
+"""rules §5 through the contacts services and the Contact Management views: the three cases of
 creation, the mailbox refusal, edit propagation (phone included, link unchanged), edit
 conflicts, deletion, and an ARMS contact deleted on the ARMS side ("Not linked")."""
 

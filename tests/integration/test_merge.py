@@ -1,4 +1,4 @@
-"""Merge Contacts (SPEC 6, with SPEC 3's "may Merge Contacts" column and SPEC 5's linking)."""
+"""Merge Contacts (rules §6, with rules §3's "may Merge Contacts" column and rules §5's linking)."""
 
 from __future__ import annotations
 
@@ -64,7 +64,7 @@ def scene(account, owner_principal):
 def test_preview_lists_each_subject_with_its_action_and_writes_nothing(
     account, owner_principal, scene
 ):
-    """SPEC 6: the dialog first shows a preview; the preview itself changes nothing."""
+    """rules §6: the dialog first shows a preview; the preview itself changes nothing."""
     before = _snapshot(account)
     plan = plan_merge(principal=owner_principal)
     assert _snapshot(account) == before
@@ -96,7 +96,7 @@ def test_preview_lists_each_subject_with_its_action_and_writes_nothing(
 def test_confirm_applies_exactly_the_preview_and_reports_the_same_rows(
     account, owner_principal, scene
 ):
-    """SPEC 6: Confirm applies exactly the preview and reports the same counts."""
+    """rules §6: Confirm applies exactly the preview and reports the same counts."""
     plan = plan_merge(principal=owner_principal)
     report = apply_merge(principal=owner_principal, expected_digest=plan.digest)
     assert report.rows == plan.rows
@@ -115,7 +115,7 @@ def test_confirm_applies_exactly_the_preview_and_reports_the_same_rows(
 
 
 def test_second_merge_right_after_the_first_changes_nothing(account, owner_principal, scene):
-    """SPEC 6: a second merge right after the first changes nothing."""
+    """rules §6: a second merge right after the first changes nothing."""
     apply_merge(principal=owner_principal)
     before = _snapshot(account)
     second = apply_merge(principal=owner_principal)
@@ -125,7 +125,7 @@ def test_second_merge_right_after_the_first_changes_nothing(account, owner_princ
 
 
 def test_not_linked_contact_is_repaired_by_merge(account, owner_principal, scene):
-    """SPEC 5: an ARMS contact deleted on the ARMS side leaves the SAE contact "Not linked";
+    """rules §5: an ARMS contact deleted on the ARMS side leaves the SAE contact "Not linked";
     Merge Contacts repairs it (here by linking the free ARMS contact with the phone)."""
     dora = Contact.objects.get(account=account, ram_user=scene["dora"])
     assert not ArmsContact.objects.filter(sae_contact=dora).exists()
@@ -135,7 +135,7 @@ def test_not_linked_contact_is_repaired_by_merge(account, owner_principal, scene
 
 
 def test_not_linked_contact_without_any_arms_contact_gets_a_new_one(account, owner_principal):
-    """SPEC 6: if no ARMS contact has P, a new ARMS contact is created with P."""
+    """rules §6: if no ARMS contact has P, a new ARMS contact is created with P."""
     user = RamUserFactory(account=account, user_name="fay", mobile_phone="86-13800000009")
     contact = create_contact(principal=owner_principal, ram_user=user, phone="13800000009")
     contact.arms_contact.delete()
@@ -147,7 +147,7 @@ def test_not_linked_contact_without_any_arms_contact_gets_a_new_one(account, own
 
 
 def test_skipped_when_the_arms_contact_is_linked_to_another_contact(account, owner_principal):
-    """SPEC 6: if the ARMS contact with P is linked to another SAE contact, skipped.
+    """rules §6: if the ARMS contact with P is linked to another SAE contact, skipped.
 
     Here the phones of two linked ARMS contacts were swapped on the ARMS side: each contact's
     phone is held by the ARMS contact linked to the other one, so neither may take it."""
@@ -171,7 +171,7 @@ def test_skipped_when_the_arms_contact_is_linked_to_another_contact(account, own
 
 
 def test_a_skip_lifted_by_a_later_row_is_retried_in_the_same_merge(account, owner_principal):
-    """SPEC 6: a second merge right after the first changes nothing, even when a later row
+    """rules §6: a second merge right after the first changes nothing, even when a later row
     (zoe's re-link) frees the ARMS contact an earlier row (hugo's) needed."""
     hugo = RamUserFactory(account=account, user_name="hugo", mobile_phone="86-13800000012")
     zoe = RamUserFactory(account=account, user_name="zoe", mobile_phone="86-13800000013")
@@ -189,7 +189,7 @@ def test_a_skip_lifted_by_a_later_row_is_retried_in_the_same_merge(account, owne
 
 
 def test_skipped_when_the_phone_belongs_to_another_contact(account, owner_principal):
-    """SPEC 6 / SPEC 4: one contact per phone: a RAM user whose phone another contact holds
+    """rules §6 / rules §4: one contact per phone: a RAM user whose phone another contact holds
     is skipped with the reason."""
     ivan = RamUserFactory(account=account, user_name="ivan", mobile_phone="86-13800000021")
     jack = RamUserFactory(account=account, user_name="jack", mobile_phone="86-13800000021")
@@ -202,7 +202,7 @@ def test_skipped_when_the_phone_belongs_to_another_contact(account, owner_princi
 
 
 def test_two_users_with_one_phone_only_the_first_in_order_gets_it(account, owner_principal):
-    """SPEC 6: subjects go in user-name order; a later row sees what an earlier row did."""
+    """rules §6: subjects go in user-name order; a later row sees what an earlier row did."""
     RamUserFactory(account=account, user_name="zed", mobile_phone="86-13800000031")
     RamUserFactory(account=account, user_name="Amy", mobile_phone="86-13800000031")
     plan = plan_merge(principal=owner_principal)
@@ -212,7 +212,7 @@ def test_two_users_with_one_phone_only_the_first_in_order_gets_it(account, owner
 
 
 def test_skipped_when_the_ram_email_belongs_to_another_arms_contact(account, owner_principal):
-    """SPEC 5: a mailbox another ARMS contact holds is refused, so merge skips (with why)
+    """rules §5: a mailbox another ARMS contact holds is refused, so merge skips (with why)
     instead of failing the whole merge."""
     RamUserFactory(
         account=account,
@@ -230,7 +230,7 @@ def test_skipped_when_the_ram_email_belongs_to_another_arms_contact(account, own
 
 @override_settings(SAE_MAX_CONTACTS=2)
 def test_skipped_when_the_contact_limit_is_reached(account, owner_principal):
-    """SPEC 6 / SPEC 4: new contacts only within the account's contact limit."""
+    """rules §6 / rules §4: new contacts only within the account's contact limit."""
     for n in range(3):
         RamUserFactory(account=account, user_name=f"u{n}", mobile_phone=f"86-1380000004{n}")
     report = apply_merge(principal=owner_principal)
@@ -240,7 +240,7 @@ def test_skipped_when_the_contact_limit_is_reached(account, owner_principal):
 
 
 def test_hong_kong_ram_phone_is_skipped(account, owner_principal):
-    """SPEC 6 / SPEC 4: P must be a Chinese-mainland mobile (not Hong Kong)."""
+    """rules §6 / rules §4: P must be a Chinese-mainland mobile (not Hong Kong)."""
     RamUserFactory(account=account, user_name="kai", mobile_phone="852-51234567")
     RamUserFactory(account=account, user_name="lin", mobile_phone="")
     report = apply_merge(principal=owner_principal)
@@ -250,7 +250,7 @@ def test_hong_kong_ram_phone_is_skipped(account, owner_principal):
 
 
 def test_relinking_leaves_the_old_arms_contact_unlinked(account, owner_principal):
-    """SPEC 6: re-linking a contact to the ARMS contact with its phone leaves the ARMS contact
+    """rules §6: re-linking a contact to the ARMS contact with its phone leaves the ARMS contact
     it was linked to on the ARMS side, unlinked (and out of sae:contacts)."""
     mia = RamUserFactory(account=account, user_name="mia", mobile_phone="86-13800000051")
     contact = create_contact(
@@ -275,7 +275,7 @@ def test_relinking_leaves_the_old_arms_contact_unlinked(account, owner_principal
 
 
 def test_already_linked_contact_with_another_name_is_renamed(account, owner_principal):
-    """SPEC 6: the linked ARMS contact's name is set to the RAM user's name."""
+    """rules §6: the linked ARMS contact's name is set to the RAM user's name."""
     nina = RamUserFactory(account=account, user_name="nina", mobile_phone="86-13800000061")
     contact = create_contact(principal=owner_principal, ram_user=nina, phone="13800000061")
     ArmsContact.objects.filter(pk=contact.arms_contact.pk).update(name="Renamed in ARMS")
@@ -290,7 +290,7 @@ def test_already_linked_contact_with_another_name_is_renamed(account, owner_prin
 
 
 def test_account_itself_with_a_contact_is_merged_under_its_login_name(account, owner_principal):
-    """SPEC 6 / SPEC 5: the account itself takes part; its name is the login name."""
+    """rules §6 / rules §5: the account itself takes part; its name is the login name."""
     contact = create_contact(principal=owner_principal, ram_user=None, phone="13800000071")
     ArmsContact.objects.filter(sae_contact=contact).update(name="boss")
     report = apply_merge(principal=owner_principal)
@@ -300,7 +300,7 @@ def test_account_itself_with_a_contact_is_merged_under_its_login_name(account, o
 
 
 def test_confirm_on_a_stale_preview_changes_nothing(account, owner_principal, scene):
-    """SPEC 6: Confirm applies exactly the preview: if the data changed since, nothing is done
+    """rules §6: Confirm applies exactly the preview: if the data changed since, nothing is done
     and the dialog asks to review again."""
     plan = plan_merge(principal=owner_principal)
     RamUserFactory(account=account, user_name="late", mobile_phone="86-13800000081")
@@ -311,7 +311,7 @@ def test_confirm_on_a_stale_preview_changes_nothing(account, owner_principal, sc
 
 
 def test_ram_user_without_list_users_may_not_merge(account, owner_principal, scene):
-    """SPEC 3: a RAM user without ram:ListUsers may not Merge Contacts; nothing changes."""
+    """rules §3: a RAM user without ram:ListUsers may not Merge Contacts; nothing changes."""
     principal = Principal(account, scene["anna"])
     before = _snapshot(account)
     with pytest.raises(PermissionDenied):
@@ -322,7 +322,7 @@ def test_ram_user_without_list_users_may_not_merge(account, owner_principal, sce
 
 
 def test_ram_user_allowed_list_users_may_merge(account, scene):
-    """SPEC 3: a RAM user allowed ram:ListUsers may Merge Contacts."""
+    """rules §3: a RAM user allowed ram:ListUsers may Merge Contacts."""
     policy = PolicyFactory(account=account)
     PolicyAttachment.objects.create(ram_user=scene["bob"], policy=policy)
     principal = Principal(account, scene["bob"])
@@ -332,7 +332,7 @@ def test_ram_user_allowed_list_users_may_merge(account, scene):
 
 @pytest.mark.django_db(transaction=True)
 def test_two_merges_racing_apply_once_and_the_later_one_changes_nothing():
-    """SPEC 6: Confirm recomputes the plan with the account row locked, so two merges at
+    """rules §6: Confirm recomputes the plan with the account row locked, so two merges at
     once neither duplicate nor half-apply: one does the work, the other finds it done."""
     account = AccountFactory()
     for n in range(5):

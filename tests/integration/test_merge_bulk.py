@@ -1,4 +1,4 @@
-"""Merge Contacts in bulk (issue 11, SPEC 6): the outcome is exactly what the per-contact path
+"""Merge Contacts in bulk (issue 11, rules §6): the outcome is exactly what the per-contact path
 produces (the same ARMS contacts, links, names, channels, `sae:` memberships and report), and
 Confirm runs a fixed number of SQL queries whatever the number of RAM users."""
 
@@ -23,7 +23,7 @@ pytestmark = pytest.mark.django_db
 
 
 def _build(account) -> None:
-    """One subject per action of SPEC 6, and the moves between ARMS contacts that a bulk
+    """One subject per action of rules §6, and the moves between ARMS contacts that a bulk
     write must order right (a mailbox and a link passing from one ARMS contact to another)."""
     owner = Principal(account)
 

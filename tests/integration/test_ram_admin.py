@@ -1,4 +1,4 @@
-"""SPEC 10: the Django admin holds every RAM directory model, searchable and filterable."""
+"""rules §10: the Django admin holds every RAM directory model, searchable and filterable."""
 
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ def data():
 
 @pytest.mark.parametrize("model", MODELS, ids=lambda m: m.__name__)
 def test_every_ram_model_is_registered_with_search(model):
-    """SPEC 10: every model of ram_directory is in the admin, with search_fields."""
+    """rules §10: every model of ram_directory is in the admin, with search_fields."""
     model_admin = admin.site._registry[model]
     assert model_admin.search_fields
     assert model_admin.list_filter
@@ -36,7 +36,7 @@ def test_every_ram_model_is_registered_with_search(model):
 @pytest.mark.parametrize("model", MODELS, ids=lambda m: m.__name__)
 @pytest.mark.parametrize("query", ["", "alice", "SeeUsers", "1000", "nothing-matches-this"])
 def test_operator_opens_each_changelist_and_searches(operator_client, data, model, query):
-    """SPEC 10: a superuser with no account opens each changelist and searches without error."""
+    """rules §10: a superuser with no account opens each changelist and searches without error."""
     url = reverse(f"admin:ram_directory_{model._meta.model_name}_changelist")
     response = operator_client.get(url, {"q": query} if query else {})
     assert response.status_code == 200
@@ -56,7 +56,7 @@ def test_ram_user_change_page_shows_attachments_inline(operator_client, data):
 
 
 def test_admin_refuses_an_invalid_policy_document(operator_client, data):
-    """SPEC 2: the admin validates a policy document as the Script Editor does."""
+    """rules §2: the admin validates a policy document as the Script Editor does."""
     account, _user = data
     policy = Policy.objects.get(account=account, name="SeeUsers")
     bad = {"Version": "1", "Statement": [{"Effect": "Permit", "Action": "ram:*", "Resource": "*"}]}
@@ -77,7 +77,7 @@ def test_admin_refuses_an_invalid_policy_document(operator_client, data):
 
 
 def test_changelist_query_count_is_fixed(operator_client, django_assert_max_num_queries):
-    """ARCHITECTURE: list_select_related keeps the attachment changelist's queries fixed."""
+    """docs/architecture.md: list_select_related keeps the attachment changelist's queries fixed."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -95,7 +95,7 @@ def test_changelist_query_count_is_fixed(operator_client, django_assert_max_num_
 
 
 def test_admin_refuses_attaching_another_accounts_policy(operator_client, data):
-    """SPEC 1: even in the admin a policy is attached only within its own account."""
+    """rules §1: even in the admin a policy is attached only within its own account."""
     from ram_directory.admin import POLICY_OF_OTHER_ACCOUNT
 
     _account, user = data
@@ -114,7 +114,7 @@ def test_admin_refuses_attaching_another_accounts_policy(operator_client, data):
     assert not PolicyAttachment.objects.filter(policy=foreign).exists()
 
 
-# --- writes go through ram_directory.services (SPEC 1, 2) -----------------------------------
+# --- writes go through ram_directory.services (rules §1, §2) -----------------------------------
 
 
 def _policy_post(policy: Policy, **changes) -> dict:
@@ -127,7 +127,7 @@ def _policy_post(policy: Policy, **changes) -> dict:
 
 
 def test_deleting_an_attached_policy_in_the_admin_is_refused(operator_client, data):
-    """SPEC 2: a policy still attached to a user is not deleted, in the admin either, and no
+    """rules §2: a policy still attached to a user is not deleted, in the admin either, and no
     deletion is recorded in the admin's history."""
     from django.contrib.admin.models import DELETION, LogEntry
 
@@ -146,7 +146,7 @@ def test_deleting_an_attached_policy_in_the_admin_is_refused(operator_client, da
 
 
 def test_bulk_deleting_policies_with_one_attached_deletes_none(operator_client, data):
-    """SPEC 2: the changelist's bulk delete is all or nothing, each policy through the service."""
+    """rules §2: the changelist's bulk delete is all or nothing, each policy through the service."""
     from ram_directory.services import POLICY_IN_USE
 
     account, _user = data
@@ -173,7 +173,7 @@ def test_bulk_deleting_unused_custom_policies_deletes_them(operator_client, data
 
 
 def test_editing_a_system_policy_in_the_admin_is_refused(operator_client, data):
-    """SPEC 2: system policies are read-only, in the admin too."""
+    """rules §2: system policies are read-only, in the admin too."""
     from ram_directory.services import SYSTEM_POLICY_READ_ONLY
 
     account, _user = data

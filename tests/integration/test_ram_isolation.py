@@ -1,4 +1,4 @@
-"""SPEC 1: an ID from another account answers 404, exactly as an ID that does not exist.
+"""rules §1: an ID from another account answers 404, exactly as an ID that does not exist.
 
 Every RAM URL that takes an ID is asked, with GET and POST, by principals of account A (the
 owner, a RAM user allowed everything, a RAM user allowed nothing) with IDs of account B; the
@@ -115,7 +115,7 @@ def b_state(w):
 @pytest.mark.parametrize("who", ["owner", "ram admin", "ram nobody"])
 @pytest.mark.parametrize("index", range(len(CASE_IDS)), ids=CASE_IDS)
 def test_other_accounts_id_is_404_like_a_missing_id(client, world, index, who, method):
-    """SPEC 1: another account's ID is 404, identical to a non-existent ID, GET and POST."""
+    """rules §1: another account's ID is 404, identical to a non-existent ID, GET and POST."""
     _name, url_name, b_args, missing_args, data = cases(world)[index]
     client.force_login(world["principals"][who])
     before = b_state(world)
@@ -131,7 +131,7 @@ def test_other_accounts_id_is_404_like_a_missing_id(client, world, index, who, m
 
 @pytest.mark.parametrize("method", ["get", "post"])
 def test_htmx_requests_are_404_too(client, world, method):
-    """SPEC 1: the htmx panel and dialog paths look up the same way (404, nothing changes)."""
+    """rules §1: the htmx panel and dialog paths look up the same way (404, nothing changes)."""
     client.force_login(world["principals"]["owner"])
     headers = {"HX-Request": "true", "HX-Target": "authorize-panel"}
     b_user, b_policy = world["b_user"].user_id, world["b_policy"].name
@@ -160,7 +160,7 @@ def test_own_account_ids_are_found(client, world):
 
 
 def test_lists_never_show_the_other_account(client, world):
-    """SPEC 1: the lists show only the principal's account."""
+    """rules §1: the lists show only the principal's account."""
     client.force_login(world["principals"]["owner"])
     users = client.get(reverse("ram:user_list")).text
     policies = client.get(reverse("ram:policy_list")).text

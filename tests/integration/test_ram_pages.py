@@ -1,4 +1,4 @@
-"""The RAM console pages: Users, Permission Management, Policies, Script Editor (SPEC 1, 2)."""
+"""The RAM console pages: Users, Permission Management, Policies, Script Editor (rules §1, §2)."""
 
 from __future__ import annotations
 
@@ -52,7 +52,7 @@ def policy_count(account) -> int:
 
 
 def test_owner_sees_users_list_with_profile_columns(owner_client, account):
-    """SPEC 1: the Users list shows user name, display name, ID, phone, email, created."""
+    """rules §1: the Users list shows user name, display name, ID, phone, email, created."""
     bob = RamUserFactory(
         account=account,
         user_name="bob",
@@ -74,7 +74,7 @@ def test_owner_sees_users_list_with_profile_columns(owner_client, account):
 
 
 def test_users_list_shows_only_own_account(owner_client, account, other_account):
-    """SPEC 1: every page sees only the principal's account."""
+    """rules §1: every page sees only the principal's account."""
     RamUserFactory(account=account, user_name="mine")
     RamUserFactory(account=other_account, user_name="theirs")
     response = owner_client.get(reverse("ram:user_list"))
@@ -84,7 +84,7 @@ def test_users_list_shows_only_own_account(owner_client, account, other_account)
 
 @pytest.mark.parametrize("query", ["ALI", "ali", "lic", "Wonder"])
 def test_users_search_by_user_or_display_name_ignores_case(owner_client, account, query):
-    """SPEC 1: the search box matches user name or display name, case-insensitive substring."""
+    """rules §1: the search box matches user name or display name, case-insensitive substring."""
     RamUserFactory(account=account, user_name="alice", display_name="Wonderland Alice")
     RamUserFactory(account=account, user_name="bob", display_name="Builder")
     response = owner_client.get(reverse("ram:user_list"), {"q": query})
@@ -93,7 +93,7 @@ def test_users_search_by_user_or_display_name_ignores_case(owner_client, account
 
 
 def test_ram_user_without_list_users_gets_403_naming_the_permission(sign_in, ram_user):
-    """SPEC 2: a RAM user without ram:ListUsers may not see the Users list; 403 explains."""
+    """rules §2: a RAM user without ram:ListUsers may not see the Users list; 403 explains."""
     response = sign_in(ram_user).get(reverse("ram:user_list"))
     assert response.status_code == 403
     assert LIST_USERS in response.text
@@ -101,7 +101,7 @@ def test_ram_user_without_list_users_gets_403_naming_the_permission(sign_in, ram
 
 
 def test_ram_user_with_list_users_sees_users_list(sign_in, account, ram_user):
-    """SPEC 2: ram:ListUsers on the account's users lets a RAM user see the list."""
+    """rules §2: ram:ListUsers on the account's users lets a RAM user see the list."""
     services.attach_policy(ram_user=ram_user, policy=PolicyFactory(account=account))
     response = sign_in(ram_user).get(reverse("ram:user_list"))
     assert response.status_code == 200
@@ -109,7 +109,7 @@ def test_ram_user_with_list_users_sees_users_list(sign_in, account, ram_user):
 
 
 def test_list_users_on_another_account_arn_is_not_enough(sign_in, account, ram_user):
-    """SPEC 2: the resource ARN carries the account ID; another account's ARN grants nothing."""
+    """rules §2: the resource ARN carries the account ID; another account's ARN grants nothing."""
     document = {
         "Version": "1",
         "Statement": [
@@ -141,7 +141,7 @@ def _count_queries(client, url) -> int:
 def test_users_list_query_count_is_fixed(
     client, account, owner, as_ram_user, django_assert_num_queries
 ):
-    """SPEC 1 / ARCHITECTURE: the Users list costs the same queries for 1 and 50 users."""
+    """rules §1 / docs/architecture.md: the Users list costs the same queries for 1 and 50 users."""
     viewer = RamUserFactory(account=account, user_name="viewer")
     attach(viewer, "AliyunRAMReadOnlyAccess")
     client.force_login(viewer.sign_in if as_ram_user else owner)
@@ -154,7 +154,7 @@ def test_users_list_query_count_is_fixed(
 
 
 def test_policies_list_query_count_is_fixed(owner_client, account, django_assert_num_queries):
-    """SPEC 2 / ARCHITECTURE: the Policies list with attached-to counts has a fixed cost."""
+    """rules §2: the Policies list with attached-to counts has a fixed cost."""
     user = RamUserFactory(account=account)
     PolicyFactory(account=account)
     url = reverse("ram:policy_list")
@@ -167,7 +167,7 @@ def test_policies_list_query_count_is_fixed(owner_client, account, django_assert
 
 
 def test_user_detail_query_count_is_fixed(owner_client, account, django_assert_max_num_queries):
-    """ARCHITECTURE: Personal Permissions costs the same for 1 and many attached policies."""
+    """Personal Permissions costs the same for 1 and many attached policies (fixed queries)."""
     user = RamUserFactory(account=account)
     attach(user, "AdministratorAccess")
     url = reverse("ram:user_detail", args=[user.user_id]) + "?tab=permissions"
@@ -182,7 +182,7 @@ def test_user_detail_query_count_is_fixed(owner_client, account, django_assert_m
 
 
 def test_user_detail_shows_basic_info_by_ram_user_id(owner_client, account):
-    """SPEC 1: the detail page is addressed by the RAM user ID and shows the profile."""
+    """rules §1: the detail page is addressed by the RAM user ID and shows the profile."""
     bob = RamUserFactory(account=account, user_name="bob", comments="on call")
     response = owner_client.get(reverse("ram:user_detail", args=[bob.user_id]))
     assert response.status_code == 200
@@ -192,7 +192,7 @@ def test_user_detail_shows_basic_info_by_ram_user_id(owner_client, account):
 
 
 def test_personal_permissions_lists_every_policy_held(owner_client, account):
-    """SPEC 2: the Permission Management tab lists every policy the user holds."""
+    """rules §2: the Permission Management tab lists every policy the user holds."""
     bob = RamUserFactory(account=account)
     custom = PolicyFactory(account=account, name="SeeUsers", description="lists users")
     services.attach_policy(ram_user=bob, policy=custom)
@@ -209,7 +209,7 @@ def test_personal_permissions_lists_every_policy_held(owner_client, account):
 
 
 def test_ram_user_may_always_view_its_own_detail(sign_in, ram_user):
-    """SPEC 2: a RAM user sees its own page without ram:GetUser, but no Add Authorization."""
+    """rules §2: a RAM user sees its own page without ram:GetUser, but no Add Authorization."""
     response = sign_in(ram_user).get(
         reverse("ram:user_detail", args=[ram_user.user_id]), {"tab": "permissions"}
     )
@@ -218,7 +218,7 @@ def test_ram_user_may_always_view_its_own_detail(sign_in, ram_user):
 
 
 def test_ram_user_without_get_user_gets_403_on_another_users_detail(sign_in, account, ram_user):
-    """SPEC 2: viewing another user's detail needs ram:GetUser."""
+    """rules §2: viewing another user's detail needs ram:GetUser."""
     bob = RamUserFactory(account=account)
     response = sign_in(ram_user).get(reverse("ram:user_detail", args=[bob.user_id]))
     assert response.status_code == 403
@@ -226,7 +226,7 @@ def test_ram_user_without_get_user_gets_403_on_another_users_detail(sign_in, acc
 
 
 def test_ram_user_with_get_user_views_another_user(sign_in, account, ram_user):
-    """SPEC 2: the seed's policy (ListUsers + GetUser) opens other users' detail pages."""
+    """rules §2: the seed's policy (ListUsers + GetUser) opens other users' detail pages."""
     services.attach_policy(ram_user=ram_user, policy=PolicyFactory(account=account))
     bob = RamUserFactory(account=account)
     assert sign_in(ram_user).get(reverse("ram:user_detail", args=[bob.user_id])).status_code == 200
@@ -236,7 +236,7 @@ def test_ram_user_with_get_user_views_another_user(sign_in, account, ram_user):
 
 
 def test_authorize_panel_filters_by_type_and_disables_attached(owner_client, account):
-    """SPEC 2: the panel's permission type drop-down filters; attached policies are disabled."""
+    """rules §2: the panel's permission type drop-down filters; attached policies are disabled."""
     bob = RamUserFactory(account=account)
     PolicyFactory(account=account, name="SeeUsers")
     attach(bob, "AdministratorAccess")
@@ -253,7 +253,7 @@ def test_authorize_panel_filters_by_type_and_disables_attached(owner_client, acc
 
 
 def test_authorize_panel_htmx_opens_the_side_panel_and_filter_swaps_its_form(owner_client, account):
-    """SPEC 2 (seed: "the pop-up Add Authorization panel"): with htmx a side panel fragment, a
+    """rules §2 (seed: "the pop-up Add Authorization panel"): with htmx a side panel fragment, a
     modal dialog from the right (offcanvas); the type filter re-renders the form in it."""
     bob = RamUserFactory(account=account)
     PolicyFactory(account=account, name="SeeUsers")
@@ -277,7 +277,7 @@ def test_authorize_panel_htmx_opens_the_side_panel_and_filter_swaps_its_form(own
 
 
 def test_attach_plain_post_attaches_several_and_redirects(owner_client, account):
-    """SPEC 2: Confirm Add Authorization attaches every checked policy (no JavaScript)."""
+    """rules §2: Confirm Add Authorization attaches every checked policy (no JavaScript)."""
     bob = RamUserFactory(account=account)
     PolicyFactory(account=account, name="SeeUsers")
     url = reverse("ram:user_authorize", args=[bob.user_id])
@@ -297,7 +297,7 @@ def test_attach_plain_post_attaches_several_and_redirects(owner_client, account)
 
 
 def test_attach_htmx_swaps_personal_permissions_and_closes_dialog(owner_client, account):
-    """SPEC 2: with htmx, attaching refreshes the Personal Permissions list in place."""
+    """rules §2: with htmx, attaching refreshes the Personal Permissions list in place."""
     bob = RamUserFactory(account=account)
     PolicyFactory(account=account, name="SeeUsers")
     response = owner_client.post(
@@ -324,7 +324,7 @@ def test_attach_nothing_checked_shows_error_and_changes_nothing(owner_client, ac
 
 
 def test_attach_already_attached_is_refused_and_nothing_changes(owner_client, account):
-    """SPEC 2: a forged POST re-attaching a held policy is a form error; nothing is attached."""
+    """rules §2: a forged POST re-attaching a held policy is a form error; nothing is attached."""
     bob = RamUserFactory(account=account)
     attach(bob, "AdministratorAccess")
     response = owner_client.post(
@@ -337,7 +337,7 @@ def test_attach_already_attached_is_refused_and_nothing_changes(owner_client, ac
 
 
 def test_attach_a_policy_name_of_another_account_is_refused(owner_client, account, other_account):
-    """SPEC 1: a policy of another account is not a choice; nothing is attached."""
+    """rules §1: a policy of another account is not a choice; nothing is attached."""
     bob = RamUserFactory(account=account)
     PolicyFactory(account=other_account, name="TheirPolicy")
     response = owner_client.post(
@@ -351,7 +351,7 @@ def test_attach_a_policy_name_of_another_account_is_refused(owner_client, accoun
 
 
 def test_detach_asks_for_confirmation_then_removes_plain(owner_client, account):
-    """SPEC 2: Remove shows a confirmation (GET changes nothing); Confirm detaches."""
+    """rules §2: Remove shows a confirmation (GET changes nothing); Confirm detaches."""
     bob = RamUserFactory(account=account)
     attach(bob, "AdministratorAccess")
     url = reverse("ram:user_detach", args=[bob.user_id, "AdministratorAccess"])
@@ -439,7 +439,7 @@ def _writes(account, bob):
 def test_ram_user_without_permission_gets_403_and_nothing_changes(
     sign_in, account, ram_user, bob, index
 ):
-    """SPEC 2: each write needs its RAM action; read-only access is 403 and changes nothing."""
+    """rules §2: each write needs its RAM action; read-only access is 403 and changes nothing."""
     attach(ram_user, "AliyunRAMReadOnlyAccess")
     _name, url, data, action, changed = _writes(account, bob)[index]
     client = sign_in(ram_user)
@@ -452,7 +452,7 @@ def test_ram_user_without_permission_gets_403_and_nothing_changes(
 
 @pytest.mark.parametrize("index", range(5), ids=["create", "attach", "detach", "edit", "delete"])
 def test_ram_user_with_ram_full_access_may_write(sign_in, account, ram_user, bob, index):
-    """SPEC 2: AliyunRAMFullAccess (ram:*) allows every RAM write."""
+    """rules §2: AliyunRAMFullAccess (ram:*) allows every RAM write."""
     attach(ram_user, "AliyunRAMFullAccess")
     _name, url, data, _action, changed = _writes(account, bob)[index]
     response = sign_in(ram_user).post(url, data)
@@ -461,7 +461,7 @@ def test_ram_user_with_ram_full_access_may_write(sign_in, account, ram_user, bob
 
 
 def test_deny_statement_overrides_full_access_on_the_page(sign_in, account, ram_user, bob):
-    """SPEC 2: an explicit Deny in another attached policy beats AliyunRAMFullAccess."""
+    """rules §2: an explicit Deny in another attached policy beats AliyunRAMFullAccess."""
     attach(ram_user, "AliyunRAMFullAccess")
     document = {
         "Version": "1",
@@ -480,7 +480,7 @@ def test_deny_statement_overrides_full_access_on_the_page(sign_in, account, ram_
 
 
 def test_policies_list_shows_types_counts_and_filters(owner_client, account):
-    """SPEC 2: name, type, description, attached-to count; a type filter and a search."""
+    """rules §2: name, type, description, attached-to count; a type filter and a search."""
     bob = RamUserFactory(account=account)
     PolicyFactory(account=account, name="SeeUsers", description="lists users")
     attach(bob, "AdministratorAccess")
@@ -498,14 +498,14 @@ def test_policies_list_shows_types_counts_and_filters(owner_client, account):
 
 
 def test_policies_list_needs_list_policies(sign_in, ram_user):
-    """SPEC 2: the Policies page needs ram:ListPolicies."""
+    """rules §2: the Policies page needs ram:ListPolicies."""
     response = sign_in(ram_user).get(reverse("ram:policy_list"))
     assert response.status_code == 403
     assert LIST_POLICIES in response.text
 
 
 def test_policy_detail_pretty_prints_document_and_lists_users(owner_client, account):
-    """SPEC 2: policy detail shows the JSON document and the users it is attached to."""
+    """rules §2: policy detail shows the JSON document and the users it is attached to."""
     bob = RamUserFactory(account=account, user_name="bob")
     attach(bob, "AliyunRAMReadOnlyAccess")
     response = owner_client.get(reverse("ram:policy_detail", args=["AliyunRAMReadOnlyAccess"]))
@@ -570,7 +570,7 @@ INVALID_DOCUMENTS = [
 def test_script_editor_shows_its_error_keeps_input_and_saves_nothing(
     owner_client, account, text, message
 ):
-    """SPEC 2: an invalid document is refused, on the Script Editor's Confirm (step 1 of
+    """rules §2: an invalid document is refused, on the Script Editor's Confirm (step 1 of
     Create Policy), with what and where; the text is kept; nothing is saved."""
     before = policy_count(account)
     response = owner_client.post(
@@ -586,7 +586,7 @@ def test_script_editor_shows_its_error_keeps_input_and_saves_nothing(
 
 
 def test_seed_policy_saves_and_grants_list_users_once_attached(owner_client, account, ram_user):
-    """SPEC 2 (seed Step 1): the seed's policy saves; attached, the user may ListUsers."""
+    """rules §2 (seed Step 1): the seed's policy saves; attached, the user may ListUsers."""
     response = owner_client.post(
         reverse("ram:policy_create"),
         {"name": "ListUsersPolicy", "description": "seed step 1", "document": SEED_POLICY_TEXT},
@@ -606,7 +606,7 @@ def test_seed_policy_saves_and_grants_list_users_once_attached(owner_client, acc
 
 
 def test_duplicate_policy_name_is_an_error_on_name(owner_client, account):
-    """SPEC 2: a name already used in the account is refused on Name; nothing is saved."""
+    """rules §2: a name already used in the account is refused on Name; nothing is saved."""
     before = policy_count(account)
     response = owner_client.post(
         reverse("ram:policy_create"),
@@ -644,7 +644,7 @@ def test_invalid_policy_name_is_refused(owner_client, account, name, message):
 
 
 def test_edit_custom_policy_document(owner_client, account):
-    """SPEC 2: a custom policy's document is edited in the Script Editor, validated."""
+    """rules §2: a custom policy's document is edited in the Script Editor, validated."""
     PolicyFactory(account=account, name="SeeUsers")
     url = reverse("ram:policy_edit", args=["SeeUsers"])
     assert "ram:ListUsers" in owner_client.get(url).text
@@ -660,7 +660,7 @@ def test_edit_custom_policy_document(owner_client, account):
 
 @pytest.mark.parametrize("view", ["ram:policy_edit", "ram:policy_delete"])
 def test_system_policies_are_read_only(owner_client, account, view):
-    """SPEC 2: system policies cannot be edited or deleted, not even by the owner."""
+    """rules §2: system policies cannot be edited or deleted, not even by the owner."""
     url = reverse(view, args=["AdministratorAccess"])
     response = owner_client.post(
         url, {"document": json.dumps(LIST_USERS_DOCUMENT), "description": ""}
@@ -679,7 +679,7 @@ def test_delete_unattached_custom_policy(owner_client, account):
 
 
 def test_delete_attached_policy_is_refused(owner_client, account):
-    """SPEC 2: a policy still attached to a user cannot be deleted."""
+    """rules §2: a policy still attached to a user cannot be deleted."""
     bob = RamUserFactory(account=account)
     services.attach_policy(ram_user=bob, policy=PolicyFactory(account=account, name="InUse"))
     url = reverse("ram:policy_delete", args=["InUse"])
@@ -692,7 +692,7 @@ def test_delete_attached_policy_is_refused(owner_client, account):
 
 @pytest.mark.parametrize("url_name", ["ram:user_list", "ram:policy_list"])
 def test_list_query_with_a_nul_character_answers_200(owner_client, account, url_name):
-    """SPEC 1: bad input never answers 500 (PostgreSQL refuses a NUL character in a query)."""
+    """rules §1: bad input never answers 500 (PostgreSQL refuses a NUL character in a query)."""
     RamUserFactory(account=account, user_name="alice")
     response = owner_client.get(reverse(url_name), {"q": "ali\x00"})
     assert response.status_code == 200
@@ -709,11 +709,11 @@ def test_list_query_with_a_nul_character_answers_200(owner_client, account, url_
     ],
 )
 def test_id_with_a_nul_character_is_404_like_a_missing_id(owner_client, account, path):
-    """SPEC 1: an ID that cannot exist answers 404, exactly as a missing one (not 500)."""
+    """rules §1: an ID that cannot exist answers 404, exactly as a missing one (not 500)."""
     assert owner_client.get(path).status_code == 404
 
 
 def test_detach_with_a_nul_character_in_the_policy_name_is_404(owner_client, account):
-    """SPEC 1: 404 for a policy name that cannot exist (not 500)."""
+    """rules §1: 404 for a policy name that cannot exist (not 500)."""
     user = RamUserFactory(account=account, user_name="alice")
     assert owner_client.get(f"/ram/users/{user.user_id}/policies/P%00/detach/").status_code == 404

@@ -1,4 +1,4 @@
-"""Reconcile (SPEC 7): drift is reported, and `fix_drift` repairs what is safe (SPEC 5 rules)."""
+"""Reconcile (rules §7): drift is reported, and `fix_drift` repairs what is safe (rules §5)."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def linked(account, owner_principal):
-    """Three contacts created through the service, so each is linked (SPEC 5)."""
+    """Three contacts created through the service, so each is linked (rules §5)."""
     contacts = {}
     for n, name in enumerate(("amy", "ben", "cat")):
         user = RamUserFactory(account=account, user_name=name)
@@ -41,12 +41,12 @@ def kinds(drifts):
 
 
 def test_a_freshly_linked_account_has_no_drift(account, linked):
-    """SPEC 7: contacts created through the console leave nothing to reconcile."""
+    """rules §7: contacts created through the console leave nothing to reconcile."""
     assert find_drift(account) == []
 
 
 def test_missing_managed_group_and_policy_are_reported_and_recreated(account, linked):
-    """SPEC 7: missing `sae:` groups or policies are drift; --fix recreates them, with every
+    """rules §7: missing `sae:` groups or policies are drift; --fix recreates them, with every
     linked ARMS contact back in `sae:contacts` and `sae:default` routing to it."""
     ContactGroup.objects.filter(
         account=account, name__in=[CONTACTS_GROUP, APPROVERS_GROUP]
@@ -64,7 +64,7 @@ def test_missing_managed_group_and_policy_are_reported_and_recreated(account, li
 
 
 def test_policy_not_routing_to_sae_contacts_is_reported_and_repaired(account, linked):
-    """SPEC 7: `sae:default` routes SAE events to `sae:contacts`."""
+    """rules §7: `sae:default` routes SAE events to `sae:contacts`."""
     managed = ensure_managed(account)
     managed.default_policy.groups.clear()
     NotificationPolicy.objects.filter(pk=managed.default_policy.pk).update(
@@ -80,7 +80,7 @@ def test_policy_not_routing_to_sae_contacts_is_reported_and_repaired(account, li
 
 
 def test_linked_contact_missing_from_the_group_is_re_added(account, linked):
-    """SPEC 7: the group `sae:contacts` holds every linked ARMS contact."""
+    """rules §7: the group `sae:contacts` holds every linked ARMS contact."""
     arms = linked["ben"].arms_contact
     ensure_managed(account).contacts_group.members.remove(arms)
     (drift,) = find_drift(account)
@@ -90,7 +90,7 @@ def test_linked_contact_missing_from_the_group_is_re_added(account, linked):
 
 
 def test_fields_that_differ_are_reported_and_copied_back(account, linked):
-    """SPEC 7: linked ARMS contacts whose fields differ from their SAE contact are drift;
+    """rules §7: linked ARMS contacts whose fields differ from their SAE contact are drift;
     --fix copies the SAE contact's values back."""
     arms = linked["amy"].arms_contact
     ArmsContact.objects.filter(pk=arms.pk).update(name="Amy (ARMS)", email="other@example.com")
@@ -103,7 +103,7 @@ def test_fields_that_differ_are_reported_and_copied_back(account, linked):
 
 
 def test_not_linked_contact_is_reported_and_linked_by_the_rules_of_creation(account, linked):
-    """SPEC 7 / SPEC 5: an SAE contact whose ARMS contact was deleted is "Not linked";
+    """rules §7 / rules §5: an SAE contact whose ARMS contact was deleted is "Not linked";
     --fix links it (a new ARMS contact, as no ARMS contact has its phone)."""
     linked["cat"].arms_contact.delete()
     (drift,) = find_drift(account)
@@ -114,7 +114,7 @@ def test_not_linked_contact_is_reported_and_linked_by_the_rules_of_creation(acco
 
 
 def test_fix_never_steals_an_arms_contact_linked_to_another_contact(account, linked):
-    """SPEC 5 case 3 / SPEC 7: a Not-linked contact whose phone belongs to an ARMS contact
+    """rules §5 case 3 / rules §7: a Not-linked contact whose phone belongs to an ARMS contact
     linked to another SAE contact stays Not linked, and the report says why."""
     linked["cat"].arms_contact.delete()
     ArmsContact.objects.filter(sae_contact=linked["amy"]).update(phone=linked["cat"].phone)
@@ -128,7 +128,7 @@ def test_fix_never_steals_an_arms_contact_linked_to_another_contact(account, lin
 
 
 def test_fields_are_not_copied_over_another_arms_contacts_phone(account, linked):
-    """SPEC 5: a phone another ARMS contact holds is refused; reconcile reports it unfixed."""
+    """rules §5: a phone another ARMS contact holds is refused; reconcile reports it unfixed."""
     arms = linked["ben"].arms_contact
     ArmsContact.objects.filter(pk=arms.pk).update(phone="+8613900000001")
     ArmsContactFactory(account=account, name="squatter", phone=str(linked["ben"].phone))

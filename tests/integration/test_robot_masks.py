@@ -1,4 +1,4 @@
-"""The masked robots stored beside the encrypted URLs (issue 11, SPEC 8): the Contact
+"""The masked robots stored beside the encrypted URLs (issue 11, rules §8): the Contact
 Management page shows exactly what masking the URL shows, without decrypting it, and the
 stored form never holds the token."""
 

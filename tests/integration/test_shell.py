@@ -1,4 +1,4 @@
-"""The console shell: sign-in by login name or UPN, navigation, CSP (SPEC 1)."""
+"""The console shell: sign-in by login name or UPN, navigation, CSP (rules §1)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Sign-in throttling with django-axes (SPEC 1 sign-in; SPEC 10 operator surface).
+"""Sign-in throttling with django-axes (rules §1 sign-in; rules §10 operator surface).
 
 Axes is off in the test settings (tests sign in hundreds of times); these tests switch it on.
 After AXES_FAILURE_LIMIT (5) failures for one sign-in name from one address, even the right

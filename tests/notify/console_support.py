@@ -12,7 +12,7 @@ from arms_sync.notify.models import Delivery, DeliveryAttempt, Event
 from arms_sync.notify.outbox import Recipient
 from ram_directory.models import Account
 
-# A token and a signing secret that must never appear in a page (SPEC 8).
+# A token and a signing secret that must never appear in a page (rules §8).
 RAW_TOKEN = "err310000" + "7f3e" * 12
 RAW_SECRET = "SEC" + "9d8c7b6a" * 7
 DINGTALK_URL = f"https://oapi.dingtalk.com/robot/send?access_token={RAW_TOKEN}"

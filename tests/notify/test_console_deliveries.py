@@ -1,4 +1,4 @@
-"""The Deliveries page (SPEC 8: "the console lists deliveries with status, attempts, last error
+"""The Deliveries page (rules §8: "the console lists deliveries with status, attempts, last error
 and time"): who may open it, tenant isolation, filters, pages, a fixed number of queries,
 each delivery's attempts, and Resend."""
 
@@ -39,7 +39,7 @@ def row_ids(response) -> list[int]:
     return [int(pk) for pk in re.findall(r'data-delivery-id="(\d+)"', response.text)]
 
 
-# --- Who may see deliveries (SPEC 3 visibility, SPEC 1 isolation) ----------------------------
+# --- Who may see deliveries (rules §3 visibility, rules §1 isolation) ----------------------------
 
 
 def test_the_owner_sees_the_accounts_deliveries_with_status_attempts_error_and_hint(
@@ -340,7 +340,7 @@ def test_resend_never_redirects_off_the_console(owner_client, account):
     assert response["Location"] == LIST
 
 
-# --- zh-Hans (SPEC 11, 12) ---------------------------------------------------------------------
+# --- zh-Hans (rules §11, §12) ---------------------------------------------------------------------
 
 
 def test_the_deliveries_page_and_detail_speak_chinese(owner_client, account):

@@ -1,4 +1,4 @@
-"""The Test action (SPEC 8: "the Test button of a contact, which reports each channel's result
+"""The Test action (rules §8: "the Test button of a contact, which reports each channel's result
 inline" with "the provider's answer with a plain hint"), from a contact's row and from the Edit
 Contact dialog with the values typed before saving. Robots are a real loopback server
 (tests/notify/sink.py); email goes to mail.outbox."""
@@ -79,7 +79,7 @@ def test_test_reports_each_channels_result_inline(owner_client, robots_contact, 
     assert len(robot_sink.received("err310000-alice-ding")) == 1
     assert len(robot_sink.received("ok-alice-wecom")) == 1
     assert [m.to for m in mail.outbox] == [["alice@example.com"]]
-    # The DingTalk message carried the default keyword (SPEC 8).
+    # The DingTalk message carried the default keyword (rules §8).
     assert "告警" in robot_sink.received("err310000-alice-ding")[0].text()
 
 
@@ -174,7 +174,7 @@ def test_the_result_never_shows_a_token_or_signing_secret(owner_client, account,
     assert token not in owner_client.get(reverse("notify:delivery_list")).text
 
 
-# --- Who may test (SPEC 3) ---------------------------------------------------------------------
+# --- Who may test (rules §3) ---------------------------------------------------------------------
 
 
 def test_a_ram_user_without_list_users_may_test_its_own_contact(sign_in, account):
@@ -192,7 +192,7 @@ def test_a_ram_user_without_list_users_may_test_its_own_contact(sign_in, account
     [("without_list_users", 404), ("with_list_users", 403), ("other_accounts_owner", 404)],
 )
 def test_a_contact_beyond_the_principals_rights_is_404_or_403(client, account, principal, status):
-    """SPEC 3: a contact the principal does not see (another account's among them) is 404;
+    """rules §3: a contact the principal does not see (another account's among them) is 404;
     one it sees but may not manage is 403. Both Test actions, and nothing is sent."""
     contact = ContactFactory(account=account)
     if principal == "other_accounts_owner":

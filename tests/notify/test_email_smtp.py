@@ -1,4 +1,4 @@
-"""SPEC 8: the email transport against a real SMTP server (aiosmtpd on 127.0.0.1), through
+"""rules §8: the email transport against a real SMTP server (aiosmtpd on 127.0.0.1), through
 Django 6.1's MAILERS: delivery of a text + HTML message, STARTTLS, and what refusals, a server
 that is down and a server that never answers come to."""
 
@@ -94,7 +94,7 @@ def send(address: str, message: Message = MESSAGE) -> base.Answer:
 
 
 def test_text_and_html_message_is_delivered(smtp_server, settings):
-    """SPEC 8: email is one of the channels; a text body with an HTML alternative."""
+    """rules §8: email is one of the channels; a text body with an HTML alternative."""
     answer = send("ops@example.com")
     assert answer.ok and answer.hint == base.HINT_OK
     (received,) = smtp_server.messages
@@ -114,7 +114,7 @@ def test_a_message_without_html_is_plain_text(smtp_server):
 
 
 def test_a_refused_mailbox_fails_at_once(smtp_server):
-    """SPEC 8: an SMTP 5xx for the recipient is final: no retry, a plain hint."""
+    """rules §8: an SMTP 5xx for the recipient is final: no retry, a plain hint."""
     answer = send("refused@example.com")
     assert (answer.ok, answer.retryable, answer.hint) == (False, False, base.HINT_MAILBOX_REFUSED)
     assert answer.errmsg.startswith("SMTP 550 ")
@@ -122,14 +122,14 @@ def test_a_refused_mailbox_fails_at_once(smtp_server):
 
 
 def test_a_greylisted_mailbox_is_retried(smtp_server):
-    """SPEC 8: a 4xx is temporary: retried with backoff."""
+    """rules §8: a 4xx is temporary: retried with backoff."""
     answer = send("later@example.com")
     assert (answer.ok, answer.retryable, answer.hint) == (False, True, base.HINT_NETWORK)
     assert answer.errmsg.startswith("SMTP 450 ")
 
 
 def test_a_server_that_is_down_is_a_retryable_network_error(settings):
-    """SPEC 8: network errors are retried."""
+    """rules §8: network errors are retried."""
     use_smtp(settings, free_port())
     answer = send("ops@example.com")
     assert (answer.ok, answer.retryable, answer.hint) == (False, True, base.HINT_NETWORK)
@@ -137,7 +137,7 @@ def test_a_server_that_is_down_is_a_retryable_network_error(settings):
 
 
 def test_a_server_that_never_answers_is_a_retryable_timeout(settings):
-    """SPEC 8: timeouts apply and are retried (the listener completes TCP, never greets)."""
+    """rules §8: timeouts apply and are retried (the listener completes TCP, never greets)."""
     with socket.socket() as silent:
         silent.bind(("127.0.0.1", 0))
         silent.listen(1)
@@ -148,7 +148,7 @@ def test_a_server_that_never_answers_is_a_retryable_timeout(settings):
 
 
 def test_refused_credentials_fail_at_once_and_are_not_recorded(settings):
-    """SPEC 8: an authentication failure (535) is final; the error keeps no credentials."""
+    """rules §8: an authentication failure (535) is final; the error keeps no credentials."""
 
     def refuse(server, session, envelope, mechanism, auth_data):
         return AuthResult(success=False, handled=False)
@@ -162,7 +162,7 @@ def test_refused_credentials_fail_at_once_and_are_not_recorded(settings):
 
 
 def test_starttls_delivers_with_a_verified_certificate(settings, tmp_path, monkeypatch):
-    """SPEC 8: STARTTLS (use_tls) through the SMTP backend, the server's certificate checked
+    """rules §8: STARTTLS (use_tls) through the SMTP backend, the server's certificate checked
     against the trust store (here a self-signed one made trusted for the test)."""
     cert, key = self_signed_certificate(tmp_path, ips=("127.0.0.1",))
     context = server_context(cert, key)

@@ -1,4 +1,4 @@
-"""SPEC 4: the robot webhook guard. Hostile URLs are refused when saved and again when sent;
+"""rules §4: the robot webhook guard. Hostile URLs are refused when saved and again when sent;
 at send time every address the host resolves to must be public (unless the setting allows
 otherwise), the client connects to exactly the address checked, and a refused webhook opens no
 connection at all: canary listeners on 127.0.0.1 count every connection."""
@@ -138,13 +138,13 @@ def deploy_warnings() -> dict[str, str]:
 
 
 def test_deploy_check_is_quiet_with_both_switches_off():
-    """SPEC 4: the defaults are safe; check --deploy says nothing about robots."""
+    """rules §4: the defaults are safe; check --deploy says nothing about robots."""
     with override_settings(ROBOT_WEBHOOK_ALLOW_PRIVATE=False, ROBOT_WEBHOOK_ALLOW_HTTP=False):
         assert deploy_warnings() == {}
 
 
 def test_deploy_check_warns_while_a_test_sink_switch_is_on():
-    """SPEC 4: non-public addresses and plain http are for test sinks; deploy warns."""
+    """rules §4: non-public addresses and plain http are for test sinks; deploy warns."""
     with override_settings(ROBOT_WEBHOOK_ALLOW_PRIVATE=True, ROBOT_WEBHOOK_ALLOW_HTTP=False):
         assert deploy_warnings() == {"sae.W001": ALLOW_PRIVATE_ON}
     with override_settings(ROBOT_WEBHOOK_ALLOW_PRIVATE=False, ROBOT_WEBHOOK_ALLOW_HTTP=True):
@@ -171,7 +171,7 @@ def test_deploy_check_warns_while_a_test_sink_switch_is_on():
     ],
 )
 def test_host_entries_name_a_host_and_optionally_a_port(entry, url, accepted):
-    """SPEC 4: allowed hosts come from a setting; `host:port` entries serve test sinks."""
+    """rules §4: allowed hosts come from a setting; `host:port` entries serve test sinks."""
     with override_settings(
         ROBOT_WEBHOOK_ALLOW_HTTP=True, ROBOT_WEBHOOK_HOSTS={"dingtalk": [entry]}
     ):
@@ -186,7 +186,7 @@ def test_host_entries_name_a_host_and_optionally_a_port(entry, url, accepted):
     "url", ["http://127.0.0.1:8125" + D, "https://127.0.0.1:8125" + D, "http://127.0.0.1" + D]
 )
 def test_without_allow_http_a_host_port_entry_does_not_open_http_or_another_port(url):
-    """SPEC 4: https on port 443 only, whatever the host list says, unless ALLOW_HTTP."""
+    """rules §4: https on port 443 only, whatever the host list says, unless ALLOW_HTTP."""
     with (
         override_settings(
             ROBOT_WEBHOOK_ALLOW_HTTP=False,
@@ -203,7 +203,7 @@ def test_without_allow_http_a_host_port_entry_does_not_open_http_or_another_port
 @pytest.mark.django_db
 @pytest.mark.parametrize(("kind", "template"), HOSTILE_URLS)
 def test_hostile_url_is_refused_on_save(kind, template, canary, owner_principal):
-    """SPEC 4: the guard runs when a URL is saved: the validator and the contact service."""
+    """rules §4: the guard runs when a URL is saved: the validator and the contact service."""
     url = template.format(canary=canary.port)
     with override_settings(**PRODUCTION):
         with pytest.raises(ValidationError):
@@ -221,7 +221,7 @@ def test_hostile_url_is_refused_on_save(kind, template, canary, owner_principal)
 
 @pytest.mark.parametrize(("kind", "template"), HOSTILE_URLS)
 def test_hostile_url_is_refused_on_send_without_a_connection(kind, template, canary, connects):
-    """SPEC 4: the same guard runs again when the URL is sent (a URL stored before a rule
+    """rules §4: the same guard runs again when the URL is sent (a URL stored before a rule
     changed, or written around the service): refused, and nothing is connected to."""
     url = template.format(canary=canary.port)
     with override_settings(**PRODUCTION):
@@ -244,7 +244,7 @@ def test_there_are_at_least_thirty_hostile_urls():
 def test_a_non_public_address_is_refused_on_send_even_when_the_host_is_allowed(
     host, canary, connects
 ):
-    """SPEC 4: at send time the address actually connected to must be public (decimal, octal
+    """rules §4: at send time the address actually connected to must be public (decimal, octal
     and hex IPv4 forms, and IPv4 inside IPv6, are judged by the address they reach)."""
     url = f"http://{host}:{canary.port}" + D
     with override_settings(
@@ -268,7 +268,7 @@ def test_a_non_public_address_is_refused_on_send_even_when_the_host_is_allowed(
 def test_an_allowed_name_that_resolves_to_a_private_address_is_refused(
     ips, canary, connects, resolve_as
 ):
-    """SPEC 4: the host is on the list, but DNS (someone else's) points it inside: refused,
+    """rules §4: the host is on the list, but DNS (someone else's) points it inside: refused,
     and every address counts, not only the first."""
     asked = resolve_as("robot.test", *ips)
     url = f"http://robot.test:{canary.port}" + D
@@ -285,7 +285,7 @@ def test_an_allowed_name_that_resolves_to_a_private_address_is_refused(
 
 
 def test_the_client_connects_to_the_address_checked(robot_sink, resolve_as, connects):
-    """SPEC 4: no DNS-rebinding window: the name is resolved once, by the guard, and the
+    """rules §4: no DNS-rebinding window: the name is resolved once, by the guard, and the
     connection goes to that address with the name in the Host header."""
     asked = resolve_as("robot.test", "127.0.0.1")
     robot_sink.reset()
@@ -300,7 +300,7 @@ def test_the_client_connects_to_the_address_checked(robot_sink, resolve_as, conn
 
 
 def test_loopback_sink_is_refused_without_allow_private_and_reached_with_it(robot_sink, settings):
-    """SPEC 4: a loopback sink on the host list is still refused unless ALLOW_PRIVATE is on;
+    """rules §4: a loopback sink on the host list is still refused unless ALLOW_PRIVATE is on;
     with all three settings it receives the message."""
     url = robot_sink.url("dingtalk", "ok-loopback")
     settings.ROBOT_WEBHOOK_ALLOW_PRIVATE = False
@@ -375,6 +375,6 @@ def test_guard_refusal_reason_never_holds_the_token():
     ],
 )
 def test_which_addresses_are_public(address, public):
-    """SPEC 4: not loopback, private, link-local, carrier-grade NAT, unspecified, multicast,
+    """rules §4: not loopback, private, link-local, carrier-grade NAT, unspecified, multicast,
     reserved; IPv4 carried in IPv6 is judged by the IPv4 address."""
     assert is_public_address(ipaddress.ip_address(address)) is public

@@ -1,4 +1,4 @@
-"""SPEC 8, 10: `send_test`, `deliveries` and `rotate_secrets` — results per channel, masked
+"""rules §8, §10: `send_test`, `deliveries` and `rotate_secrets` — results per channel, masked
 targets, one clear line and a non-zero exit on bad input."""
 
 from __future__ import annotations
@@ -125,7 +125,7 @@ def raw_columns(table: str, columns: str) -> str:
 
 
 def test_rotate_secrets_re_encrypts_under_the_new_key(account, contact, settings):
-    """SPEC 8: secrets are encrypted at rest; keys rotate (new first, old kept to decrypt)."""
+    """rules §8: secrets are encrypted at rest; keys rotate (new first, old kept to decrypt)."""
     old_key = settings.FIELD_ENCRYPTION_KEYS[0]
     before = raw_columns("contacts_contact", "dingtalk_webhook, dingtalk_secret, wecom_webhook")
     assert "ok-command-robot-token" not in before and SECRET not in before

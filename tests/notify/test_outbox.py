@@ -1,4 +1,4 @@
-"""SPEC 8's outbox: an event and its deliveries are written in one transaction and their sends
+"""rules §8's outbox: an event and its deliveries are written in one transaction and their sends
 enqueued on commit; one delivery per (event, channel, target); a robot shared by several
 contacts gets one message that names them all."""
 
@@ -18,7 +18,7 @@ pytestmark = pytest.mark.django_db
 def test_an_exception_after_the_event_is_written_leaves_no_delivery_and_no_task(
     account, django_capture_on_commit_callbacks
 ):
-    """SPEC 8: the outbox is one transaction: nothing half-written, nothing enqueued."""
+    """rules §8: the outbox is one transaction: nothing half-written, nothing enqueued."""
     with (
         django_capture_on_commit_callbacks() as callbacks,
         pytest.raises(RuntimeError),
@@ -40,7 +40,7 @@ def test_an_exception_after_the_event_is_written_leaves_no_delivery_and_no_task(
 def test_a_commit_gives_one_delivery_per_target_and_channel_and_one_task_each(
     account, robot_sink, django_capture_on_commit_callbacks
 ):
-    """SPEC 8: one delivery per (event, channel, target), each sent once."""
+    """rules §8: one delivery per (event, channel, target), each sent once."""
     ding = robot_sink.url("dingtalk", "ok-shared-ding")
     wecom = robot_sink.url("wecom", "ok-shared-wecom")
     people = [
@@ -75,7 +75,7 @@ def test_a_commit_gives_one_delivery_per_target_and_channel_and_one_task_each(
 def test_one_robot_shared_by_three_contacts_gets_one_message_naming_all_three(
     account, robot_sink, django_capture_on_commit_callbacks
 ):
-    """SPEC 8: a robot URL shared by several contacts gets one message per event, whose
+    """rules §8: a robot URL shared by several contacts gets one message per event, whose
     @mentions name them all."""
     ding = robot_sink.url("dingtalk", "ok-three-contacts")
     phones = ["+8613800000011", "+8613800000012", "+8613800000013"]
@@ -96,7 +96,7 @@ def test_one_robot_shared_by_three_contacts_gets_one_message_naming_all_three(
 
 
 def test_targets_are_stored_encrypted_and_shown_masked(account):
-    """SPEC 8: the delivery row keeps the token encrypted; pages and logs use the mask."""
+    """rules §8: the delivery row keeps the token encrypted; pages and logs use the mask."""
     token = "tok" + "x" * 40 + "9c1d"
     url = f"https://oapi.dingtalk.com/robot/send?access_token={token}"
     event = outbox.record_event(

@@ -1,4 +1,4 @@
-"""SPEC 15: each person's notifications are in the language they chose. The console language
+"""rules §15: each person's notifications are in the language they chose. The console language
 (the switcher) is remembered on the sign-in, also at sign-in from the language the browser was
 already in; what is sent to a person is written in it; a contact nobody signs in as gets the
 account's default (SAE_NOTIFY_LANGUAGE)."""

@@ -1,4 +1,4 @@
-"""SPEC 8: robot tokens and signing secrets are secrets — ciphertext in the database (also
+"""rules §8: robot tokens and signing secrets are secrets — ciphertext in the database (also
 what was stored before encryption existed, through the data migration), and never in a log
 line, whatever the send's outcome."""
 

@@ -1,4 +1,4 @@
-"""SPEC 8's delivery rules, in process against the loopback robot sink: what each answer does
+"""rules §8's delivery rules, in process against the loopback robot sink: what each answer does
 to the row (sent, retried with backoff, failed at once), bounded attempts, the sweeper taking
 over a row whose worker died, the per-robot rate and the digest, Resend and the Test button."""
 
@@ -56,7 +56,7 @@ def one_robot_event(account, sink, token, capture, *, kind="dingtalk", title="t"
 def test_permanent_answers_fail_at_once_with_the_reason(
     account, robot_sink, django_capture_on_commit_callbacks, token, kind, hint, errcode, http_status
 ):
-    """SPEC 8: invalid-token and keyword/signature answers fail at once; HTTP 200 with a
+    """rules §8: invalid-token and keyword/signature answers fail at once; HTTP 200 with a
     non-zero errcode is never a success."""
     delivery = one_robot_event(
         account, robot_sink, token, django_capture_on_commit_callbacks, kind=kind
@@ -82,7 +82,7 @@ def test_permanent_answers_fail_at_once_with_the_reason(
 def test_retryable_answers_are_retried_with_backoff_up_to_the_attempt_limit(
     account, robot_sink, django_capture_on_commit_callbacks, token, hint
 ):
-    """SPEC 8: rate-limit answers and 5xx are retried with exponential backoff, bounded."""
+    """rules §8: rate-limit answers and 5xx are retried with exponential backoff, bounded."""
     delivery = one_robot_event(account, robot_sink, token, django_capture_on_commit_callbacks)
     assert delivery.status == Status.PENDING  # first attempt failed, retry scheduled
     assert delivery.last_hint == hint
@@ -119,7 +119,7 @@ def test_a_retry_is_not_due_before_its_backoff(
 def test_a_row_left_sending_past_its_lease_is_taken_over_by_the_sweeper(
     account, robot_sink, django_capture_on_commit_callbacks
 ):
-    """SPEC 8: a worker killed mid-send loses nothing: past the lease the row is sent again,
+    """rules §8: a worker killed mid-send loses nothing: past the lease the row is sent again,
     with an attempt that says what happened."""
     event = outbox.record_event(
         account=account,
@@ -202,7 +202,7 @@ def max_in_window(times: list[float], window: float) -> int:
 def test_one_robot_gets_at_most_20_messages_in_any_window_and_every_message_arrives(
     account, robot_sink, django_capture_on_commit_callbacks
 ):
-    """SPEC 8: at most 20 messages per robot per window (shortened here to 1.5 s; a test
+    """rules §8: at most 20 messages per robot per window (shortened here to 1.5 s; a test
     on PostgreSQL keeps the real 60 seconds): the excess waits, nothing is dropped."""
     url = robot_sink.url("dingtalk", "ok-rate-window")
     with run_commit_callbacks(django_capture_on_commit_callbacks):
@@ -229,7 +229,7 @@ def test_one_robot_gets_at_most_20_messages_in_any_window_and_every_message_arri
 def test_a_backlog_past_what_a_minute_carries_goes_as_one_digest_naming_every_alert(
     account, robot_sink, django_capture_on_commit_callbacks
 ):
-    """SPEC 8: with the real 60-second window, 100 messages for one robot: at most 20 reach
+    """rules §8: with the real 60-second window, 100 messages for one robot: at most 20 reach
     it in the minute, and every event is named (directly or in a digest)."""
     url = robot_sink.url("dingtalk", "ok-digest")
     with run_commit_callbacks(django_capture_on_commit_callbacks):
@@ -289,7 +289,7 @@ def test_resend_queues_a_failed_delivery_again(
 
 
 def test_the_test_button_reports_each_channel_at_once_without_retries(account, robot_sink):
-    """SPEC 8: Test goes through the real renderer, signer, limiter and transport, without
+    """rules §8: Test goes through the real renderer, signer, limiter and transport, without
     retries, and reports each channel's answer."""
     recipient = Recipient(
         name="alice",

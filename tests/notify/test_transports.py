@@ -1,4 +1,4 @@
-"""SPEC 8: the DingTalk and WeCom transports against a real loopback robot API (tests/notify/
+"""rules §8: the DingTalk and WeCom transports against a real loopback robot API (tests/notify/
 sink.py): what each answer comes to, signing and keywords, payload shapes and @mentions, byte
 limits, redirects, timeouts, oversized answers and kept-alive connections."""
 
@@ -53,7 +53,7 @@ def only_body(sink, token: str) -> dict:
 def test_only_errcode_zero_is_success_and_each_errcode_is_classified(
     robot_sink, kind, token, retryable, hint, errcode
 ):
-    """SPEC 8: robots answer HTTP 200 with an errcode; only 0 is success; rate limits retry,
+    """rules §8: robots answer HTTP 200 with an errcode; only 0 is success; rate limits retry,
     invalid tokens and keyword/signature refusals fail at once."""
     answer = send(robot_sink, kind, token)
     assert (answer.ok, answer.retryable, answer.hint) == (False, retryable, hint)
@@ -64,7 +64,7 @@ def test_only_errcode_zero_is_success_and_each_errcode_is_classified(
 
 @pytest.mark.parametrize("kind", ["dingtalk", "wecom"])
 def test_errcode_zero_is_accepted(robot_sink, kind):
-    """SPEC 8: HTTP 200 and errcode 0 is the one success."""
+    """rules §8: HTTP 200 and errcode 0 is the one success."""
     answer = send(robot_sink, kind, "ok-accepted")
     assert answer.ok and answer.hint == base.HINT_OK
     assert (answer.http_status, answer.errcode, answer.errmsg) == (200, 0, "ok")
@@ -83,7 +83,7 @@ def test_errcode_zero_is_accepted(robot_sink, kind):
     ],
 )
 def test_http_status_rules(robot_sink, kind, token, retryable, hint, status):
-    """SPEC 8: 5xx and 429 are retried with backoff; other 4xx fail; a 200 that is not the
+    """rules §8: 5xx and 429 are retried with backoff; other 4xx fail; a 200 that is not the
     robot's JSON is retried (see arms_sync.notify.robot)."""
     answer = send(robot_sink, kind, token)
     assert (answer.ok, answer.retryable, answer.hint) == (False, retryable, hint)
@@ -91,7 +91,7 @@ def test_http_status_rules(robot_sink, kind, token, retryable, hint, status):
 
 
 def test_read_timeout_is_retryable_and_bounded(robot_sink):
-    """SPEC 4: timeouts apply (the sink answers a second after the 0.5 s read timeout)."""
+    """rules §4: timeouts apply (the sink answers a second after the 0.5 s read timeout)."""
     started = time.monotonic()
     answer = send(robot_sink, "dingtalk", "slow-answer")
     assert time.monotonic() - started < 1.4
@@ -100,7 +100,7 @@ def test_read_timeout_is_retryable_and_bounded(robot_sink):
 
 
 def test_redirect_is_not_followed(robot_sink, canary):
-    """SPEC 4: redirects are never followed: the other host gets nothing."""
+    """rules §4: redirects are never followed: the other host gets nothing."""
     robot_sink.redirect_location = f"http://127.0.0.1:{canary.port}/robot/send?access_token=x1"
     answer = send(robot_sink, "dingtalk", "redirect-elsewhere")
     assert (answer.ok, answer.retryable, answer.hint) == (False, False, base.HINT_REDIRECT)
@@ -110,7 +110,7 @@ def test_redirect_is_not_followed(robot_sink, canary):
 
 @pytest.mark.parametrize("token", ["huge-chunked", "hugelen-declared"])
 def test_a_10_mb_answer_is_not_read(robot_sink, token, settings):
-    """SPEC 4: a response-size cap applies; the client stops at the cap, it does not read on."""
+    """rules §4: a response-size cap applies; the client stops at the cap, it does not read on."""
     url = robot_sink.url("dingtalk", token)
     started = time.monotonic()
     with pytest.raises(http.HttpTooLarge) as exc:
@@ -122,7 +122,7 @@ def test_a_10_mb_answer_is_not_read(robot_sink, token, settings):
 
 
 def test_signature_is_checked_like_dingtalk(robot_sink):
-    """SPEC 8: with a secret, the request carries timestamp (ms) and sign; the sink computes
+    """rules §8: with a secret, the request carries timestamp (ms) and sign; the sink computes
     the signature as DingTalk does and accepts it."""
     robot_sink.secrets["ok-signed-robot"] = SECRET
     before = time.time() * 1000
@@ -136,7 +136,7 @@ def test_signature_is_checked_like_dingtalk(robot_sink):
 
 
 def test_signature_is_fresh_per_request(robot_sink):
-    """SPEC 8: timestamp and sign are computed for each request, not stored with the URL."""
+    """rules §8: timestamp and sign are computed for each request, not stored with the URL."""
     robot_sink.secrets["ok-signed-twice"] = SECRET
     assert send(robot_sink, "dingtalk", "ok-signed-twice", secret=SECRET).ok
     time.sleep(0.005)
@@ -148,7 +148,7 @@ def test_signature_is_fresh_per_request(robot_sink):
 
 @pytest.mark.parametrize("secret", ["SEC" + "0" * 64, ""])
 def test_wrong_or_missing_signature_is_a_permanent_keyword_or_signature_failure(robot_sink, secret):
-    """SPEC 8: DingTalk answers 310000 to a bad signature: the hint says so, no retry."""
+    """rules §8: DingTalk answers 310000 to a bad signature: the hint says so, no retry."""
     robot_sink.secrets["ok-signed-wrong"] = SECRET
     answer = send(robot_sink, "dingtalk", "ok-signed-wrong", secret=secret)
     assert (answer.ok, answer.retryable) == (False, False)
@@ -166,7 +166,7 @@ def test_sink_refuses_a_message_without_the_keyword(robot_sink):
 
 @pytest.mark.parametrize("markdown", ["", "**CPU** usage is 97%"])
 def test_keyword_is_added_to_every_dingtalk_message(robot_sink, markdown):
-    """SPEC 8: robots protected by keywords: every message contains the keyword (default 告警)."""
+    """rules §8: robots protected by keywords: every message contains the keyword (default 告警)."""
     robot_sink.keywords["ok-keyword-1"] = "告警"
     message = Message(subject="CPU usage high", text="CPU usage is 97%", markdown=markdown)
     assert send(robot_sink, "dingtalk", "ok-keyword-1", message).ok
@@ -179,7 +179,7 @@ def test_keyword_is_added_to_every_dingtalk_message(robot_sink, markdown):
 
 
 def test_a_robots_own_keyword_is_used_and_not_doubled(robot_sink):
-    """SPEC 8: the configured keyword; a message that already has it is left as it is."""
+    """rules §8: the configured keyword; a message that already has it is left as it is."""
     robot_sink.keywords["ok-keyword-2"] = "监控"
     message = Message(subject="监控: CPU", text="x", markdown="监控 CPU usage")
     assert send(robot_sink, "dingtalk", "ok-keyword-2", message, keyword="监控").ok
@@ -188,7 +188,7 @@ def test_a_robots_own_keyword_is_used_and_not_doubled(robot_sink):
 
 
 def test_dingtalk_markdown_payload_and_mentions(robot_sink):
-    """SPEC 8: DingTalk at.atMobiles (national numbers) plus @<phone> in the text."""
+    """rules §8: DingTalk at.atMobiles (national numbers) plus @<phone> in the text."""
     message = Message(
         subject="告警 CPU",
         text="plain",
@@ -225,7 +225,7 @@ def test_request_is_utf8_json_with_the_webhooks_host(robot_sink):
 
 
 def test_wecom_mentions_go_in_a_text_message(robot_sink):
-    """SPEC 8: WeCom text messages carry mentioned_mobile_list (markdown cannot mention)."""
+    """rules §8: WeCom text messages carry mentioned_mobile_list (markdown cannot mention)."""
     message = dataclasses.replace(ALERT, mentions=(PHONE,))
     assert send(robot_sink, "wecom", "ok-wecom-text", message).ok
     assert only_body(robot_sink, "ok-wecom-text") == {
@@ -243,7 +243,7 @@ def test_wecom_without_mentions_sends_markdown(robot_sink):
 
 
 def test_dingtalk_body_is_cut_to_20000_bytes_on_a_character_boundary(robot_sink):
-    """SPEC 8: bodies are cut to the robot's byte limit, never mid-character; the keyword and
+    """rules §8: bodies are cut to the robot's byte limit, never mid-character; the keyword and
     the @mentions survive the cut."""
     long_text = "告警" * 5000  # 30,000 bytes
     message = Message(subject="告警", text=long_text, markdown=long_text, mentions=(PHONE,))
@@ -270,7 +270,7 @@ def test_dingtalk_cut_counts_json_escapes(robot_sink):
     [((PHONE,), "text", wecom.TEXT_LIMIT), ((), "markdown", wecom.MARKDOWN_LIMIT)],
 )
 def test_wecom_content_is_cut_to_its_byte_limit(robot_sink, mentions, field, limit):
-    """SPEC 8: WeCom text 2,048 bytes, markdown 4,096, on a character boundary."""
+    """rules §8: WeCom text 2,048 bytes, markdown 4,096, on a character boundary."""
     long_text = "告警" * 2000  # 12,000 bytes
     message = Message(subject="s", text=long_text, markdown=long_text, mentions=mentions)
     assert send(robot_sink, "wecom", "ok-wecom-long", message).ok
@@ -336,7 +336,7 @@ def tls_sink(tmp_path, monkeypatch, resolve_as) -> Iterator[RobotSink]:
 
 
 def test_https_checks_the_certificate_against_the_webhooks_name(tls_sink, settings):
-    """SPEC 4: the client connects to the address the guard checked, but TLS (SNI and the
+    """rules §4: the client connects to the address the guard checked, but TLS (SNI and the
     certificate check) and the Host header use the webhook's host name."""
     entries = [f"robot.test:{tls_sink.port}", f"other.test:{tls_sink.port}"]
     settings.ROBOT_WEBHOOK_ALLOW_HTTP = True  # for the port; the scheme is https

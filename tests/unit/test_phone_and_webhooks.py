@@ -1,4 +1,4 @@
-"""SPEC 4: Phone Number (a Chinese-mainland mobile, stored as E.164), Mailbox, and the robot
+"""rules §4: Phone Number (a Chinese-mainland mobile, stored as E.164), Mailbox, and the robot
 webhook guard (https, port 443, the robot's host and path, a token; no userinfo, no fragment)."""
 
 from __future__ import annotations
@@ -230,7 +230,7 @@ def test_malformed_dingtalk_signing_secret_is_refused(secret):
 
 
 def test_robot_tokens_and_secrets_are_masked():
-    """SPEC 8: robot tokens and signing secrets are never shown in full."""
+    """rules §8: robot tokens and signing secrets are never shown in full."""
     masked = mask_robot_url("dingtalk", DING + TOKEN)
     assert masked == DING + "3f2a…9c1d"
     assert TOKEN not in masked

@@ -1,4 +1,4 @@
-"""SPEC 2: policy evaluation (`evaluate`, `Principal.can`) and Script Editor validation."""
+"""rules §2: policy evaluation (`evaluate`, `Principal.can`) and Script Editor validation."""
 
 from __future__ import annotations
 
@@ -126,7 +126,7 @@ EVALUATION_TABLE = [
     [pytest.param(*row[1:], id=row[0]) for row in EVALUATION_TABLE],
 )
 def test_evaluate_follows_spec_2_rules(statements, action, resource, expected):
-    """SPEC 2: wildcards, case-insensitive actions, Deny over Allow, default deny."""
+    """rules §2: wildcards, case-insensitive actions, Deny over Allow, default deny."""
     assert evaluate(statements_of(doc(*statements)) if statements else [], action, resource) is (
         expected
     )
@@ -151,7 +151,7 @@ def test_evaluate_follows_spec_2_rules(statements, action, resource, expected):
     ],
 )
 def test_principal_can_evaluates_every_attached_policy(documents, action, resource, expected):
-    """SPEC 2: a RAM user's permissions are the statements of all its attached policies."""
+    """rules §2: a RAM user's permissions are the statements of all its attached policies."""
     account = AccountFactory()
     ram_user = RamUserFactory(account=account)
     for document in documents:
@@ -163,7 +163,7 @@ def test_principal_can_evaluates_every_attached_policy(documents, action, resour
 
 @pytest.mark.django_db
 def test_principal_can_matches_the_account_arn_of_its_own_account():
-    """SPEC 2: a resource ARN carrying the account ID matches only that account's resources."""
+    """rules §2: a resource ARN carrying the account ID matches only that account's resources."""
     account = AccountFactory()
     ram_user = RamUserFactory(account=account)
     arn = f"acs:ram:*:{account.account_id}:user/*"
@@ -182,14 +182,14 @@ def test_principal_can_matches_the_account_arn_of_its_own_account():
     "action", ["ram:ListUsers", "ram:DeletePolicy", "ecs:DeleteInstance", "anything:AtAll"]
 )
 def test_account_owner_is_always_allowed(action):
-    """SPEC 2: the account owner is always allowed, with no policy at all."""
+    """rules §2: the account owner is always allowed, with no policy at all."""
     account = AccountFactory()
     assert Principal(account).can(action, "acs:ram:*:0000000000000000:user/*")
 
 
 @pytest.mark.django_db
 def test_forget_permissions_sees_a_newly_attached_policy():
-    """SPEC 2: attaching a policy takes effect for the principal once its cache is dropped."""
+    """rules §2: attaching a policy takes effect for the principal once its cache is dropped."""
     account = AccountFactory()
     ram_user = RamUserFactory(account=account)
     principal = Principal(account, ram_user)
@@ -199,7 +199,7 @@ def test_forget_permissions_sees_a_newly_attached_policy():
     assert principal.can("ram:ListUsers")
 
 
-# --- Script Editor validation (SPEC 2: "says what is wrong and where") -----------------------
+# --- Script Editor validation (rules §2: "says what is wrong and where") -----------------------
 
 VALID = '{"Version": "1", "Statement": [{"Effect": "Allow", "Action": "ram:*", "Resource": "*"}]}'
 
@@ -264,14 +264,14 @@ VALIDATION_TABLE = [
     ("text", "message"), [pytest.param(*row[1:], id=row[0]) for row in VALIDATION_TABLE]
 )
 def test_script_editor_refuses_invalid_document_with_its_own_message(text, message):
-    """SPEC 2: an invalid document is refused with an error that says what and where."""
+    """rules §2: an invalid document is refused with an error that says what and where."""
     with pytest.raises(PolicyDocumentError) as caught:
         parse_document_text(text)
     assert any(message in error for error in caught.value.errors), caught.value.errors
 
 
 def test_validation_messages_are_distinct_per_case():
-    """SPEC 2: each kind of mistake gets its own message, not one generic error."""
+    """rules §2: each kind of mistake gets its own message, not one generic error."""
     messages = set()
     for _case, text, _message in VALIDATION_TABLE:
         with pytest.raises(PolicyDocumentError) as caught:
@@ -281,7 +281,7 @@ def test_validation_messages_are_distinct_per_case():
 
 
 def test_every_error_of_a_document_is_reported_at_once():
-    """SPEC 2: the editor lists every mistake, each with where it is."""
+    """rules §2: the editor lists every mistake, each with where it is."""
     text = (
         '{"Version": "1", "Statement": [{"Effect": "Allow", "Action": "ram:*", "Resource": "*"},'
         ' {"Effect": "Permit", "Action": [], "Resource": "*"}]}'
@@ -295,7 +295,7 @@ def test_every_error_of_a_document_is_reported_at_once():
 
 
 def test_valid_document_and_seed_policy_parse():
-    """SPEC 2: the seed's Step 1 policy is a valid document."""
+    """rules §2: the seed's Step 1 policy is a valid document."""
     seed = (
         '{"Version":"1","Statement":[{"Effect":"Allow","Action":["ram:ListUsers","ram:GetUser"],'
         '"Resource":"*"}]}'
@@ -306,7 +306,7 @@ def test_valid_document_and_seed_policy_parse():
 
 
 def test_action_with_trailing_newline_is_refused():
-    """SPEC 2: an Action is exactly service:Name; a trailing newline is not ignored."""
+    """rules §2: an Action is exactly service:Name; a trailing newline is not ignored."""
     text = (
         '{"Version": "1", "Statement": [{"Effect": "Allow", "Action": "ram:ListUsers\\n", '
         '"Resource": "*"}]}'
@@ -317,7 +317,7 @@ def test_action_with_trailing_newline_is_refused():
 
 
 def test_deeply_nested_document_is_refused_not_a_crash():
-    """SPEC 2: the Script Editor refuses any invalid document with a message; a document
+    """rules §2: the Script Editor refuses any invalid document with a message; a document
     nested deeper than the JSON parser can follow is one (it used to raise RecursionError)."""
     with pytest.raises(PolicyDocumentError) as caught:
         parse_document_text("[" * 60_000)
@@ -338,7 +338,7 @@ def test_deeply_nested_document_is_refused_not_a_crash():
     ids=["resource", "condition"],
 )
 def test_nul_character_in_a_document_is_refused(statement):
-    """SPEC 2: a NUL character cannot be stored (PostgreSQL's jsonb refuses it, which used to
+    """rules §2: a NUL character cannot be stored (PostgreSQL's jsonb refuses it, which used to
     answer 500), so the Script Editor refuses it and says where."""
     with pytest.raises(PolicyDocumentError) as caught:
         validate_document({"Version": "1", "Statement": [statement]})

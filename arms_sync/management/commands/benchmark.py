@@ -1,6 +1,6 @@
-"""`manage.py benchmark`: figures for the paths that grow with the data (ARCHITECTURE: speed is
-designed, and the benchmark reports it). Everything runs in one transaction that is rolled back,
-so it leaves no trace in the database it measures."""
+"""`manage.py benchmark`: figures for the paths that grow with the data (speed is designed, and
+the benchmark reports it: docs/architecture.md). Everything runs in one transaction that is
+rolled back, so it leaves no trace in the database it measures."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """`import_arms_contacts ACCOUNT_ID FILE`: ARMS alert contacts from an ARMS contact search
-answer (SPEC 10)."""
+answer (rules §10)."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from django.core.validators import validate_email
 from arms_sync import services
 from arms_sync.models import ArmsContact
 from contacts.validators import check_robot_url
+from core import gate
 from ram_directory.management.base import (
     ImportCommand,
     ImportFileError,
@@ -23,7 +24,6 @@ from ram_directory.management.base import (
     parse_json,
     read_input,
 )
-from sae_console import gate
 
 BAD_SHAPE = (
     'expected an ARMS contact search answer {"PageBean": {"Contacts": [...]}} '

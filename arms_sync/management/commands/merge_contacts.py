@@ -1,4 +1,4 @@
-"""`merge_contacts ACCOUNT_ID [--dry-run] [--json]`: Merge Contacts from the shell (SPEC 6)."""
+"""`merge_contacts ACCOUNT_ID [--dry-run] [--json]`: Merge Contacts from the shell (rules §6)."""
 
 from __future__ import annotations
 

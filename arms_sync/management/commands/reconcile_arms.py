@@ -1,4 +1,4 @@
-"""`reconcile_arms ACCOUNT_ID [--fix] [--json]`: report (and repair) ARMS drift (SPEC 7)."""
+"""`reconcile_arms ACCOUNT_ID [--fix] [--json]`: report (and repair) ARMS drift (rules §7)."""
 
 from __future__ import annotations
 

@@ -10,8 +10,8 @@ from typing import Any
 from django.apps import apps
 from django.db import transaction
 
+from core.fields import EncryptedTextField
 from ram_directory.management.base import OperatorCommand
-from sae_console.fields import EncryptedTextField
 
 
 def encrypted_fields():

@@ -1,4 +1,4 @@
-"""`seed_demo`: demo accounts to click through, and the sign-ins to do it with (SPEC 10).
+"""`seed_demo`: demo accounts to click through, and the sign-ins to do it with (rules §10).
 
 Idempotent: running it again creates nothing twice, resets the demo passwords and puts back
 any demo field, policy or attachment that was changed or removed (it removes nothing). It
@@ -200,13 +200,13 @@ def seed_admin(*, password: str) -> SignIn:
 
 
 # --- SAE contacts and ARMS contacts --------------------------------------------------------
-# Each SAE contact is created once, through contacts.services, so SPEC 5's linking runs as in
+# Each SAE contact is created once, through contacts.services, so rules §5's linking runs as in
 # the console; the ARMS side goes through arms_sync.services (the import upserts by ContactId).
 # A step that breaks a link on purpose (the "Not linked" contact, the ARMS-side phone change)
 # runs only right after that contact's creation, so running seed_demo again removes nothing.
 
 DEMO_ARMS_CONTACTS = (
-    # SPEC 5 case 2: bob's contact links to this one, and it is renamed "bob".
+    # rules §5 case 2: bob's contact links to this one, and it is renamed "bob".
     ArmsContactRecord(name="Bob (on-call pager)", contact_id=900001, phone="+8613922223333"),
     # The merge candidate: carol has no contact yet; Merge Contacts creates hers and links it.
     ArmsContactRecord(name="Carol Z (ARMS)", contact_id=900002, phone="+8613733334444"),
@@ -220,22 +220,22 @@ DEMO_ARMS_CONTACTS = (
 )
 NIGHT_SHIFT_GROUP = "night-shift"
 DB_ALERTS_POLICY = "db-alerts"
-# The owner's ARMS contact gets this phone "on the ARMS side", for SPEC 5 case 3.
+# The owner's ARMS contact gets this phone "on the ARMS side", for rules §5 case 3.
 OWNER_ARMS_SIDE_PHONE = "+8613600002222"
 
 DEMO_CONTACT_NOTES = [
     {
-        "case": "SPEC 5 case 1: no ARMS contact had the phone",
+        "case": "rules §5 case 1: no ARMS contact had the phone",
         "contact": "alice 13811112222",
         "arms": "a new ARMS contact 'alice' was created and linked",
     },
     {
-        "case": "SPEC 5 case 2: a free ARMS contact had the phone",
+        "case": "rules §5 case 2: a free ARMS contact had the phone",
         "contact": "bob 13922223333",
         "arms": "'Bob (on-call pager)' was linked and renamed 'bob'",
     },
     {
-        "case": "SPEC 5 case 3: an ARMS contact linked to another contact has the phone",
+        "case": "rules §5 case 3: an ARMS contact linked to another contact has the phone",
         "contact": "owner@demo.example.com 13600001111",
         "arms": "its ARMS contact's phone was changed on the ARMS side to 13600002222: "
         "creating a contact with 13600002222 is refused (reconcile_arms reports the drift)",
@@ -286,7 +286,7 @@ def seed_arms_side(account: Account) -> None:
 
 
 def seed_contacts(account: Account) -> None:
-    """SAE contacts showing SPEC 5's three linking cases, a Not-linked contact and a merge
+    """SAE contacts showing rules §5's three linking cases, a Not-linked contact and a merge
     candidate (see DEMO_CONTACT_NOTES)."""
     owner = Principal(account)
     users = {u.user_name: u for u in RamUser.objects.for_account(account).select_related("account")}

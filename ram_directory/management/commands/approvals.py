@@ -1,4 +1,4 @@
-"""`approvals ACCOUNT_ID [--status S] [--json]`: the account's permission requests (SPEC 9)."""
+"""`approvals ACCOUNT_ID [--status S] [--json]`: the account's permission requests (rules §9)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""`create_cloud_account ACCOUNT_ID --login-name NAME`: a new tenant and its owner (SPEC 1, 10)."""
+"""`create_cloud_account ACCOUNT_ID --login-name NAME`: a new tenant and its owner (rules §1,
+§10)."""
 
 from __future__ import annotations
 

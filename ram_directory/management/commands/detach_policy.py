@@ -1,4 +1,4 @@
-"""`detach_policy ACCOUNT_ID USER_NAME POLICY_NAME` (SPEC 2, 10)."""
+"""`detach_policy ACCOUNT_ID USER_NAME POLICY_NAME` (rules §2, §10)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""`import_ram_users ACCOUNT_ID FILE`: RAM users from a RAM ListUsers / GetUser answer (SPEC 10)."""
+"""`import_ram_users ACCOUNT_ID FILE`: RAM users from a RAM ListUsers / GetUser answer
+(rules §10)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from typing import Any
 
 from django.core.management.base import CommandParser
 
+from core import gate
 from ram_directory import ram_import
 from ram_directory.management.base import (
     ImportCommand,
@@ -18,7 +20,6 @@ from ram_directory.management.base import (
     read_input,
 )
 from ram_directory.models import RamUser
-from sae_console import gate
 
 BAD_SHAPE = (
     'expected RAM ListUsers JSON {"Users": {"User": [...]}} or a list of GetUser answers '

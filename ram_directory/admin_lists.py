@@ -14,7 +14,7 @@ lists rows of all accounts:
   sorted a million rows: the lists open newest first, by primary key, which the primary key's
   index serves (a column header still sorts by that column).
 - The search read every row of the table: `IndexedSearchAdmin` asks one indexed question per
-  searched column (trigram indexes, `sae_console.trigram`).
+  searched column (trigram indexes, `core.trigram`).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Encryption at rest for secrets in model fields (SPEC 8: robot tokens, signing secrets).
+"""Encryption at rest for secrets in model fields (rules §8: robot tokens, signing secrets).
 
 `settings.FIELD_ENCRYPTION_KEYS` holds Fernet keys, newest first: the first encrypts, all of
 them decrypt (MultiFernet), so a key is rotated by putting a new one first, re-encrypting

@@ -1,4 +1,4 @@
-"""The normalising gate (SPEC 13): text from outside becomes what the models hold here.
+"""The normalising gate (rules §13): text from outside becomes what the models hold here.
 
 Forms, the import commands and the Script Editor pass what they receive through these
 functions before anything reaches a model, so the rules are written once:
