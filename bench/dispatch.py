@@ -16,7 +16,6 @@ tests/notify/sink.py (the one sink the tests use too), as robots across the inte
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 import tempfile
@@ -26,6 +25,8 @@ from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from core.processes import stop_processes
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 RATE_ACCOUNT = 800_002
@@ -102,15 +103,7 @@ class Workers:
                 raise DispatchError(f"notify_worker exited {proc.returncode}")
 
     def stop(self) -> None:
-        for proc in self.procs:
-            if proc.poll() is None:
-                os.kill(proc.pid, signal.SIGTERM)
-        for proc in self.procs:
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.kill(proc.pid, signal.SIGKILL)
-                proc.wait(timeout=10)
+        stop_processes(self.procs, grace=30)
         self.log.close()
 
     def __enter__(self) -> Workers:

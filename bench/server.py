@@ -3,8 +3,6 @@ files, persistent database connections. Started and stopped by its PID."""
 
 from __future__ import annotations
 
-import os
-import signal
 import socket
 import subprocess
 import sys
@@ -12,6 +10,8 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+
+from core.processes import stop_processes
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -64,13 +64,7 @@ class Server:
         raise RuntimeError(f"gunicorn did not answer within 60 s; see {self.log_path}")
 
     def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            os.kill(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.kill(self.proc.pid, signal.SIGKILL)
-                self.proc.wait(timeout=10)
+        stop_processes([self.proc], grace=30)
         if self.proc is not None:
             self._log.close()
         self.proc = None

@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import signal
 import socket
 import subprocess
 import time
@@ -24,6 +23,7 @@ from arms_sync.intake.models import Alert, ReceivedAlert
 from arms_sync.models import NotificationPolicy
 from arms_sync.notify.models import Delivery
 from contacts import services as contact_services
+from core.processes import stop_processes
 from ram_directory.principal import Principal
 from tests.factories import AccountFactory
 
@@ -121,13 +121,7 @@ class Alertmanager:
             assert answer.status == 200
 
     def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            os.kill(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.kill(self.proc.pid, signal.SIGKILL)
-                self.proc.wait(timeout=10)
+        stop_processes([self.proc], grace=10)
         self.log.close()
 
 

@@ -22,6 +22,7 @@ from django.conf import settings
 from arms_sync.notify import outbox
 from arms_sync.notify.models import Delivery, Event
 from arms_sync.notify.outbox import Recipient
+from core.processes import stop_processes
 from tests.commands import database_url
 from tests.notify.sink import RobotSink
 
@@ -77,15 +78,7 @@ class Workers:
         return proc
 
     def stop(self) -> None:
-        for proc in self.procs:
-            if proc.poll() is None:
-                os.kill(proc.pid, signal.SIGTERM)
-        for proc in self.procs:
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.kill(proc.pid, signal.SIGKILL)
-                proc.wait(timeout=15)
+        stop_processes(self.procs)
         self.log.close()
 
 

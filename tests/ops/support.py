@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import socket
 import subprocess
 import time
@@ -14,6 +13,8 @@ import urllib.request
 from pathlib import Path
 
 from prometheus_client.parser import text_string_to_metric_families
+
+from core.processes import stop_processes
 
 TOKEN = "metrics-token-for-tests-0123456789"
 OUTPUT = Path(os.environ.get("SAE_TEST_OUTPUT", ".test-output"))
@@ -71,15 +72,7 @@ class Processes:
         return proc
 
     def stop(self) -> None:
-        for proc in self.procs:
-            if proc.poll() is None:
-                os.kill(proc.pid, signal.SIGTERM)
-        for proc in self.procs:
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.kill(proc.pid, signal.SIGKILL)
-                proc.wait(timeout=15)
+        stop_processes(self.procs)
         for log in self.logs:
             log.close()
 
