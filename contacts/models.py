@@ -33,18 +33,18 @@ class Contact(models.Model):
     mailbox = models.EmailField(_("Mailbox"), blank=True)
     # Robot URLs carry their token and are secrets like the signing secret: encrypted at rest
     # (rules §8). The forms check their length and shape.
-    dingtalk_webhook = EncryptedTextField(_("Dingtalk Robot"), blank=True)
-    dingtalk_secret = EncryptedTextField(_("Dingtalk signing secret"), blank=True)
+    dingtalk_webhook = EncryptedTextField(_("DingTalk Robot"), blank=True)
+    dingtalk_secret = EncryptedTextField(_("DingTalk signing secret"), blank=True)
     # The robot's custom keyword (security setting); empty means the default, 告警.
-    dingtalk_keyword = models.CharField(_("Dingtalk keyword"), max_length=20, blank=True)
-    wecom_webhook = EncryptedTextField(_("Wecom Robot"), blank=True)
+    dingtalk_keyword = models.CharField(_("DingTalk keyword"), max_length=20, blank=True)
+    wecom_webhook = EncryptedTextField(_("WeCom Robot"), blank=True)
     # The robots as lists show them, token masked (`…access_token=3f2a…9c1d`): filled from the
     # URLs on every save, so the Contact Management page reads them without decrypting a
     # hundred URLs (issue 11). Never a secret: what mask_robot_url leaves is safe to show.
     dingtalk_masked = models.CharField(
-        _("Dingtalk Robot"), max_length=600, blank=True, editable=False
+        _("DingTalk Robot"), max_length=600, blank=True, editable=False
     )
-    wecom_masked = models.CharField(_("Wecom Robot"), max_length=600, blank=True, editable=False)
+    wecom_masked = models.CharField(_("WeCom Robot"), max_length=600, blank=True, editable=False)
     # Who created it: a RAM user, or (when empty) the account owner.
     created_by = models.ForeignKey(
         RamUser,
