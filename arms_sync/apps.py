@@ -12,7 +12,7 @@ class ArmsSyncConfig(AppConfig):
         from arms_sync import metrics, receivers
         from arms_sync.notify import approvals
         from contacts.models import Contact
-        from contacts.signals import contact_creating
+        from contacts.signals import contact_checking, contact_creating
         from ram_directory import approval_reach
         from ram_directory.models import PermissionRequest
         from ram_directory.signals import permission_decided, permission_requested
@@ -25,6 +25,9 @@ class ArmsSyncConfig(AppConfig):
         )
         contact_creating.connect(
             receivers.contact_creating, sender=Contact, dispatch_uid="arms_sync.contact_creating"
+        )
+        contact_checking.connect(
+            receivers.contact_checking, sender=Contact, dispatch_uid="arms_sync.contact_checking"
         )
         permission_requested.connect(
             approvals.request_received,

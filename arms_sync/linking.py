@@ -129,6 +129,33 @@ def link_new_contact(contact: Contact) -> ArmsContact:
     return _attach(contact, arms)
 
 
+def link_errors(*, account_id: int, contact: Contact | None, phone, mailbox: str) -> dict:
+    """What `link_new_contact` (a new contact) or `propagate_edit` (an edit) would refuse on the
+    ARMS side, read without locks, for a form that shows it beside its own errors."""
+    errors = {}
+    arms_contacts = ArmsContact.objects.filter(account_id=account_id)
+    if contact is not None:
+        linked = arms_contacts.filter(sae_contact=contact).first()
+        if linked is None:
+            return errors  # an edit of a contact that is not linked leaves ARMS alone
+        others = arms_contacts.exclude(pk=linked.pk)
+        if phone is not None and others.filter(phone=phone).exists():
+            errors["phone"] = _(ARMS_PHONE_TAKEN)
+        if mailbox and others.filter(email__iexact=mailbox).exists():
+            errors["mailbox"] = _(ARMS_MAILBOX_TAKEN)
+        return errors
+    if phone is None:
+        return errors  # which ARMS contact a mailbox may share depends on the phone
+    wanted = Q(phone=phone) | Q(email__iexact=mailbox) if mailbox else Q(phone=phone)
+    found = list(arms_contacts.filter(wanted))
+    arms = next((a for a in found if a.phone and a.phone.as_e164 == phone.as_e164), None)
+    if arms is not None and arms.sae_contact_id is not None:
+        errors["phone"] = _(LINKED_PHONE_TAKEN)
+    if any(other is not arms for other in found):
+        errors["mailbox"] = _(ARMS_MAILBOX_TAKEN)
+    return errors
+
+
 def propagate_edit(contact: Contact) -> ArmsContact | None:
     """Every edit, phone included, updates the same linked ARMS contact; the link stays.
     An unlinked contact ("Not linked") is left for Merge Contacts to repair."""

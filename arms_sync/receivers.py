@@ -25,6 +25,10 @@ def contact_deleting(sender, instance, **kwargs):
     linking.delete_linked(instance)
 
 
+def contact_checking(sender, account, contact, phone, mailbox, **kwargs):
+    return linking.link_errors(account_id=account.pk, contact=contact, phone=phone, mailbox=mailbox)
+
+
 def contact_creating(sender, account, phone, **kwargs):
     # Before New Contact's transaction: a connected account asks its real ARMS who holds the
     # phone (arms_sync.cloud); the local port does nothing.

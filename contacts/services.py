@@ -19,7 +19,7 @@ import audit.services as audit
 from contacts import selectors
 from contacts.models import Contact
 from contacts.selectors import NOT_ALLOWED_TO_MANAGE
-from contacts.signals import contact_creating
+from contacts.signals import contact_checking, contact_creating
 from contacts.validators import (
     check_robot_url,
     mask_dingtalk_secret,
@@ -158,6 +158,19 @@ def _integrity_to_validation(exc: IntegrityError, username: str) -> ValidationEr
     return ValidationError(
         {"username": _(USERNAME_TAKEN).format(username=username)}, code="username_taken"
     )
+
+
+def link_errors(*, account, contact=None, phone=None, mailbox: str = "") -> dict[str, str]:
+    """What the listeners of `contact_checking` would refuse (the ARMS side, rules §5), for a form
+    that shows them beside its own errors."""
+    errors: dict[str, str] = {}
+    replies = contact_checking.send(
+        sender=Contact, account=account, contact=contact, phone=phone, mailbox=mailbox
+    )
+    for _receiver, answer in replies:
+        for field, message in (answer or {}).items():
+            errors.setdefault(field, message)
+    return errors
 
 
 def create_contact(

@@ -189,6 +189,22 @@ def _dialog(
     return render(request, template, context, status=422 if invalid else 200)
 
 
+def _add_link_errors(form, *, account, contact=None) -> None:
+    """A form refused for its own reasons also shows what the ARMS side would refuse (a phone
+    linked to another contact, a mailbox another ARMS contact holds), so nothing comes in a
+    second round."""
+    data = form.cleaned_data
+    errors = services.link_errors(
+        account=account,
+        contact=contact,
+        phone=data.get("phone"),
+        mailbox=data.get("mailbox") or "",
+    )
+    for field, message in errors.items():
+        if field not in form.errors:
+            form.add_error(field, message)
+
+
 @console_view
 @require_http_methods(["GET", "POST"])
 def contact_new(request: HttpRequest) -> HttpResponse:
@@ -203,6 +219,8 @@ def contact_new(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, _(CONTACT_CREATED).format(username=contact.username))
             return _done(request)
+    elif request.method == "POST":
+        _add_link_errors(form, account=principal.account)
     total = Contact.objects.for_account(principal.account).count()
     context = {
         "form": form,
@@ -258,6 +276,8 @@ def contact_edit(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, _(CONTACT_UPDATED).format(username=contact.username))
             return _done(request)
+    elif request.method == "POST":
+        _add_link_errors(form, account=principal.account, contact=contact)
     context = edit_dialog_context(contact, form)
     return _dialog(request, "contacts/contact_form.html", context, invalid=form.is_bound)
 

@@ -12,13 +12,14 @@ import pytest
 from django.urls import reverse
 from django.utils import translation
 
+from arms_sync import linking
 from arms_sync.models import ArmsContact
 from arms_sync.notify import hints
 from contacts import services
 from contacts.forms import HAS_CONTACT_SUFFIX
 from contacts.models import Contact
 from contacts.validators import INVALID_MAILBOX
-from tests.factories import ContactFactory
+from tests.factories import ArmsContactFactory, ContactFactory
 from tests.integration.contacts_support import (
     DINGTALK_URL,
     counts,
@@ -74,6 +75,66 @@ def test_the_service_refuses_a_taken_username_and_phone_in_one_error(account):
     with pytest.raises(services.ValidationError) as refused:
         services.create_contact(principal=principal_of(account), ram_user=alice, phone=mobile(1))
     assert set(refused.value.message_dict) == {"username", "phone"}
+
+
+def test_the_arms_side_refusals_come_with_the_forms_own_errors(owner_client, account):
+    """rules §5: a phone whose ARMS contact another contact holds, and a mailbox another ARMS
+    contact holds, are said in the same answer as a field the form itself refuses (here a bad
+    DingTalk URL), not after it is fixed."""
+    # Another contact's ARMS contact whose phone was changed on the ARMS side (rules §5, case 3).
+    linked_to = ContactFactory(account=account, phone=mobile(9))
+    ArmsContact.objects.filter(sae_contact=linked_to).update(phone=mobile(2))
+    ArmsContactFactory(account=account, phone=mobile(3), email="taken@example.com")
+    alice = ram_user_named(account, "alice")
+    response = owner_client.post(
+        reverse("contacts:new"),
+        new_contact_post(
+            ram_user=alice.pk,
+            phone=mobile(2),
+            mailbox="taken@example.com",
+            dingtalk_webhook="https://example.com/not-a-robot",
+        ),
+    )
+    assert response.status_code == 422
+    errors = errors_of(response)
+    assert set(errors) == {"phone", "mailbox", "dingtalk_webhook"}
+    assert errors["phone"] == [linking.LINKED_PHONE_TAKEN]
+    assert errors["mailbox"] == [linking.ARMS_MAILBOX_TAKEN]
+    assert not Contact.objects.filter(ram_user=alice).exists()
+
+
+def test_a_free_arms_contact_with_the_phone_is_no_error(owner_client, account):
+    """Case 2 of rules §5 links the ARMS contact that has the phone, mailbox included."""
+    ArmsContactFactory(account=account, phone=mobile(2), email="mine@example.com")
+    alice = ram_user_named(account, "alice")
+    response = owner_client.post(
+        reverse("contacts:new"),
+        new_contact_post(
+            ram_user=alice.pk,
+            phone=mobile(2),
+            mailbox="mine@example.com",
+            dingtalk_webhook="https://example.com/not-a-robot",
+        ),
+    )
+    assert set(errors_of(response)) == {"dingtalk_webhook"}
+
+
+def test_an_edit_shows_the_arms_side_refusal_with_the_forms_own_errors(owner_client, account):
+    alice = ram_user_named(account, "alice")
+    contact = services.create_contact(
+        principal=principal_of(account), ram_user=alice, phone=mobile(1)
+    )
+    ArmsContactFactory(account=account, phone=mobile(3), email="taken@example.com")
+    response = owner_client.post(
+        reverse("contacts:edit", args=[contact.pk]),
+        {"phone": mobile(1), "mailbox": "taken@example.com", "wecom_webhook": "nope"},
+    )
+    assert response.status_code == 422
+    errors = errors_of(response)
+    assert errors["mailbox"] == [linking.ARMS_MAILBOX_TAKEN]
+    assert "wecom_webhook" in errors
+    contact.refresh_from_db()
+    assert contact.mailbox == ""
 
 
 # --- New Contact: the username radio -----------------------------------------------------------
