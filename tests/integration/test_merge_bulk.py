@@ -213,8 +213,9 @@ def _confirm_queries(account) -> int:
 # Confirm, inside the caller's transaction (a savepoint here): SAVEPOINT; lock the account
 # row; read the ARMS contacts (FOR UPDATE), the contacts and the RAM users; INSERT the
 # contacts; INSERT the ARMS contacts; the `sae:` groups; INSERT the memberships; whether the
-# account is connected to the cloud (arms_sync.cloud's port, for its outbox); RELEASE.
-MERGE_CREATING_QUERIES = 11
+# account is connected to the cloud (arms_sync.cloud's port, for its outbox); the audit entry;
+# RELEASE.
+MERGE_CREATING_QUERIES = 12
 # A second merge right after: the lock and the three reads, in the savepoint.
 MERGE_NOTHING_TO_DO_QUERIES = 6
 
