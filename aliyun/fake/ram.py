@@ -158,7 +158,9 @@ class RamState:
             seq = self._next()
             stamp = now_iso()
             user = {
-                "UserId": f"2{seq:015d}",
+                # 16 digits like RAM's, in a range of their own (28…): the benchmark's data
+                # builder numbers its local RAM users from 2000…, and user IDs are unique.
+                "UserId": f"28{seq:014d}",
                 "UserName": name,
                 "DisplayName": display_name or name,
                 "MobilePhone": mobile_phone or "",
