@@ -4,6 +4,7 @@ recorded with its start, end and answer."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import threading
 import time
@@ -69,7 +70,9 @@ def _alert_body(name: str) -> bytes:
                     "startsAt": "2026-12-01T10:00:00Z",
                     "endsAt": "0001-01-01T00:00:00Z",
                     "generatorURL": "http://prometheus.cluster.invalid:9090/graph",
-                    "fingerprint": name.encode().hex()[:16],
+                    # One alert per post: each opens an alert of its own and notifies once (a
+                    # repeat of one fingerprint while firing would wait for the repeat interval).
+                    "fingerprint": hashlib.sha256(name.encode()).hexdigest()[:16],
                 }
             ],
         }
