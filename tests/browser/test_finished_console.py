@@ -125,7 +125,7 @@ def test_test_shows_each_channel_sending_then_a_truthful_headline(
     assert held, "the dialog did not send the test"
     held[0].continue_()
     headline = dialog.get_by_test_id("test-headline")
-    expect(headline).to_have_text("2 of 3 channels succeeded")
+    expect(headline).to_have_text("2 of 3 channels succeeded", timeout=30_000)
     expect(dialog.get_by_test_id("test-result")).to_have_count(3)
     expect(progress).to_have_count(0)
     # The provider's answer wraps inside the dialog: nothing is cut at its right edge.
