@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 
 import pytest
-from django.conf import settings
 from django.test import Client
 from playwright.sync_api import expect
 
@@ -18,16 +17,8 @@ from contacts import services as contact_services
 from ram_directory.principal import Principal
 from tests.factories import PASSWORD, AccountFactory, owner_of
 
-# A slow walk (about a minute): run once, on PostgreSQL; the pages it uses are tested on both
-# databases in tests/intake.
-pytestmark = [
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.postgres_only,
-    pytest.mark.skipif(
-        not settings.DATABASES["default"]["ENGINE"].endswith("postgresql"),
-        reason="a slow browser walk: run once, on PostgreSQL",
-    ),
-]
+# Runs on both databases: CI refuses a browser test skipped on either.
+pytestmark = [pytest.mark.django_db(transaction=True)]
 
 
 def _post(token: str, status: str, fingerprint: str, **labels) -> None:
