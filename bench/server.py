@@ -61,6 +61,8 @@ class Server:
                         return self
             except (urllib.error.URLError, ConnectionError, TimeoutError):
                 time.sleep(0.2)
+        # Not left running behind the failed start (a `with Server()` block never began).
+        self.stop()
         raise RuntimeError(f"gunicorn did not answer within 60 s; see {self.log_path}")
 
     def stop(self) -> None:
