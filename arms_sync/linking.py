@@ -46,18 +46,22 @@ def copy_contact_fields(arms: ArmsContact, contact: Contact) -> None:
         setattr(arms, arms_field, getattr(contact, contact_attribute))
 
 
-def _others(contact: Contact, arms: ArmsContact | None):
-    others = ArmsContact.objects.filter(account_id=contact.account_id)
-    return others.exclude(pk=arms.pk) if arms is not None and arms.pk else others
+def _edit_conflicts(account_id: int, arms: ArmsContact | None, phone, mailbox: str) -> dict:
+    """The fields another ARMS contact of the account already holds (phone, mailbox)."""
+    others = ArmsContact.objects.filter(account_id=account_id)
+    if arms is not None and arms.pk:
+        others = others.exclude(pk=arms.pk)
+    errors = {}
+    if phone is not None and others.filter(phone=phone).exists():
+        errors["phone"] = _(ARMS_PHONE_TAKEN)
+    if mailbox and others.filter(email__iexact=mailbox).exists():
+        errors["mailbox"] = _(ARMS_MAILBOX_TAKEN)
+    return errors
 
 
 def check_conflicts(contact: Contact, arms: ArmsContact | None) -> None:
     """Refuse a phone or mailbox that another ARMS contact of the account holds."""
-    errors = {}
-    if _others(contact, arms).filter(phone=contact.phone).exists():
-        errors["phone"] = _(ARMS_PHONE_TAKEN)
-    if contact.mailbox and _others(contact, arms).filter(email__iexact=contact.mailbox).exists():
-        errors["mailbox"] = _(ARMS_MAILBOX_TAKEN)
+    errors = _edit_conflicts(contact.account_id, arms, contact.phone, contact.mailbox)
     if errors:
         raise ValidationError(errors)
 
@@ -104,56 +108,50 @@ def _attach(contact: Contact, arms: ArmsContact) -> ArmsContact:
     return arms
 
 
+def _new_contact_conflicts(
+    account_id: int, phone, mailbox: str, *, contact_pk=None, lock: bool = False
+) -> tuple[ArmsContact | None, dict]:
+    """The ARMS contact with phone P (if any) and what rules §5 refuses for a new contact:
+    P's ARMS contact linked to another contact (case 3), or a mailbox another ARMS contact
+    holds. One query finds both (a contact created just now has no other link to drop)."""
+    wanted = Q(phone=phone) | Q(email__iexact=mailbox) if mailbox else Q(phone=phone)
+    found = ArmsContact.objects.filter(wanted, account_id=account_id)
+    found = list(found.select_for_update() if lock else found)
+    arms = next((a for a in found if a.phone and a.phone.as_e164 == phone.as_e164), None)
+    errors = {}
+    if arms is not None and arms.sae_contact_id not in (None, contact_pk):
+        errors["phone"] = _(LINKED_PHONE_TAKEN)
+    # Only one ARMS contact can have P: any other found holds the mailbox.
+    if any(other is not arms for other in found):
+        errors["mailbox"] = _(ARMS_MAILBOX_TAKEN)
+    return arms, errors
+
+
 def link_new_contact(contact: Contact) -> ArmsContact:
     """rules §5, creating a contact with phone P: (1) no ARMS contact has P: create one and link;
     (2) one has P and is free: link it; (3) one has P and another SAE contact is linked to it:
-    refuse on Phone Number. A mailbox another ARMS contact holds is refused on Mailbox.
-
-    One query finds both the ARMS contact with P and any that holds the mailbox (a contact
-    created just now has no other link to drop)."""
-    wanted = Q(phone=contact.phone)
-    if contact.mailbox:
-        wanted |= Q(email__iexact=contact.mailbox)
-    found = list(
-        ArmsContact.objects.select_for_update().filter(wanted, account_id=contact.account_id)
+    refuse on Phone Number. A mailbox another ARMS contact holds is refused on Mailbox."""
+    arms, errors = _new_contact_conflicts(
+        contact.account_id, contact.phone, contact.mailbox, contact_pk=contact.pk, lock=True
     )
-    phone = contact.phone.as_e164
-    arms = next((a for a in found if a.phone and a.phone.as_e164 == phone), None)
-    if arms is None:
-        arms = ArmsContact(account_id=contact.account_id)
-    elif arms.sae_contact_id is not None and arms.sae_contact_id != contact.pk:
-        raise ValidationError({"phone": _(LINKED_PHONE_TAKEN)}, code="linked_phone")
-    # Only one ARMS contact can have P: any other found holds the mailbox.
-    if any(other is not arms for other in found):
-        raise ValidationError({"mailbox": _(ARMS_MAILBOX_TAKEN)})
-    return _attach(contact, arms)
+    if "phone" in errors:
+        raise ValidationError({"phone": errors["phone"]}, code="linked_phone")
+    if errors:
+        raise ValidationError(errors)
+    return _attach(contact, arms or ArmsContact(account_id=contact.account_id))
 
 
 def link_errors(*, account_id: int, contact: Contact | None, phone, mailbox: str) -> dict:
     """What `link_new_contact` (a new contact) or `propagate_edit` (an edit) would refuse on the
     ARMS side, read without locks, for a form that shows it beside its own errors."""
-    errors = {}
-    arms_contacts = ArmsContact.objects.filter(account_id=account_id)
     if contact is not None:
-        linked = arms_contacts.filter(sae_contact=contact).first()
+        linked = ArmsContact.objects.filter(sae_contact=contact).first()
         if linked is None:
-            return errors  # an edit of a contact that is not linked leaves ARMS alone
-        others = arms_contacts.exclude(pk=linked.pk)
-        if phone is not None and others.filter(phone=phone).exists():
-            errors["phone"] = _(ARMS_PHONE_TAKEN)
-        if mailbox and others.filter(email__iexact=mailbox).exists():
-            errors["mailbox"] = _(ARMS_MAILBOX_TAKEN)
-        return errors
+            return {}  # an edit of a contact that is not linked leaves ARMS alone
+        return _edit_conflicts(account_id, linked, phone, mailbox)
     if phone is None:
-        return errors  # which ARMS contact a mailbox may share depends on the phone
-    wanted = Q(phone=phone) | Q(email__iexact=mailbox) if mailbox else Q(phone=phone)
-    found = list(arms_contacts.filter(wanted))
-    arms = next((a for a in found if a.phone and a.phone.as_e164 == phone.as_e164), None)
-    if arms is not None and arms.sae_contact_id is not None:
-        errors["phone"] = _(LINKED_PHONE_TAKEN)
-    if any(other is not arms for other in found):
-        errors["mailbox"] = _(ARMS_MAILBOX_TAKEN)
-    return errors
+        return {}  # which ARMS contact a mailbox may share depends on the phone
+    return _new_contact_conflicts(account_id, phone, mailbox)[1]
 
 
 def propagate_edit(contact: Contact) -> ArmsContact | None:
