@@ -5,17 +5,14 @@ buffers requests; gunicorn's configuration loads and carries the multiprocess ho
 from __future__ import annotations
 
 import runpy
-import shutil
 import subprocess
 from pathlib import Path
 
-import pytest
 from django.conf import settings
 
 DEPLOY = Path(settings.BASE_DIR) / "deploy"
 
 
-@pytest.mark.skipif(shutil.which("haproxy") is None, reason="Debian's haproxy is not installed")
 def test_the_haproxy_configuration_is_valid_and_checks_readyz(tmp_path):
     pem = tmp_path / "console.pem"
     subprocess.run(
@@ -72,7 +69,6 @@ def test_the_systemd_units_start_gunicorn_and_the_worker_with_a_shared_metrics_d
         assert "RuntimeDirectoryPreserve=yes" in unit
 
 
-@pytest.mark.skipif(shutil.which("haproxy") is None, reason="Debian's haproxy is not installed")
 def test_the_cluster_tests_haproxy_configuration_is_valid(tmp_path):
     from cluster import haproxy
 
