@@ -4,6 +4,7 @@ New Contact panel's username radio. (The Merge report: test_merge_and_arms_pages
 
 from __future__ import annotations
 
+import itertools
 import re
 
 import pytest
@@ -85,7 +86,7 @@ def test_robots_are_compact_and_show_the_masked_url_on_focus(
     height = row.bounding_box()["height"]
     assert height <= 64, height
     # The mailbox stays whole (no break inside the address).
-    mailbox = row.locator("td.address-cell")
+    mailbox = row.locator("td").nth(2)
     assert mailbox.evaluate("el => el.getClientRects().length && el.innerText") == (
         "alice.on.call@example.com"
     )
@@ -98,6 +99,79 @@ def test_robots_are_compact_and_show_the_masked_url_on_focus(
     shot("robot-tooltip")
     page.keyboard.press("Escape")
     expect(tooltip).to_have_count(0)
+
+
+def test_every_contact_row_keeps_to_two_lines_and_its_addresses_whole_at_1366_px(
+    page, live_server, signin_page, shot
+):
+    """The owner's row (a long login name and the account badge) and a RAM user's row whose
+    Created By is that login name: two lines at most, no address broken inside a word."""
+    login = "carol@1234567890123456.onaliyun.com"
+    owner_account = AccountFactory(login_name=login)
+    with transaction.atomic():
+        owner = ContactFactory(
+            account=owner_account, ram_user=None, mailbox="carol.on.call@example.com"
+        )
+        member = ContactFactory(
+            account=owner_account,
+            ram_user=ram_user_named(owner_account, "dave"),
+            mailbox="dave.on.call@example.com",
+        )
+    page.set_viewport_size({"width": 1366, "height": 900})
+    signin_page(login, PASSWORD)
+    open_contacts(page, live_server)
+    shot("owner-row-1366")
+    # Two lines of the table's text and a cell's padding.
+    two_lines = (
+        page.locator(f"tr[data-contact-id='{member.pk}'] td")
+        .nth(1)
+        .evaluate(
+            "el => { const s = getComputedStyle(el); return 2 * parseFloat(s.lineHeight)"
+            " + parseFloat(s.paddingTop) + parseFloat(s.paddingBottom) + 2; }"
+        )
+    )
+    for contact in (owner, member):
+        row = page.locator(f"tr[data-contact-id='{contact.pk}']")
+        height = row.bounding_box()["height"]
+        assert height <= two_lines, (contact.username, height, two_lines)
+        created_by = row.locator("td").nth(6)
+        # Broken only at "@" or ".": every line of the cell is a whole piece of the address.
+        pieces = created_by.evaluate(WRAPPED_LINES)
+        assert "".join(pieces) == login, pieces
+        assert broken_at_punctuation(pieces), pieces
+    # ...and the table fits its card: nothing scrolls sideways at 1366 px.
+    card = page.get_by_test_id("contact-table").locator(
+        "xpath=ancestor::*[contains(@class, 'console-card')]"
+    )
+    assert card.evaluate("el => el.scrollWidth <= el.clientWidth")
+    username = page.locator(f"tr[data-contact-id='{owner.pk}'] td").first
+    pieces = username.evaluate(WRAPPED_LINES)  # the badge aside
+    assert "".join(pieces) == login, pieces
+    assert broken_at_punctuation(pieces), pieces
+
+
+def broken_at_punctuation(pieces: list[str]) -> bool:
+    """Every line break falls after an "@" or before a "." (none inside a word)."""
+    return all(a.endswith("@") or b.startswith(".") for a, b in itertools.pairwise(pieces))
+
+
+# The text of an element as the lines it is laid out on (a Range per character, grouped by
+# the top of its box).
+WRAPPED_LINES = """el => {
+  const lines = new Map();
+  const walker = document.createTreeWalker(el, NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    if (node.parentElement.closest('.badge, .visually-hidden')) continue;
+    for (let i = 0; i < node.data.length; i++) {
+      if (!node.data[i].trim()) continue;
+      const range = document.createRange();
+      range.setStart(node, i); range.setEnd(node, i + 1);
+      const top = Math.round(range.getBoundingClientRect().top);
+      lines.set(top, (lines.get(top) || '') + node.data[i]);
+    }
+  }
+  return [...lines.entries()].sort((a, b) => a[0] - b[0]).map(e => e[1]);
+}"""
 
 
 def test_test_shows_each_channel_sending_then_a_truthful_headline(
