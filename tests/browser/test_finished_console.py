@@ -192,12 +192,14 @@ def test_test_shows_each_channel_sending_then_a_truthful_headline(
     for item in progress.all():
         expect(item).to_contain_text("Sending…")
     shot("test-sending")
-    for _ in range(50):  # the POST reaches the route (bounded wait)
-        if held:
+    for _ in range(50):  # each row posts its own channel (bounded wait)
+        if len(held) == 3:
             break
         page.wait_for_timeout(100)
-    assert held, "the dialog did not send the test"
-    held[0].continue_()
+    assert len(held) == 3, f"{len(held)} of 3 channels were sent"
+    expect(dialog.get_by_test_id("test-headline")).to_have_count(0)
+    for route in held:
+        route.continue_()
     headline = dialog.get_by_test_id("test-headline")
     expect(headline).to_have_text("2 of 3 channels succeeded", timeout=30_000)
     expect(dialog.get_by_test_id("test-result")).to_have_count(3)
@@ -207,6 +209,44 @@ def test_test_shows_each_channel_sending_then_a_truthful_headline(
     box, modal = answer.bounding_box(), dialog.locator(".modal-content").bounding_box()
     assert box["x"] + box["width"] <= modal["x"] + modal["width"], (box, modal)
     shot("test-headline")
+
+
+def test_each_channel_shows_its_own_answer_as_it_comes(
+    robot_sink,  # noqa: F811
+    settings,
+    monkeypatch,
+    page,
+    live_server,
+    signin_page,
+    shot,
+    account,
+):
+    """A quick mailbox says Sent while a slow robot still says Sending…; the headline comes
+    when the robot has answered too."""
+    monkeypatch.setattr(robot_sink, "delay", 4.0)  # every robot answer waits this long
+    settings.ROBOT_HTTP_READ_TIMEOUT = 20
+    with transaction.atomic():
+        contact = ContactFactory(
+            account=account,
+            ram_user=ram_user_named(account, "erin"),
+            mailbox="erin.on.call@example.com",
+            wecom_webhook=robot_sink.url("wecom", "ok-slow-wecom"),
+        )
+    signin_page(account.login_name, PASSWORD)
+    open_contacts(page, live_server)
+    page.locator(f"tr[data-contact-id='{contact.pk}']").get_by_role("button", name="Test").click()
+    dialog = page.locator(tour.MODAL)
+    email = dialog.locator("tr", has_text="Email")
+    robot = dialog.locator("tr", has_text="WeCom robot")
+    expect(email.get_by_text("Sent", exact=True)).to_be_visible(timeout=3_000)
+    expect(robot).to_contain_text("Sending…")
+    expect(dialog.get_by_test_id("test-headline")).to_have_count(0)
+    shot("email-sent-robot-sending")
+    headline = dialog.get_by_test_id("test-headline")
+    expect(headline).to_have_text("2 of 2 channels succeeded", timeout=30_000)
+    expect(robot.get_by_text("Sent", exact=True)).to_be_visible()
+    assert len(robot_sink.received("ok-slow-wecom")) == 1
+    shot("headline-after-the-robot")
 
 
 def test_test_is_not_offered_for_a_contact_without_a_channel(
