@@ -56,3 +56,17 @@ def delivery_for_view(principal: Principal, pk) -> Delivery:
         )
     )
     return get_for_account(rows, principal, pk=pk)
+
+
+def tally_of_test_run(principal: Principal, run: str) -> tuple[int, int]:
+    """(sent, answered): the deliveries of the Test dialog's run `run` (services.send_test)
+    that were sent, and that have their answer (sent or failed), in the principal's account."""
+    statuses = list(
+        Delivery.objects.filter(
+            account=principal.account,
+            event__kind=Event.Kind.TEST,
+            event__payload__run=run,
+            status__in=(Delivery.Status.SENT, Delivery.Status.FAILED),
+        ).values_list("status", flat=True)
+    )
+    return statuses.count(Delivery.Status.SENT), len(statuses)

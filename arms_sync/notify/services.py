@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 from django.conf import settings
@@ -12,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from arms_sync.notify import outbox, ratelimit, sending
+from arms_sync.notify import base, outbox, ratelimit, sending
 from arms_sync.notify.models import Delivery, Event
 from arms_sync.notify.outbox import Recipient
 from arms_sync.notify.tasks import worker_id
@@ -44,26 +45,59 @@ class TooManyTests(TestRefused):
     pass
 
 
-def send_test(*, principal: Principal, recipient: Recipient) -> tuple[Event, list]:
+# The Recipient fields of each channel: a Test of one channel blanks the others'.
+_CHANNEL_FIELDS = {
+    base.EMAIL: ("email",),
+    base.DINGTALK: ("dingtalk_url", "dingtalk_secret", "dingtalk_keyword"),
+    base.WECOM: ("wecom_url",),
+}
+TEST_CHANNELS = tuple(_CHANNEL_FIELDS)
+
+
+def only_channel(recipient: Recipient, channel: str) -> Recipient:
+    """`recipient` on `channel` alone (one of TEST_CHANNELS)."""
+    return dataclasses.replace(
+        recipient,
+        **{
+            name: ""
+            for other, names in _CHANNEL_FIELDS.items()
+            if other != channel
+            for name in names
+        },
+    )
+
+
+def send_test(
+    *, principal: Principal, recipient: Recipient, channel: str | None = None, run: str = ""
+) -> tuple[Event, list]:
     """Send a test message to every channel of `recipient` now, through the same renderer,
     signer, rate limiter and transports as real notifications, without retries. The event and
-    its deliveries are recorded like any other (truthful records); returns their results."""
+    its deliveries are recorded like any other (truthful records); returns their results.
+
+    `channel` filters the send to one channel (the Test dialog sends each channel on its own,
+    so that each shows its own answer as it comes, issue 18); `run` names the dialog's sends in
+    the events' payload, so that selectors.tally_of_test_run can add them up. The cap per minute
+    counts per channel: one dialog's three channels cost what one Test of all three did."""
+    if channel is not None:
+        recipient = only_channel(recipient, channel)
     if not recipient.targets():
         raise NothingToTest(NOTHING_TO_TEST)
     # A Test may name any mailbox typed in the Edit panel: a cap per person keeps the button
     # from being a way to flood someone (robots have their own 20-a-minute limit too).
     limit = settings.NOTIFY_TESTS_PER_MINUTE
-    slot, wait = ratelimit.acquire(
-        f"test-button:{principal.account.pk}:{principal.sign_in_name}", limit=limit, window=60
-    )
+    key = f"test-button:{principal.account.pk}:{principal.sign_in_name}"
+    slot, wait = ratelimit.acquire(f"{key}:{channel}" if channel else key, limit=limit, window=60)
     if slot is None:
         raise TooManyTests(TOO_MANY_TESTS, {"limit": limit, "seconds": math.ceil(wait)})
     sender = f"console:{worker_id()}"
+    payload = {"contact": recipient.name, "requested_by": principal.name}
+    if run:
+        payload["run"] = run
     event = outbox.record_event(
         account=principal.account,
         kind=Event.Kind.TEST,
         title=recipient.name,  # shown beside the kind ("Test"), in either language
-        payload={"contact": recipient.name, "requested_by": principal.name},
+        payload=payload,
         recipients=[recipient],
         claimed_by=sender,
     )

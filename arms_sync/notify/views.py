@@ -11,12 +11,14 @@ show account data and carry Cache-Control: no-store (rules §13).
 from __future__ import annotations
 
 import json
+import re
+import uuid
 from dataclasses import dataclass
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -148,10 +150,11 @@ class ChannelResult:
         )
 
 
-def _send_test(principal: Principal, recipient: Recipient) -> dict:
-    """Send the test now and say how each channel went (context of _test_results.html)."""
+def _send_test(principal: Principal, recipient: Recipient, **only) -> dict:
+    """Send the test now and say how each channel went (context of _test_results.html).
+    `only`: services.send_test's channel and run (one channel of the Test dialog)."""
     try:
-        _event, results = services.send_test(principal=principal, recipient=recipient)
+        _event, results = services.send_test(principal=principal, recipient=recipient, **only)
     except services.TestRefused as refused:
         return {"test_error": refused.message()}
     channel_results = [ChannelResult.of(result) for result in results]
@@ -164,16 +167,19 @@ def _send_test(principal: Principal, recipient: Recipient) -> dict:
     }
 
 
-def _pending_channels(contact: Contact) -> list[tuple[str, str]]:
-    """(channel, masked target) of each saved channel, from the stored masked columns (nothing
-    decrypted): what the Test dialog lists as "Sending…" while the test runs."""
+def _pending_channels(contact: Contact) -> list[tuple[str, str, str]]:
+    """(channel, its label, masked target) of each saved channel, from the stored masked
+    columns (nothing decrypted): the Test dialog's rows while each channel is sent."""
     labels = dict(Delivery.Channel.choices)
     found = [
-        (labels[Delivery.Channel.EMAIL], contact.mailbox),
-        (labels[Delivery.Channel.DINGTALK], contact.dingtalk_masked),
-        (labels[Delivery.Channel.WECOM], contact.wecom_masked),
+        (Delivery.Channel.EMAIL, contact.mailbox),
+        (Delivery.Channel.DINGTALK, contact.dingtalk_masked),
+        (Delivery.Channel.WECOM, contact.wecom_masked),
     ]
-    return [(channel, target) for channel, target in found if target]
+    return [(channel.value, labels[channel], target) for channel, target in found if target]
+
+
+RUN = re.compile(r"[0-9a-f]{32}")
 
 
 @console_view
@@ -182,13 +188,24 @@ def _pending_channels(contact: Contact) -> list[tuple[str, str]]:
 def contact_test(request: HttpRequest, pk: int) -> HttpResponse:
     """The Test action of a contact's row: every saved channel, now (rules §8).
 
-    GET opens the dialog at once with each channel "Sending…" and, with htmx, the dialog posts
-    the test itself (hx-trigger=load) and its body is replaced by the results; without
-    JavaScript GET is a page with a Send button. POST sends, as it always did."""
+    GET opens the dialog at once with one row per channel, "Sending…"; with htmx each row
+    posts its own channel (hx-trigger=load, `channel` and the dialog's `run`) and is replaced
+    by its answer, so a quick mailbox says Sent while a slow robot still says Sending… The
+    answer that completes the run brings the headline ("2 of 3 channels succeeded") out of
+    band. Without JavaScript GET is a page with a Send button, and its POST sends every
+    channel at once and answers them all."""
     contact = contact_to_manage(request.principal, pk)
     if request.method == "GET":
-        context = {"contact": contact, "pending": _pending_channels(contact)}
+        context = {
+            "contact": contact,
+            "pending": _pending_channels(contact),
+            "run": uuid.uuid4().hex,
+            "may_view_deliveries": selectors.may_view_deliveries(request.principal),
+        }
         return _page(request, "arms_sync/contact_test.html", context)
+    channel = request.POST.get("channel")
+    if channel is not None:
+        return _contact_test_channel(request, contact, channel)
     outcome = _send_test(request.principal, Recipient.from_contact(contact))
     context = {"contact": contact, **outcome}
     status = 422 if "test_error" in outcome else 200
@@ -196,6 +213,27 @@ def contact_test(request: HttpRequest, pk: int) -> HttpResponse:
         context["in_modal"] = True
         return render(request, "arms_sync/contact_test.html#body", context, status=status)
     return _page(request, "arms_sync/contact_test.html", context, status=status)
+
+
+def _contact_test_channel(request: HttpRequest, contact: Contact, channel: str) -> HttpResponse:
+    """One row of the Test dialog: send `channel` of the contact and answer its row; with the
+    headline when every channel of the run has its answer (each row counts after its own
+    send is recorded, so the last to finish sees them all)."""
+    pending = {key: (label, target) for key, label, target in _pending_channels(contact)}
+    if channel not in pending:
+        return HttpResponseBadRequest(_("This contact has no such channel to test."))
+    run = request.POST.get("run", "")
+    run = run if RUN.fullmatch(run) else ""
+    outcome = _send_test(
+        request.principal, Recipient.from_contact(contact), channel=channel, run=run
+    )
+    label, target = pending[channel]
+    context = {"contact": contact, "channel_label": label, "target": target, **outcome}
+    if run and "results" in outcome:
+        sent, answered = selectors.tally_of_test_run(request.principal, run)
+        if answered >= len(pending):
+            context.update(headline=True, sent_count=sent, channel_count=answered)
+    return render(request, f"{TEST_RESULTS_TEMPLATE}#channel", context)
 
 
 def _typed_recipient(contact: Contact, form: EditContactForm) -> Recipient:

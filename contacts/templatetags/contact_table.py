@@ -29,7 +29,25 @@ def _escape(value: str) -> str:
 
 
 def _text(value: str) -> str:
-    return _escape(value) if value else _EMPTY
+    return _address(value) if value else _EMPTY
+
+
+def _address(value: str, head: str = "", tail: str = "") -> str:
+    """A login name, mailbox or name, escaped, on at most two lines: it may break once, after
+    an "@" or before a ".", where the longer of its two halves is shortest
+    (carol@1234567890123456 / .onaliyun.com), never inside a word (issue 18). `head` (an
+    icon) stays on the first half's line and `tail` (a badge) on the second's, so the cell is
+    two lines at most. The halves are one .address, which tests read as one text."""
+    cuts = [i + 1 for i, c in enumerate(value) if c == "@"] + [
+        i for i, c in enumerate(value) if c == "." and i > 0
+    ]
+    cut = min(cuts, key=lambda i: max(i, len(value) - i), default=0)
+    if not cut:
+        return f'<span class="text-nowrap">{head}{_escape(value)}{tail}</span>'
+    return (
+        f'<span class="address"><span class="text-nowrap">{head}{_escape(value[:cut])}</span>'
+        f'<wbr><span class="text-nowrap">{_escape(value[cut:])}{tail}</span></span>'
+    )
 
 
 def _robot(masked: str, label: str) -> str:
@@ -110,7 +128,7 @@ def _row(row, labels: dict[str, str], csrf: str, zone) -> str:
     arms = (
         f'<span class="badge text-bg-danger" data-testid="not-linked">{labels["not_linked"]}</span>'
         if row.arms_name is None
-        else f'<i class="bi bi-link-45deg"></i> {escape(row.arms_name)}'
+        else _address(row.arms_name, head='<i class="bi bi-link-45deg"></i> ')
     ) + _cloud_state(row, labels)
     dingtalk = _robot(row.dingtalk, labels["configured"])
     wecom = _robot(row.wecom, labels["configured"])
@@ -140,17 +158,17 @@ def _row(row, labels: dict[str, str], csrf: str, zone) -> str:
         actions = '\n            <span class="text-secondary">—</span>'
     return (
         f'\n        <tr data-contact-id="{row.pk}">'
-        f'\n          <td class="wrap-anywhere">{escape(row.username)}'
-        f"\n            {kind}{deleted}"
+        f'\n          <td class="address-cell">{_address(row.username, tail=" " + kind)}{deleted}'
         "\n          </td>"
         f'\n          <td class="text-nowrap">{escape(row.phone)}</td>'
         f'\n          <td class="address-cell">{_text(row.mailbox)}</td>'
         f'\n          <td class="secret-mask robot-cell">{dingtalk}{signed}</td>'
         f'\n          <td class="secret-mask robot-cell">{wecom}</td>'
-        f'\n          <td class="wrap-anywhere">{arms}</td>'
-        f'\n          <td class="wrap-anywhere d-none d-lg-table-cell">'
-        f"{escape(row.created_by)}</td>"
-        f'\n          <td class="d-none d-lg-table-cell">{_time(row.created_at, zone)}</td>'
+        f'\n          <td class="address-cell">{arms}</td>'
+        f'\n          <td class="address-cell contact-meta d-none d-lg-table-cell">'
+        f"{_address(row.created_by)}</td>"
+        f'\n          <td class="contact-meta d-none d-lg-table-cell">'
+        f"{_time(row.created_at, zone)}</td>"
         f'\n          <td class="contact-actions">{actions}\n          </td>'
         "\n        </tr>"
     )

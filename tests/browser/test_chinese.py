@@ -55,9 +55,16 @@ _TEXTS = """() => {
   const skip = "script, style, noscript, code, pre, kbd, samp, textarea, option:not(:checked)," +
     " .secret-mask, [data-i18n-data]";
   const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  const addresses = new Set();  // an address split where it may break is read whole
   while (walker.nextNode()) {
     const parent = walker.currentNode.parentElement;
     if (!parent || parent.closest(skip)) continue;
+    const address = parent.closest(".address");
+    if (address) {
+      if (!addresses.has(address)) out.push(address.textContent.replace(/\\s+/g, " ").trim());
+      addresses.add(address);
+      continue;
+    }
     const hidden = !parent.getClientRects().length && !parent.closest(".visually-hidden");
     if (hidden) continue;
     const text = walker.currentNode.textContent.replace(/\\s+/g, " ").trim();

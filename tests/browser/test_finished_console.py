@@ -4,6 +4,7 @@ New Contact panel's username radio. (The Merge report: test_merge_and_arms_pages
 
 from __future__ import annotations
 
+import itertools
 import re
 
 import pytest
@@ -85,7 +86,7 @@ def test_robots_are_compact_and_show_the_masked_url_on_focus(
     height = row.bounding_box()["height"]
     assert height <= 64, height
     # The mailbox stays whole (no break inside the address).
-    mailbox = row.locator("td.address-cell")
+    mailbox = row.locator("td").nth(2)
     assert mailbox.evaluate("el => el.getClientRects().length && el.innerText") == (
         "alice.on.call@example.com"
     )
@@ -98,6 +99,79 @@ def test_robots_are_compact_and_show_the_masked_url_on_focus(
     shot("robot-tooltip")
     page.keyboard.press("Escape")
     expect(tooltip).to_have_count(0)
+
+
+def test_every_contact_row_keeps_to_two_lines_and_its_addresses_whole_at_1366_px(
+    page, live_server, signin_page, shot
+):
+    """The owner's row (a long login name and the account badge) and a RAM user's row whose
+    Created By is that login name: two lines at most, no address broken inside a word."""
+    login = "carol@1234567890123456.onaliyun.com"
+    owner_account = AccountFactory(login_name=login)
+    with transaction.atomic():
+        owner = ContactFactory(
+            account=owner_account, ram_user=None, mailbox="carol.on.call@example.com"
+        )
+        member = ContactFactory(
+            account=owner_account,
+            ram_user=ram_user_named(owner_account, "dave"),
+            mailbox="dave.on.call@example.com",
+        )
+    page.set_viewport_size({"width": 1366, "height": 900})
+    signin_page(login, PASSWORD)
+    open_contacts(page, live_server)
+    shot("owner-row-1366")
+    # Two lines of the table's text and a cell's padding.
+    two_lines = (
+        page.locator(f"tr[data-contact-id='{member.pk}'] td")
+        .nth(1)
+        .evaluate(
+            "el => { const s = getComputedStyle(el); return 2 * parseFloat(s.lineHeight)"
+            " + parseFloat(s.paddingTop) + parseFloat(s.paddingBottom) + 2; }"
+        )
+    )
+    for contact in (owner, member):
+        row = page.locator(f"tr[data-contact-id='{contact.pk}']")
+        height = row.bounding_box()["height"]
+        assert height <= two_lines, (contact.username, height, two_lines)
+        created_by = row.locator("td").nth(6)
+        # Broken only at "@" or ".": every line of the cell is a whole piece of the address.
+        pieces = created_by.evaluate(WRAPPED_LINES)
+        assert "".join(pieces) == login, pieces
+        assert broken_at_punctuation(pieces), pieces
+    # ...and the table fits its card: nothing scrolls sideways at 1366 px.
+    card = page.get_by_test_id("contact-table").locator(
+        "xpath=ancestor::*[contains(@class, 'console-card')]"
+    )
+    assert card.evaluate("el => el.scrollWidth <= el.clientWidth")
+    username = page.locator(f"tr[data-contact-id='{owner.pk}'] td").first
+    pieces = username.evaluate(WRAPPED_LINES)  # the badge aside
+    assert "".join(pieces) == login, pieces
+    assert broken_at_punctuation(pieces), pieces
+
+
+def broken_at_punctuation(pieces: list[str]) -> bool:
+    """Every line break falls after an "@" or before a "." (none inside a word)."""
+    return all(a.endswith("@") or b.startswith(".") for a, b in itertools.pairwise(pieces))
+
+
+# The text of an element as the lines it is laid out on (a Range per character, grouped by
+# the top of its box).
+WRAPPED_LINES = """el => {
+  const lines = new Map();
+  const walker = document.createTreeWalker(el, NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    if (node.parentElement.closest('.badge, .visually-hidden')) continue;
+    for (let i = 0; i < node.data.length; i++) {
+      if (!node.data[i].trim()) continue;
+      const range = document.createRange();
+      range.setStart(node, i); range.setEnd(node, i + 1);
+      const top = Math.round(range.getBoundingClientRect().top);
+      lines.set(top, (lines.get(top) || '') + node.data[i]);
+    }
+  }
+  return [...lines.entries()].sort((a, b) => a[0] - b[0]).map(e => e[1]);
+}"""
 
 
 def test_test_shows_each_channel_sending_then_a_truthful_headline(
@@ -118,12 +192,14 @@ def test_test_shows_each_channel_sending_then_a_truthful_headline(
     for item in progress.all():
         expect(item).to_contain_text("Sending…")
     shot("test-sending")
-    for _ in range(50):  # the POST reaches the route (bounded wait)
-        if held:
+    for _ in range(50):  # each row posts its own channel (bounded wait)
+        if len(held) == 3:
             break
         page.wait_for_timeout(100)
-    assert held, "the dialog did not send the test"
-    held[0].continue_()
+    assert len(held) == 3, f"{len(held)} of 3 channels were sent"
+    expect(dialog.get_by_test_id("test-headline")).to_have_count(0)
+    for route in held:
+        route.continue_()
     headline = dialog.get_by_test_id("test-headline")
     expect(headline).to_have_text("2 of 3 channels succeeded", timeout=30_000)
     expect(dialog.get_by_test_id("test-result")).to_have_count(3)
@@ -133,6 +209,44 @@ def test_test_shows_each_channel_sending_then_a_truthful_headline(
     box, modal = answer.bounding_box(), dialog.locator(".modal-content").bounding_box()
     assert box["x"] + box["width"] <= modal["x"] + modal["width"], (box, modal)
     shot("test-headline")
+
+
+def test_each_channel_shows_its_own_answer_as_it_comes(
+    robot_sink,  # noqa: F811
+    settings,
+    monkeypatch,
+    page,
+    live_server,
+    signin_page,
+    shot,
+    account,
+):
+    """A quick mailbox says Sent while a slow robot still says Sending…; the headline comes
+    when the robot has answered too."""
+    monkeypatch.setattr(robot_sink, "delay", 4.0)  # every robot answer waits this long
+    settings.ROBOT_HTTP_READ_TIMEOUT = 20
+    with transaction.atomic():
+        contact = ContactFactory(
+            account=account,
+            ram_user=ram_user_named(account, "erin"),
+            mailbox="erin.on.call@example.com",
+            wecom_webhook=robot_sink.url("wecom", "ok-slow-wecom"),
+        )
+    signin_page(account.login_name, PASSWORD)
+    open_contacts(page, live_server)
+    page.locator(f"tr[data-contact-id='{contact.pk}']").get_by_role("button", name="Test").click()
+    dialog = page.locator(tour.MODAL)
+    email = dialog.locator("tr", has_text="Email")
+    robot = dialog.locator("tr", has_text="WeCom robot")
+    expect(email.get_by_text("Sent", exact=True)).to_be_visible(timeout=3_000)
+    expect(robot).to_contain_text("Sending…")
+    expect(dialog.get_by_test_id("test-headline")).to_have_count(0)
+    shot("email-sent-robot-sending")
+    headline = dialog.get_by_test_id("test-headline")
+    expect(headline).to_have_text("2 of 2 channels succeeded", timeout=30_000)
+    expect(robot.get_by_text("Sent", exact=True)).to_be_visible()
+    assert len(robot_sink.received("ok-slow-wecom")) == 1
+    shot("headline-after-the-robot")
 
 
 def test_test_is_not_offered_for_a_contact_without_a_channel(

@@ -144,3 +144,24 @@ def test_deliveries_page_shows_a_failure_with_its_hint_and_resends_it(
     shot("resent")
     expect(row.get_by_test_id("delivery-status")).to_have_text("Sent")
     assert len(robot_sink.received("ok-resend-browser")) == 1
+
+
+def test_deliveries_filter_as_alerts_do_and_clear_shows_all_again(
+    page, live_server, signin_page, account
+):
+    """Issue 18: Deliveries and Alerts filter alike: a choice filters at once (htmx), the
+    address says it, Clear shows every row again."""
+    with transaction.atomic():
+        make_delivery(account, status="failed", title="disk full")
+        make_delivery(account, status="sent", title="cpu high")
+    signin_page(account.login_name, PASSWORD)
+    page.goto(f"{live_server.url}/notify/deliveries/")
+    rows = page.locator("tr[data-delivery-id]")
+    expect(rows).to_have_count(2)
+    page.get_by_label("Status").select_option("failed")
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_contain_text("disk full")
+    expect(page).to_have_url(re.compile(r"status=failed"))
+    page.get_by_test_id("clear-filters").click()
+    expect(rows).to_have_count(2)
+    expect(page.get_by_label("Status")).to_have_value("")

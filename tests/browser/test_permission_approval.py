@@ -12,8 +12,10 @@ from playwright.sync_api import Page, expect
 from arms_sync.notify.models import Delivery
 from contacts import services as contact_services
 from ram_directory import approvals
-from ram_directory.models import PermissionRequest
+from ram_directory.models import GRANT_POLICY_NAME, PermissionRequest, Policy
+from ram_directory.policy import LIST_USERS_DOCUMENT
 from ram_directory.principal import Principal
+from ram_directory.services import create_policy
 from tests.browser import tour
 from tests.factories import PASSWORD, AccountFactory, RamUserFactory
 
@@ -210,3 +212,24 @@ def test_without_javascript_carol_requests_and_the_owner_approves(browser, live_
         expect(page.get_by_test_id("decided-row")).to_contain_text("Approved")
     finally:
         context.close()
+
+
+def test_the_approval_grants_the_seeds_list_users_policy_when_it_exists(
+    page, live_server, signin_page, tenant
+):
+    """Issue 18: approving attaches the account's own ListUsers policy (the seed's) rather than
+    creating a second one with a near-identical name; the Policies page shows one."""
+    account, users = tenant
+    seed = create_policy(account=account, name="SAEContactListUsers", document=LIST_USERS_DOCUMENT)
+    ask(users["carol"])
+    signin_page(account.login_name, PASSWORD)
+    approvals_page(page)
+    page.get_by_test_id("pending-row").filter(has_text="carol").get_by_role(
+        "button", name="Approve"
+    ).click()
+    expect(page.locator("#messages")).to_contain_text("Approved: carol now holds ram:ListUsers.")
+    page.goto(f"{live_server.url}/ram/policies/?type=Custom")
+    expect(page.locator("main")).to_contain_text(seed.name)
+    expect(page.locator("main")).not_to_contain_text(GRANT_POLICY_NAME)
+    assert PermissionRequest.objects.get().granted_policy == seed
+    assert not Policy.objects.filter(account=account, name=GRANT_POLICY_NAME).exists()

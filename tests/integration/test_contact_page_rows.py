@@ -4,6 +4,8 @@ in the admin, never becomes markup)."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.urls import reverse
 
@@ -42,7 +44,8 @@ def row_of(response, contact) -> str:
 
 def test_a_row_shows_the_contact_and_links_to_its_actions(owner_client, contact):
     row = row_of(owner_client.get(reverse("contacts:list")), contact)
-    assert "alice" in row and "+8613600000001" in row and "alice@example.com" in row
+    text = re.sub(r"<[^>]+>", "", row)  # an address is split by <wbr> where it may break
+    assert "alice" in text and "+8613600000001" in text and "alice@example.com" in text
     assert "3f2a…9c1d" in row and DINGTALK_URL not in row  # masked, never the token
     assert 'title="Signed with a secret"' in row
     assert f'href="{reverse("contacts:edit", args=[contact.pk])}"' in row

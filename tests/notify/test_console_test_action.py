@@ -61,7 +61,58 @@ def robots_contact(account, robot_sink):
     )
 
 
+RUN = "0123456789abcdef0123456789abcdef"  # the Test dialog's name for its sends
+
+
 # --- Test from a contact's row -----------------------------------------------------------------
+
+
+def test_the_dialog_has_one_row_per_channel_that_sends_that_channel(owner_client, robots_contact):
+    page = owner_client.get(row_test_url(robots_contact), headers=HTMX).text
+    rows = page.split('data-testid="test-pending"')[1:]
+    assert [row.split('"channel": "')[1].split('"')[0] for row in rows] == [
+        "email",
+        "dingtalk",
+        "wecom",
+    ]
+    assert all('hx-trigger="load"' in row for row in rows)
+    assert not mail.outbox  # opening the dialog sends nothing
+
+
+def test_each_channel_is_sent_alone_and_the_last_answer_brings_the_headline(
+    owner_client, robots_contact, robot_sink
+):
+    def send(channel: str) -> str:
+        data = {"channel": channel, "run": RUN}
+        response = owner_client.post(row_test_url(robots_contact), data, headers=HTMX)
+        assert response.status_code == 200
+        return response.text
+
+    first = send("wecom")
+    assert results(first) == ["Sent"] and "WeCom robot" in first
+    assert len(robot_sink.received("ok-alice-wecom")) == 1
+    assert not robot_sink.received("err310000-alice-ding") and not mail.outbox
+    assert 'data-testid="test-headline"' not in first  # two channels still to answer
+    assert results(send("email")) == ["Sent"] and len(mail.outbox) == 1
+    last = send("dingtalk")
+    assert results(last) == ["Failed"]
+    assert 'hx-swap-oob="innerHTML"' in last and "2 of 3 channels succeeded" in last
+    # The one send path: each channel is a Test event of its own, its rows sent at once.
+    events = Event.objects.filter(kind=Event.Kind.TEST, payload__run=RUN)
+    assert events.count() == 3
+    assert sorted(Delivery.objects.filter(event__in=events).values_list("channel", flat=True)) == [
+        "dingtalk",
+        "email",
+        "wecom",
+    ]
+
+
+@pytest.mark.parametrize("channel", ["fax", "dingtalk"])
+def test_a_channel_the_contact_does_not_have_is_refused(owner_client, account, channel):
+    contact = ContactFactory(account=account, mailbox="ops@example.com")
+    data = {"channel": channel, "run": RUN}
+    assert owner_client.post(row_test_url(contact), data, headers=HTMX).status_code == 400
+    assert not mail.outbox and not Event.objects.exists()
 
 
 def test_test_reports_each_channels_result_inline(owner_client, robots_contact, robot_sink):
@@ -202,6 +253,8 @@ def test_a_contact_beyond_the_principals_rights_is_404_or_403(client, account, p
         user = carol.sign_in
     client.force_login(user)
     assert client.post(row_test_url(contact)).status_code == status
+    one_channel = {"channel": "email", "run": RUN}
+    assert client.post(row_test_url(contact), one_channel, headers=HTMX).status_code == status
     assert client.post(values_url(contact), {"phone": "13811112222"}).status_code == status
     assert not mail.outbox
 
@@ -216,6 +269,7 @@ def test_test_sends_only_on_a_post_with_a_csrf_token(account):
     assert 'data-testid="test-pending"' in opened.text
     assert not mail.outbox
     assert client.post(row_test_url(contact)).status_code == 403
+    assert client.post(row_test_url(contact), {"channel": "email"}).status_code == 403
     assert not mail.outbox
 
 
