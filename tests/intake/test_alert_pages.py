@@ -20,9 +20,8 @@ from django.urls import reverse
 from arms_sync.intake import endpoint, services
 from arms_sync.intake.models import Alert, IntakeToken
 from arms_sync.notify.models import Delivery
-from contacts import services as contact_services
-from ram_directory.principal import Principal
-from tests.factories import AccountFactory, RamUserFactory, owner_of
+from tests.factories import AccountFactory, RamUserFactory, owner_of, owners_contact
+from tests.intake.support import URL, post_alerts
 from tests.intake.test_lifecycle import body, post
 from tests.integration.contacts_support import grant_list_users
 
@@ -34,12 +33,7 @@ INTAKE = reverse("alerts:intake")
 
 @pytest.fixture
 def token(account):
-    contact_services.create_contact(
-        principal=Principal(account),
-        ram_user=None,
-        phone="+8613800000961",
-        mailbox="oncall@example.com",
-    )
+    owners_contact(account, phone="+8613800000961", mailbox="oncall@example.com")
     return services.rotate_token(account=account)
 
 
@@ -225,7 +219,7 @@ def chunked_request(token: str, payload: bytes, *, terminated: bool) -> WSGIRequ
     """A request as a WSGI server hands over a chunked body: no Content-Length, the body in
     `wsgi.input`, and `wsgi.input_terminated` when the server has de-chunked it."""
     environ = RequestFactory()._base_environ(
-        PATH_INFO="/intake/alertmanager/",
+        PATH_INFO=URL,
         REQUEST_METHOD="POST",
         CONTENT_TYPE="application/json",
         HTTP_AUTHORIZATION=f"Bearer {token}",
@@ -258,7 +252,7 @@ def test_a_real_chunked_post_to_a_server_that_cannot_read_it_is_411(live_server)
     connection = http.client.HTTPConnection(address.hostname, address.port, timeout=10)
     try:
         raw = json.dumps(body()).encode()
-        connection.putrequest("POST", "/intake/alertmanager/")
+        connection.putrequest("POST", URL)
         connection.putheader("Authorization", f"Bearer {token}")
         connection.putheader("Content-Type", "application/json")
         connection.putheader("Transfer-Encoding", "chunked")
@@ -275,7 +269,7 @@ def test_a_real_chunked_post_to_a_server_that_cannot_read_it_is_411(live_server)
 def test_a_refused_post_does_not_count_against_the_tokens_rate(client, account, token):
     for _ in range(3):
         refused = client.post(
-            "/intake/alertmanager/",
+            URL,
             data="{not json",
             content_type="application/json",
             HTTP_AUTHORIZATION=f"Bearer {token}",
@@ -283,10 +277,4 @@ def test_a_refused_post_does_not_count_against_the_tokens_rate(client, account, 
         assert refused.status_code == 400
     post(client, token, body())
     post(client, token, body(), nonce="-2")
-    third = client.post(
-        "/intake/alertmanager/",
-        data=json.dumps(body()),
-        content_type="application/json",
-        HTTP_AUTHORIZATION=f"Bearer {token}",
-    )
-    assert third.status_code == 429
+    post_alerts(client, token, body(), status=429)

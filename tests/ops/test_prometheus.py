@@ -20,8 +20,9 @@ from arms_sync.notify import outbox
 from arms_sync.notify.models import Delivery, Event, WorkerHeartbeat
 from arms_sync.notify.outbox import Recipient
 from tests.commands import database_url
+from tests.loopback import free_port, wait_until
 from tests.notify.sink import RobotSink
-from tests.ops.support import TOKEN, Processes, free_port, get, parse, query, value, wait_until
+from tests.ops.support import TOKEN, Processes, get, parse, query, value
 
 RULES = Path(settings.BASE_DIR) / "docs" / "prometheus"
 PROMETHEUS = "/usr/bin/prometheus"
