@@ -40,3 +40,15 @@ def drain(capture, *, rounds: int = 50, soon: float = 0.2) -> int:
             break
         time.sleep(0.01)
     return total
+
+
+def max_in_window(times: list[float], window: float) -> int:
+    """The most of `times` (seconds) that fall within any `window` seconds: what a rate
+    limit of N per window must keep at N or fewer."""
+    times = sorted(times)
+    best, start = 0, 0
+    for end in range(len(times)):
+        while times[end] - times[start] >= window:
+            start += 1
+        best = max(best, end - start + 1)
+    return best

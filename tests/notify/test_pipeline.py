@@ -23,6 +23,7 @@ from arms_sync.notify import base, guard, outbox, render, sending
 from arms_sync.notify.models import Delivery, DeliveryAttempt, Event, RobotRateSlot
 from arms_sync.notify.outbox import Recipient
 from arms_sync.notify.sweeper import LOST_TASK, SEND_TASK, sweep
+from tests.notify.support import max_in_window
 from tests.notify.test_email_smtp import Recorder, running_smtp
 
 pytestmark = pytest.mark.django_db
@@ -72,16 +73,6 @@ def test_a_silent_robot_delays_only_its_own_message(account, robot_sink, setting
     assert silent.last_hint == base.HINT_TIMEOUT
     (attempt,) = silent.attempt_log.all()
     assert attempt.duration_ms >= 3000  # it waited its whole timeout, alone
-
-
-def max_in_window(times: list[float], window: float) -> int:
-    times = sorted(times)
-    best, start = 0, 0
-    for end in range(len(times)):
-        while times[end] - times[start] >= window:
-            start += 1
-        best = max(best, end - start + 1)
-    return best
 
 
 def test_the_rate_window_holds_with_sends_in_flight(account, robot_sink, settings):
