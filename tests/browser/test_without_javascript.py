@@ -8,9 +8,7 @@ without JavaScript would. A last test (JS on, 768 px wide) keeps screenshots of 
 
 from __future__ import annotations
 
-import os
 import re
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -21,9 +19,10 @@ from contacts import services as contact_services
 from contacts.forms import RAM_USER_REQUIRED
 from contacts.models import Contact
 from ram_directory.forms import NOTHING_CHOSEN
-from ram_directory.models import Policy, PolicyAttachment
+from ram_directory.models import Account, Policy, PolicyAttachment
 from ram_directory.principal import Principal
 from tests.browser import tour
+from tests.browser.conftest import screenshooter
 from tests.factories import (
     PASSWORD,
     AccountFactory,
@@ -34,8 +33,6 @@ from tests.factories import (
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-SCREENSHOT_DIR = Path(os.environ.get("SAE_TEST_OUTPUT", ".test-output")) / "screenshots"
-
 VALID_POLICY = """{
   "Version": "1",
   "Statement": [
@@ -45,22 +42,13 @@ VALID_POLICY = """{
 
 
 def _new_page(browser, request, *, java_script: bool, width: int):
-    """A page of a fresh context, and shot(step) saving screenshots named like conftest's."""
+    """A page of a fresh context, and its shot(step) (conftest's screenshooter)."""
     context = browser.new_context(
         java_script_enabled=java_script, viewport={"width": width, "height": 900}, locale="en-US"
     )
     request.addfinalizer(context.close)
     page = context.new_page()
-    SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
-    test = re.sub(r"[^A-Za-z0-9_.-]+", "_", request.node.name)
-    counter = iter(range(1, 1000))
-
-    def shot(step: str) -> Path:
-        path = SCREENSHOT_DIR / f"{test}-{next(counter):02d}-{step}.png"
-        page.screenshot(path=str(path), full_page=True)
-        return path
-
-    return page, shot
+    return page, screenshooter(page, request)
 
 
 @pytest.fixture
@@ -75,6 +63,15 @@ def sign_in(page: Page, live_server, login: str) -> None:
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_test_id("principal")).to_contain_text(login)
+
+
+def signed_in_owner(page: Page, live_server, *ram_user_names: str) -> Account:
+    """A new account with these RAM users, its owner signed in on `page`."""
+    account = AccountFactory()
+    for name in ram_user_names:
+        RamUserFactory(account=account, user_name=name)
+    sign_in(page, live_server, account.login_name)
+    return account
 
 
 def nav(page: Page, name: str):
@@ -92,8 +89,7 @@ def contact_rows(page: Page):
 
 def test_without_javascript_sign_in_and_the_language_switch_go_button_work(nojs, live_server):
     page, shot = nojs
-    account = AccountFactory()
-    sign_in(page, live_server, account.login_name)
+    signed_in_owner(page, live_server)
     expect(page.get_by_role("heading", name="Contact Management")).to_be_visible()
     shot("signed-in")
     go = page.get_by_role("button", name="Go")
@@ -126,9 +122,7 @@ def test_without_javascript_sign_in_and_the_language_switch_go_button_work(nojs,
 def test_without_javascript_create_query_edit_and_delete_a_contact(nojs, live_server):
     """rules §3, §4, §5 as plain pages: New Contact, the query bar, Edit Contact, Delete Contact."""
     page, shot = nojs
-    account = AccountFactory()
-    RamUserFactory(account=account, user_name="alice")
-    sign_in(page, live_server, account.login_name)
+    account = signed_in_owner(page, live_server, "alice")
     shot("contact-management")
 
     page.get_by_role("link", name="Create Contact").click()
@@ -220,8 +214,7 @@ def test_without_javascript_the_column_headers_sort_and_a_search_keeps_the_order
 def test_without_javascript_a_cancel_link_returns_to_the_list(nojs, live_server):
     """Cancel on a plain dialog page is a link back, not a modal close button."""
     page, shot = nojs
-    account = AccountFactory()
-    sign_in(page, live_server, account.login_name)
+    signed_in_owner(page, live_server)
     page.get_by_role("link", name="Create Contact").click()
     page.get_by_role("link", name="Cancel").click()
     expect(page).to_have_url(re.compile(r"/contacts/$"))
@@ -274,8 +267,7 @@ def test_without_javascript_the_account_typed_with_the_ram_user_kind_left_on_is_
     """rules §3: console.js picks the username kind as one types; without it the radio stays on
     RAM user, the form says so next to RAM user, keeps what was typed, and one click fixes it."""
     page, shot = nojs
-    account = AccountFactory()
-    sign_in(page, live_server, account.login_name)
+    account = signed_in_owner(page, live_server)
     page.get_by_role("link", name="Create Contact").click()
     page.get_by_label("Alibaba Cloud account", exact=True).fill(account.login_name)
     page.get_by_label("Phone Number").fill("13911112222")
@@ -292,9 +284,7 @@ def test_without_javascript_the_account_typed_with_the_ram_user_kind_left_on_is_
 def test_without_javascript_edit_errors_and_delete_cancel_stay_on_plain_pages(nojs, live_server):
     """rules §4: a refused edit shows its error on the Edit Contact page; Delete's Cancel keeps."""
     page, shot = nojs
-    account = AccountFactory()
-    RamUserFactory(account=account, user_name="alice")
-    sign_in(page, live_server, account.login_name)
+    account = signed_in_owner(page, live_server, "alice")
     page.get_by_role("link", name="Create Contact").click()
     page.get_by_label("RAM user", exact=True).select_option(label="alice")
     page.get_by_label("Phone Number").fill("13811112222")
@@ -391,8 +381,7 @@ def test_without_javascript_add_and_remove_authorization(nojs, live_server):
 
 def test_without_javascript_create_policy_in_the_script_editor(nojs, live_server):
     page, shot = nojs
-    account = AccountFactory()
-    sign_in(page, live_server, account.login_name)
+    account = signed_in_owner(page, live_server)
     nav(page, "Policies").click()
     page.get_by_role("link", name="Create Policy").click()
     bad = '{"Version": "1", "Statement": [ {"Effect": "Allow"'
@@ -481,9 +470,7 @@ def test_without_javascript_arms_query_bar_and_group_members(nojs, live_server):
 def test_narrow_viewport_contact_management_and_new_contact(browser, request, live_server):
     """768 px wide with JS on: the list and the New Contact panel stay usable (screenshots)."""
     page, shot = _new_page(browser, request, java_script=True, width=768)
-    account = AccountFactory()
-    RamUserFactory(account=account, user_name="alice")
-    sign_in(page, live_server, account.login_name)
+    signed_in_owner(page, live_server, "alice")
     page.get_by_role("link", name="Create Contact").click()
     dialog = page.locator(tour.PANEL)  # the side panel, 640 px of the 768
     expect(dialog).to_be_visible()
