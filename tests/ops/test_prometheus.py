@@ -21,6 +21,7 @@ from arms_sync.notify.models import Delivery, Event, WorkerHeartbeat
 from arms_sync.notify.outbox import Recipient
 from tests.commands import database_url
 from tests.loopback import free_port, wait_until
+from tests.markers import postgres_only
 from tests.notify.sink import RobotSink
 from tests.ops.support import TOKEN, Processes, get, parse, query, value
 
@@ -56,11 +57,7 @@ def test_the_rules_fire_as_their_unit_tests_expect():
 
 
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.postgres_only
-@pytest.mark.skipif(
-    not settings.DATABASES["default"]["ENGINE"].endswith("postgresql"),
-    reason="gunicorn and a worker share the database: run once, on PostgreSQL",
-)
+@postgres_only("gunicorn and a worker share the database: run once, on PostgreSQL")
 def test_a_real_prometheus_sees_the_delivery_counters_move(account, tmp_path):
     multiproc = tmp_path / "metrics"
     web_port, prom_port = free_port(), free_port()
@@ -155,11 +152,7 @@ def test_a_real_prometheus_sees_the_delivery_counters_move(account, tmp_path):
 
 
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.postgres_only
-@pytest.mark.skipif(
-    not settings.DATABASES["default"]["ENGINE"].endswith("postgresql"),
-    reason="a worker process shares the database: run once, on PostgreSQL",
-)
+@postgres_only("a worker process shares the database: run once, on PostgreSQL")
 def test_a_worker_on_a_machine_without_web_serves_its_own_metrics(account, tmp_path):
     """`notify_worker --metrics-bind`: its own multiprocess directory, its own endpoint."""
     port = free_port()
