@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from arms_sync.models import ArmsContact
+from contacts import services
 from contacts.models import Contact
 from ram_directory import services as ram_services
 from ram_directory.models import Account, RamUser
@@ -35,6 +36,22 @@ def ram_user_named(account: Account, name: str, *, list_users: bool = False) -> 
 
 def principal_of(account: Account, ram_user: RamUser | None = None) -> Principal:
     return Principal(account, ram_user)
+
+
+def contacts_of_new_users(
+    account: Account, how_many: int, *, prefix: str = "filler", start: int = 0
+) -> list[Contact]:
+    """`how_many` contacts the owner creates, each for a new RAM user named `prefix` and its
+    number (from `start`), each with its own phone."""
+    owner = principal_of(account)
+    return [
+        services.create_contact(
+            principal=owner,
+            ram_user=ram_user_named(account, f"{prefix}{start + i:03d}"),
+            phone=mobile(start + i),
+        )
+        for i in range(how_many)
+    ]
 
 
 def counts(account: Account) -> tuple[int, int]:

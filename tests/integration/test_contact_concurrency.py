@@ -18,7 +18,12 @@ from arms_sync.models import ArmsContact
 from contacts import services
 from contacts.models import Contact
 from tests.factories import AccountFactory
-from tests.integration.contacts_support import mobile, principal_of, ram_user_named
+from tests.integration.contacts_support import (
+    contacts_of_new_users,
+    mobile,
+    principal_of,
+    ram_user_named,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -51,10 +56,7 @@ def race(workers, job):
 def prepared_account(existing: int, newcomers: int):
     account = AccountFactory()
     owner = principal_of(account)
-    for i in range(existing):
-        services.create_contact(
-            principal=owner, ram_user=ram_user_named(account, f"held{i:03d}"), phone=mobile(i)
-        )
+    contacts_of_new_users(account, existing, prefix="held")
     users = [ram_user_named(account, f"racer{i:03d}") for i in range(newcomers)]
     return account, owner, users
 

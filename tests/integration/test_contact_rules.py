@@ -17,6 +17,7 @@ from tests.integration.contacts_support import (
     DINGTALK_URL,
     WECOM_KEY,
     WECOM_URL,
+    contacts_of_new_users,
     counts,
     mobile,
     new_contact_post,
@@ -25,18 +26,6 @@ from tests.integration.contacts_support import (
 )
 
 pytestmark = pytest.mark.django_db
-
-
-def fill(account, how_many: int, *, start: int = 0) -> list:
-    owner = principal_of(account)
-    return [
-        services.create_contact(
-            principal=owner,
-            ram_user=ram_user_named(account, f"filler{start + i:03d}"),
-            phone=mobile(start + i),
-        )
-        for i in range(how_many)
-    ]
 
 
 def test_contact_stores_phone_as_e164_and_every_channel(account):
@@ -65,7 +54,7 @@ def test_contact_stores_phone_as_e164_and_every_channel(account):
 def test_the_contact_after_the_limit_is_refused_and_nothing_is_half_saved(account):
     """rules §4: an account holds at most SAE_MAX_CONTACTS; the next is refused with a clear
     error and neither an SAE nor an ARMS contact is saved."""
-    fill(account, 5)
+    contacts_of_new_users(account, 5)
     before = counts(account)
     with pytest.raises(ValidationError) as exc:
         services.create_contact(
@@ -80,7 +69,7 @@ def test_the_contact_after_the_limit_is_refused_and_nothing_is_half_saved(accoun
 
 def test_the_101st_contact_is_refused_at_the_default_limit_of_100(owner_client, account):
     """rules §4: 100 is the default limit; the page says so and the form shows the error."""
-    fill(account, 100)
+    contacts_of_new_users(account, 100)
     assert counts(account) == (100, 100)
     late = ram_user_named(account, "late")
     response = owner_client.post(
@@ -94,9 +83,9 @@ def test_the_101st_contact_is_refused_at_the_default_limit_of_100(owner_client, 
 
 def test_deleting_a_contact_frees_a_place_under_the_limit(account):
     with override_settings(SAE_MAX_CONTACTS=2):
-        first, _ = fill(account, 2)
+        first, _ = contacts_of_new_users(account, 2)
         services.delete_contact(principal=principal_of(account), contact=first)
-        fill(account, 1, start=10)
+        contacts_of_new_users(account, 1, start=10)
         assert Contact.objects.filter(account=account).count() == 2
 
 
