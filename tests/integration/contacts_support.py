@@ -17,6 +17,29 @@ WECOM_URL = f"https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key={WECOM_KEY}"
 DINGTALK_SECRET = "SEC" + "a1b2c3d4" * 8
 
 
+def full_width(text: str) -> str:
+    """The same text in full-width characters, as a Chinese input method types it."""
+    return "".join(chr(ord(ch) + 0xFEE0) if "!" <= ch <= "~" else ch for ch in text)
+
+
+# One mainland mobile, +8613811112222, in every spelling rules §4 accepts for it.
+ONE_MOBILE_TYPED = [
+    "13811112222",
+    "+86 138 1111 2222",
+    "+8613811112222",
+    "86-13811112222",
+    "008613811112222",
+    "(+86)13811112222",
+    "138-1111-2222",
+    "+86-138-1111-2222",
+    "0086 138 1111 2222",
+    " 138 1111 2222 ",
+    " 13811112222 ",
+    full_width("13811112222"),
+    full_width("+86 138 1111 2222"),
+]
+
+
 def mobile(n: int) -> str:
     """A valid mainland mobile in E.164, distinct from the factories' 137/138/139 ranges."""
     return f"+86136{n:08d}"
