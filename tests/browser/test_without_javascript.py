@@ -83,6 +83,13 @@ def assert_no_modal(page: Page) -> None:
     expect(page.locator("#modal-host .modal, #modal-host .offcanvas")).to_have_count(0)
 
 
+def assert_plain_page(page: Page, url: str, heading: str) -> None:
+    """A link followed to a dialog's own page: its URL (pattern) and heading, and no modal."""
+    expect(page).to_have_url(re.compile(url))
+    expect(page.get_by_role("heading", name=heading)).to_be_visible()
+    assert_no_modal(page)
+
+
 def contact_rows(page: Page):
     return page.locator("#contact-rows tbody tr[data-contact-id]")
 
@@ -126,9 +133,7 @@ def test_without_javascript_create_query_edit_and_delete_a_contact(nojs, live_se
     shot("contact-management")
 
     page.get_by_role("link", name="Create Contact").click()
-    expect(page).to_have_url(re.compile(r"/contacts/new/$"))
-    expect(page.get_by_role("heading", name="New Contact")).to_be_visible()
-    assert_no_modal(page)
+    assert_plain_page(page, r"/contacts/new/$", "New Contact")
     shot("new-contact-page")
     page.get_by_label("RAM user: select from the drop-down list").check()
     page.get_by_label("RAM user", exact=True).select_option(label="alice")
@@ -161,9 +166,7 @@ def test_without_javascript_create_query_edit_and_delete_a_contact(nojs, live_se
     shot("query-found")
 
     contact_rows(page).first.get_by_role("link", name="Edit").click()
-    expect(page).to_have_url(re.compile(r"/contacts/\d+/edit/$"))
-    expect(page.get_by_role("heading", name="Edit Contact")).to_be_visible()
-    assert_no_modal(page)
+    assert_plain_page(page, r"/contacts/\d+/edit/$", "Edit Contact")
     shot("edit-contact-page")
     page.get_by_label("Mailbox").fill("alice.ops@example.com")
     page.get_by_role("button", name="Confirm").click()
@@ -173,9 +176,7 @@ def test_without_javascript_create_query_edit_and_delete_a_contact(nojs, live_se
     assert ArmsContact.objects.get(account=account).email == "alice.ops@example.com"
 
     contact_rows(page).filter(has_text="alice").get_by_role("link", name="Delete").click()
-    expect(page).to_have_url(re.compile(r"/contacts/\d+/delete/$"))
-    expect(page.get_by_role("heading", name="Delete Contact")).to_be_visible()
-    assert_no_modal(page)
+    assert_plain_page(page, r"/contacts/\d+/delete/$", "Delete Contact")
     shot("delete-contact-page")
     page.get_by_role("button", name="Confirm").click()
     expect(page).to_have_url(re.compile(r"/contacts/"))
@@ -230,9 +231,7 @@ def test_without_javascript_merge_contacts_previews_then_reports_counts(nojs, li
     RamUserFactory(account=account, user_name="hk.user", mobile_phone="852-51234567")
     sign_in(page, live_server, account.login_name)
     page.get_by_role("link", name="Merge Contacts").click()
-    expect(page).to_have_url(re.compile(r"/arms/merge/$"))
-    expect(page.get_by_role("heading", name="Merge Contacts")).to_be_visible()
-    assert_no_modal(page)
+    assert_plain_page(page, r"/arms/merge/$", "Merge Contacts")
     expect(page.get_by_test_id("merge-counts")).to_contain_text("Contact created: 1")
     shot("merge-preview")
     page.get_by_role("button", name="Confirm").click()
@@ -346,9 +345,7 @@ def test_without_javascript_add_and_remove_authorization(nojs, live_server):
     expect(page.get_by_test_id("personal-permissions")).to_be_visible()
     shot("permission-management")
     page.get_by_role("link", name="Add Authorization").click()
-    expect(page).to_have_url(re.compile(r"/authorize/"))
-    expect(page.get_by_role("heading", name="Add Authorization")).to_be_visible()
-    assert_no_modal(page)
+    assert_plain_page(page, r"/authorize/", "Add Authorization")
     shot("add-authorization-page")
 
     page.get_by_label("Permission type").select_option(label="Custom Policy")
