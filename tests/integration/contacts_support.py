@@ -61,18 +61,23 @@ def principal_of(account: Account, ram_user: RamUser | None = None) -> Principal
     return Principal(account, ram_user)
 
 
+def contact_of_new_user(account: Account, user_name: str, *, phone: str, **fields) -> Contact:
+    """The contact of a new RAM user `user_name`, created by the account's owner."""
+    return services.create_contact(
+        principal=principal_of(account),
+        ram_user=ram_user_named(account, user_name),
+        phone=phone,
+        **fields,
+    )
+
+
 def contacts_of_new_users(
     account: Account, how_many: int, *, prefix: str = "filler", start: int = 0
 ) -> list[Contact]:
     """`how_many` contacts the owner creates, each for a new RAM user named `prefix` and its
     number (from `start`), each with its own phone."""
-    owner = principal_of(account)
     return [
-        services.create_contact(
-            principal=owner,
-            ram_user=ram_user_named(account, f"{prefix}{start + i:03d}"),
-            phone=mobile(start + i),
-        )
+        contact_of_new_user(account, f"{prefix}{start + i:03d}", phone=mobile(start + i))
         for i in range(how_many)
     ]
 

@@ -13,9 +13,9 @@ from tests.integration.contacts_support import (
     DINGTALK_SECRET,
     DINGTALK_TOKEN,
     DINGTALK_URL,
+    contact_of_new_user,
     mobile,
     principal_of,
-    ram_user_named,
 )
 
 pytestmark = pytest.mark.django_db
@@ -23,9 +23,9 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def contact(account):
-    return services.create_contact(
-        principal=principal_of(account),
-        ram_user=ram_user_named(account, "alice"),
+    return contact_of_new_user(
+        account,
+        "alice",
         phone=mobile(1),
         dingtalk_webhook=DINGTALK_URL,
         dingtalk_secret=DINGTALK_SECRET,
