@@ -8,7 +8,9 @@ from datetime import timedelta
 
 from django.utils import timezone
 
+from arms_sync.notify import outbox
 from arms_sync.notify.models import Delivery, Event
+from arms_sync.notify.outbox import Recipient
 from arms_sync.notify.sweeper import sweep
 
 
@@ -52,3 +54,25 @@ def max_in_window(times: list[float], window: float) -> int:
             start += 1
         best = max(best, end - start + 1)
     return best
+
+
+def pending_events(account, urls: list[str], *, kind=Event.Kind.TEST, payload=None) -> list[int]:
+    """One event per URL, its delivery pending with no task (as the sweeper would find it)."""
+    for n, url in enumerate(urls):
+        channel = "wecom" if "/cgi-bin/" in url else "dingtalk"
+        outbox.record_event(
+            account=account,
+            kind=kind,
+            title=f"event {n}",
+            payload=payload or {},
+            recipients=[Recipient(name=f"p{n}", **{f"{channel}_url": url})],
+            claimed_by="nobody",
+        )
+    Delivery.objects.update(
+        status=Delivery.Status.PENDING,
+        claimed_by="",
+        lease_until=None,
+        attempts=0,
+        enqueued_at=None,
+    )
+    return list(Delivery.objects.order_by("id").values_list("pk", flat=True))
