@@ -71,6 +71,20 @@ def contact_of_new_user(account: Account, user_name: str, *, phone: str, **field
     )
 
 
+def alice_with_every_channel(account: Account) -> Contact:
+    """alice's contact (phone mobile(1)) with a mailbox, a DingTalk robot with its secret and a
+    WeCom robot."""
+    return contact_of_new_user(
+        account,
+        "alice",
+        phone=mobile(1),
+        mailbox="alice@example.com",
+        dingtalk_webhook=DINGTALK_URL,
+        dingtalk_secret=DINGTALK_SECRET,
+        wecom_webhook=WECOM_URL,
+    )
+
+
 def contacts_of_new_users(
     account: Account, how_many: int, *, prefix: str = "filler", start: int = 0
 ) -> list[Contact]:

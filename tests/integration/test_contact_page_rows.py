@@ -8,30 +8,15 @@ import pytest
 from django.urls import reverse
 
 from arms_sync.models import ArmsContact
-from contacts import services
-from tests.integration.contacts_support import (
-    DINGTALK_SECRET,
-    DINGTALK_URL,
-    WECOM_URL,
-    contact_of_new_user,
-    mobile,
-    principal_of,
-)
+from tests.factories import owners_contact
+from tests.integration.contacts_support import DINGTALK_URL, alice_with_every_channel, mobile
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def contact(account):
-    return contact_of_new_user(
-        account,
-        "alice",
-        phone=mobile(1),
-        mailbox="alice@example.com",
-        dingtalk_webhook=DINGTALK_URL,
-        dingtalk_secret=DINGTALK_SECRET,
-        wecom_webhook=WECOM_URL,
-    )
+    return alice_with_every_channel(account)
 
 
 def row_of(response, contact) -> str:
@@ -60,7 +45,7 @@ def test_values_from_outside_are_escaped(owner_client, contact):
 
 
 def test_a_contact_not_linked_and_one_without_robots(owner_client, account, contact):
-    plain = services.create_contact(principal=principal_of(account), ram_user=None, phone=mobile(2))
+    plain = owners_contact(account, phone=mobile(2))
     ArmsContact.objects.filter(sae_contact=plain).delete()
     row = row_of(owner_client.get(reverse("contacts:list")), plain)
     assert 'data-testid="not-linked"' in row
