@@ -11,6 +11,7 @@ from django.urls import reverse
 from contacts import selectors, services
 from contacts.models import Contact
 from contacts.validators import INVALID_MAILBOX, INVALID_MAINLAND_MOBILE
+from tests.factories import owners_contact
 from tests.integration.contacts_support import (
     DINGTALK_SECRET,
     DINGTALK_TOKEN,
@@ -126,10 +127,8 @@ def test_one_phone_number_belongs_to_one_contact_however_typed(account, typed_ag
 
 
 def test_the_same_phone_may_serve_two_accounts(account, other_account):
-    services.create_contact(principal=principal_of(account), ram_user=None, phone="13811112222")
-    services.create_contact(
-        principal=principal_of(other_account), ram_user=None, phone="13811112222"
-    )
+    owners_contact(account, phone="13811112222")
+    owners_contact(other_account, phone="13811112222")
     assert Contact.objects.filter(phone="+8613811112222").count() == 2
 
 
@@ -222,9 +221,8 @@ def test_the_signing_secret_is_kept_replaced_or_cleared_on_edit(owner_client, ac
 def test_edit_dialog_never_sends_back_the_robot_tokens(owner_client, account):
     """rules §4 robots / rules §8: robot tokens are secrets, never echoed back in full after
     saving: the Edit Contact dialog shows each saved robot masked, not in an input's value."""
-    contact = services.create_contact(
-        principal=principal_of(account),
-        ram_user=None,
+    contact = owners_contact(
+        account,
         phone=mobile(1),
         dingtalk_webhook=DINGTALK_URL,
         wecom_webhook=WECOM_URL,
@@ -238,9 +236,8 @@ def test_edit_dialog_never_sends_back_the_robot_tokens(owner_client, account):
 def test_saved_robots_are_kept_replaced_or_removed_on_edit(owner_client, account):
     """rules §4 Edit: a robot field left blank keeps the saved robot (the dialog never shows it);
     a new URL replaces it; the Remove tick removes it (the DingTalk one with its secret)."""
-    contact = services.create_contact(
-        principal=principal_of(account),
-        ram_user=None,
+    contact = owners_contact(
+        account,
         phone=mobile(1),
         dingtalk_webhook=DINGTALK_URL,
         dingtalk_secret=DINGTALK_SECRET,
@@ -275,9 +272,8 @@ def test_saved_robots_are_kept_replaced_or_removed_on_edit(owner_client, account
 
 
 def test_robot_tokens_are_masked_in_the_list(owner_client, account):
-    services.create_contact(
-        principal=principal_of(account),
-        ram_user=None,
+    owners_contact(
+        account,
         phone=mobile(1),
         dingtalk_webhook=DINGTALK_URL,
         dingtalk_secret=DINGTALK_SECRET,
@@ -476,9 +472,7 @@ def test_an_empty_post_is_refused_not_mistaken_for_a_get(owner_client, account):
 
 def test_edit_contact_stays_a_modal_dialog_with_htmx(owner_client, account):
     """Seed step 3: "the Edit Contact dialog box" (the form New Contact's panel shares)."""
-    contact = services.create_contact(
-        principal=principal_of(account), ram_user=None, phone=mobile(1)
-    )
+    contact = owners_contact(account, phone=mobile(1))
     url = reverse("contacts:edit", args=[contact.pk])
     text = owner_client.get(url, headers={"HX-Request": "true"}).text
     assert text.lstrip().startswith('<div class="modal fade"') and "offcanvas" not in text
@@ -488,9 +482,7 @@ def test_edit_contact_stays_a_modal_dialog_with_htmx(owner_client, account):
 
 
 def test_edit_and_delete_dialogs_are_plain_pages_without_javascript(owner_client, account):
-    contact = services.create_contact(
-        principal=principal_of(account), ram_user=None, phone=mobile(1)
-    )
+    contact = owners_contact(account, phone=mobile(1))
     for name in ("contacts:edit", "contacts:delete"):
         page = owner_client.get(reverse(name, args=[contact.pk]))
         assert page.status_code == 200
