@@ -3,6 +3,7 @@ from __future__ import annotations
 import os
 
 import pytest
+from django.utils import translation
 
 from ram_directory import services as ram_services
 from ram_directory.models import RamUser
@@ -11,6 +12,16 @@ from tests.factories import PASSWORD, AccountFactory, RamUserFactory, owner_of
 
 # pytest-django's live_server runs in a thread next to Playwright's sync API.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+@pytest.fixture(autouse=True)
+def _no_language_left_over():
+    """A request in another language leaves that language active in the thread (Django's
+    LocaleMiddleware activates it and does not undo it): every test starts in the default, so
+    none depends on the one run before it."""
+    translation.deactivate()
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture

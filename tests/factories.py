@@ -6,10 +6,12 @@ import factory
 from factory.django import DjangoModelFactory
 
 from arms_sync.models import ArmsContact, ContactGroup, NotificationPolicy
+from contacts import services as contact_services
 from contacts.models import Contact
 from ram_directory import services as ram_services
 from ram_directory.models import Account, Policy, RamUser, User
 from ram_directory.policy import LIST_USERS_DOCUMENT
+from ram_directory.principal import Principal
 
 PASSWORD = "correct-horse-battery-staple"
 
@@ -74,6 +76,14 @@ class ContactFactory(DjangoModelFactory):
     phone = factory.Sequence(lambda n: f"+86138{n:08d}")
     mailbox = factory.LazyAttribute(
         lambda o: f"{o.ram_user.user_name}@example.com" if o.ram_user else "owner@example.com"
+    )
+
+
+def owners_contact(account: Account, *, phone: str, **fields) -> Contact:
+    """The account owner's own contact (no RAM user), made by the owner through the service, so
+    it is linked to ARMS and notified like any contact a person would create."""
+    return contact_services.create_contact(
+        principal=Principal(account), ram_user=None, phone=phone, **fields
     )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -45,19 +46,25 @@ def browser_context_args(browser_context_args):
     return {**browser_context_args, "viewport": {"width": 1360, "height": 900}, "locale": "en-US"}
 
 
-@pytest.fixture
-def shot(page, request):
-    """shot("step-name"): save a full-page screenshot under .test-output/screenshots/."""
+def screenshooter(page, request) -> Callable[[str], Path]:
+    """shot(step) for `page`: a full-page screenshot under .test-output/screenshots/, named
+    after the test and numbered in the order taken."""
     SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
     test = re.sub(r"[^A-Za-z0-9_.-]+", "_", request.node.name)
     counter = iter(range(1, 1000))
 
-    def _shot(step: str) -> Path:
+    def shot(step: str) -> Path:
         path = SCREENSHOT_DIR / f"{test}-{next(counter):02d}-{step}.png"
         page.screenshot(path=str(path), full_page=True)
         return path
 
-    return _shot
+    return shot
+
+
+@pytest.fixture
+def shot(page, request):
+    """shot("step-name"): save a full-page screenshot of the test's page (screenshooter)."""
+    return screenshooter(page, request)
 
 
 @pytest.fixture

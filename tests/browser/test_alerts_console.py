@@ -5,17 +5,14 @@ come from this walk (docs/screenshots/alerts*.png, copied from the test output).
 
 from __future__ import annotations
 
-import json
-
 import pytest
 from django.test import Client
 from playwright.sync_api import expect
 
 from arms_sync.intake import services as intake_services
 from arms_sync.intake.models import Alert
-from contacts import services as contact_services
-from ram_directory.principal import Principal
-from tests.factories import PASSWORD, AccountFactory, owner_of
+from tests.factories import PASSWORD, AccountFactory, owner_of, owners_contact
+from tests.intake.support import post_alerts
 
 # Runs on both databases: CI refuses a browser test skipped on either.
 pytestmark = [pytest.mark.django_db(transaction=True)]
@@ -32,20 +29,12 @@ def _post(token: str, status: str, fingerprint: str, **labels) -> None:
         "fingerprint": fingerprint,
     }
     body = {"version": "4", "status": status, "receiver": f"am-{status}", "alerts": [alert]}
-    response = Client().post(
-        "/intake/alertmanager/",
-        data=json.dumps(body),
-        content_type="application/json",
-        HTTP_AUTHORIZATION=f"Bearer {token}",
-    )
-    assert response.status_code == 200, response.content
+    post_alerts(Client(), token, body)
 
 
 def test_the_owner_sends_a_test_alert_filters_opens_and_acknowledges(page, live_server, shot):
     account = AccountFactory(login_name="ops@example.com")
-    contact_services.create_contact(
-        principal=Principal(account), ram_user=None, phone="+8613800000991", mailbox="o@ex.com"
-    )
+    owners_contact(account, phone="+8613800000991", mailbox="o@ex.com")
     token = intake_services.rotate_token(account=account)
     _post(token, "firing", "fp-checkout", service="checkout", instance="10.0.0.1:8080")
     _post(token, "firing", "fp-db", alertname="DiskFull", severity="warning", instance="db-1")

@@ -89,6 +89,15 @@ def close_with_escape(page: Page) -> None:
     expect(page.locator(MODAL)).to_have_count(0)
 
 
+def escape_and_reopen(page: Page, opener, *, presses: int) -> None:
+    """Tab and Shift+Tab stay in the open dialog, Escape closes it and gives focus back to
+    `opener`, and Enter there opens the dialog again."""
+    assert_tab_stays_inside(page, presses=presses)
+    close_with_escape(page)
+    expect(opener).to_be_focused()
+    press_to_open(page, opener)
+
+
 def assert_side_panel(page: Page, title: str) -> None:
     """What is open is the product page's side panel: a modal dialog named by its title, at
     the right edge, with the page still in view beside it; not a centred modal."""
@@ -120,11 +129,8 @@ def test_new_contact_with_the_keyboard(owner_page, live_server, demo, shot):
     page.keyboard.press("Enter")
     assert_refused_in_place(page, "select[name=ram_user]", "Not saved. Check: RAM user")
     shot("new-contact-refused")
-    assert_tab_stays_inside(page, presses=5)
-    close_with_escape(page)
-    expect(opener).to_be_focused()
     # Again, to the end: erin has no contact yet (her RAM phone is Hong Kong's).
-    press_to_open(page, opener)
+    escape_and_reopen(page, opener, presses=5)
     tab_to(page, "select[name=ram_user]")
     page.keyboard.type("erin")
     tab_to(page, "input[name=phone]")
@@ -166,10 +172,7 @@ def test_delete_with_the_keyboard(owner_page, live_server, demo):
     page.goto(f"{live_server.url}/contacts/")
     delete = page.locator(f"#contact-rows a[href='/contacts/{bob.pk}/delete/']")
     press_to_open(page, delete)
-    assert_tab_stays_inside(page, presses=6)
-    close_with_escape(page)
-    expect(delete).to_be_focused()
-    press_to_open(page, delete)
+    escape_and_reopen(page, delete, presses=6)
     tab_to(page, "button[type=submit]")
     page.keyboard.press("Enter")
     expect(page.locator(MODAL)).to_have_count(0)
@@ -185,10 +188,7 @@ def test_merge_contacts_with_the_keyboard(owner_page, live_server, demo):
     page.goto(f"{live_server.url}/contacts/")
     merge = page.get_by_test_id("merge-contacts")
     press_to_open(page, merge)
-    assert_tab_stays_inside(page, presses=8)
-    close_with_escape(page)
-    expect(merge).to_be_focused()
-    press_to_open(page, merge)
+    escape_and_reopen(page, merge, presses=8)
     tab_to(page, "form button[type=submit]")
     page.keyboard.press("Enter")
     # Confirm keeps the report in the dialog, focus on its summary; Close reloads the page and
@@ -216,10 +216,7 @@ def test_add_authorization_with_the_keyboard(owner_page, live_server, demo, shot
         page, "input[name=policies]:not([disabled])", "Not saved. Check: Policy."
     )
     shot("add-authorization-refused")
-    assert_tab_stays_inside(page, presses=5)
-    close_with_escape(page)
-    expect(opener).to_be_focused()
-    press_to_open(page, opener)
+    escape_and_reopen(page, opener, presses=5)
     tab_to(page, "input[name=policies]:not([disabled])")
     page.keyboard.press("Space")
     tab_to(page, "#authorize-form button[type=submit]")

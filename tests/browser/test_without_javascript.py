@@ -8,9 +8,7 @@ without JavaScript would. A last test (JS on, 768 px wide) keeps screenshots of 
 
 from __future__ import annotations
 
-import os
 import re
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -21,9 +19,10 @@ from contacts import services as contact_services
 from contacts.forms import RAM_USER_REQUIRED
 from contacts.models import Contact
 from ram_directory.forms import NOTHING_CHOSEN
-from ram_directory.models import Policy, PolicyAttachment
+from ram_directory.models import Account, Policy, PolicyAttachment
 from ram_directory.principal import Principal
 from tests.browser import tour
+from tests.browser.conftest import screenshooter
 from tests.factories import (
     PASSWORD,
     AccountFactory,
@@ -34,8 +33,6 @@ from tests.factories import (
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-SCREENSHOT_DIR = Path(os.environ.get("SAE_TEST_OUTPUT", ".test-output")) / "screenshots"
-
 VALID_POLICY = """{
   "Version": "1",
   "Statement": [
@@ -45,22 +42,13 @@ VALID_POLICY = """{
 
 
 def _new_page(browser, request, *, java_script: bool, width: int):
-    """A page of a fresh context, and shot(step) saving screenshots named like conftest's."""
+    """A page of a fresh context, and its shot(step) (conftest's screenshooter)."""
     context = browser.new_context(
         java_script_enabled=java_script, viewport={"width": width, "height": 900}, locale="en-US"
     )
     request.addfinalizer(context.close)
     page = context.new_page()
-    SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
-    test = re.sub(r"[^A-Za-z0-9_.-]+", "_", request.node.name)
-    counter = iter(range(1, 1000))
-
-    def shot(step: str) -> Path:
-        path = SCREENSHOT_DIR / f"{test}-{next(counter):02d}-{step}.png"
-        page.screenshot(path=str(path), full_page=True)
-        return path
-
-    return page, shot
+    return page, screenshooter(page, request)
 
 
 @pytest.fixture
@@ -77,6 +65,15 @@ def sign_in(page: Page, live_server, login: str) -> None:
     expect(page.get_by_test_id("principal")).to_contain_text(login)
 
 
+def signed_in_owner(page: Page, live_server, *ram_user_names: str) -> Account:
+    """A new account with these RAM users, its owner signed in on `page`."""
+    account = AccountFactory()
+    for name in ram_user_names:
+        RamUserFactory(account=account, user_name=name)
+    sign_in(page, live_server, account.login_name)
+    return account
+
+
 def nav(page: Page, name: str):
     return page.locator("nav.console-nav").get_by_role("link", name=name, exact=True)
 
@@ -86,14 +83,20 @@ def assert_no_modal(page: Page) -> None:
     expect(page.locator("#modal-host .modal, #modal-host .offcanvas")).to_have_count(0)
 
 
+def assert_plain_page(page: Page, url: str, heading: str) -> None:
+    """A link followed to a dialog's own page: its URL (pattern) and heading, and no modal."""
+    expect(page).to_have_url(re.compile(url))
+    expect(page.get_by_role("heading", name=heading)).to_be_visible()
+    assert_no_modal(page)
+
+
 def contact_rows(page: Page):
     return page.locator("#contact-rows tbody tr[data-contact-id]")
 
 
 def test_without_javascript_sign_in_and_the_language_switch_go_button_work(nojs, live_server):
     page, shot = nojs
-    account = AccountFactory()
-    sign_in(page, live_server, account.login_name)
+    signed_in_owner(page, live_server)
     expect(page.get_by_role("heading", name="Contact Management")).to_be_visible()
     shot("signed-in")
     go = page.get_by_role("button", name="Go")
@@ -126,15 +129,11 @@ def test_without_javascript_sign_in_and_the_language_switch_go_button_work(nojs,
 def test_without_javascript_create_query_edit_and_delete_a_contact(nojs, live_server):
     """rules §3, §4, §5 as plain pages: New Contact, the query bar, Edit Contact, Delete Contact."""
     page, shot = nojs
-    account = AccountFactory()
-    RamUserFactory(account=account, user_name="alice")
-    sign_in(page, live_server, account.login_name)
+    account = signed_in_owner(page, live_server, "alice")
     shot("contact-management")
 
     page.get_by_role("link", name="Create Contact").click()
-    expect(page).to_have_url(re.compile(r"/contacts/new/$"))
-    expect(page.get_by_role("heading", name="New Contact")).to_be_visible()
-    assert_no_modal(page)
+    assert_plain_page(page, r"/contacts/new/$", "New Contact")
     shot("new-contact-page")
     page.get_by_label("RAM user: select from the drop-down list").check()
     page.get_by_label("RAM user", exact=True).select_option(label="alice")
@@ -167,9 +166,7 @@ def test_without_javascript_create_query_edit_and_delete_a_contact(nojs, live_se
     shot("query-found")
 
     contact_rows(page).first.get_by_role("link", name="Edit").click()
-    expect(page).to_have_url(re.compile(r"/contacts/\d+/edit/$"))
-    expect(page.get_by_role("heading", name="Edit Contact")).to_be_visible()
-    assert_no_modal(page)
+    assert_plain_page(page, r"/contacts/\d+/edit/$", "Edit Contact")
     shot("edit-contact-page")
     page.get_by_label("Mailbox").fill("alice.ops@example.com")
     page.get_by_role("button", name="Confirm").click()
@@ -179,9 +176,7 @@ def test_without_javascript_create_query_edit_and_delete_a_contact(nojs, live_se
     assert ArmsContact.objects.get(account=account).email == "alice.ops@example.com"
 
     contact_rows(page).filter(has_text="alice").get_by_role("link", name="Delete").click()
-    expect(page).to_have_url(re.compile(r"/contacts/\d+/delete/$"))
-    expect(page.get_by_role("heading", name="Delete Contact")).to_be_visible()
-    assert_no_modal(page)
+    assert_plain_page(page, r"/contacts/\d+/delete/$", "Delete Contact")
     shot("delete-contact-page")
     page.get_by_role("button", name="Confirm").click()
     expect(page).to_have_url(re.compile(r"/contacts/"))
@@ -220,8 +215,7 @@ def test_without_javascript_the_column_headers_sort_and_a_search_keeps_the_order
 def test_without_javascript_a_cancel_link_returns_to_the_list(nojs, live_server):
     """Cancel on a plain dialog page is a link back, not a modal close button."""
     page, shot = nojs
-    account = AccountFactory()
-    sign_in(page, live_server, account.login_name)
+    signed_in_owner(page, live_server)
     page.get_by_role("link", name="Create Contact").click()
     page.get_by_role("link", name="Cancel").click()
     expect(page).to_have_url(re.compile(r"/contacts/$"))
@@ -237,9 +231,7 @@ def test_without_javascript_merge_contacts_previews_then_reports_counts(nojs, li
     RamUserFactory(account=account, user_name="hk.user", mobile_phone="852-51234567")
     sign_in(page, live_server, account.login_name)
     page.get_by_role("link", name="Merge Contacts").click()
-    expect(page).to_have_url(re.compile(r"/arms/merge/$"))
-    expect(page.get_by_role("heading", name="Merge Contacts")).to_be_visible()
-    assert_no_modal(page)
+    assert_plain_page(page, r"/arms/merge/$", "Merge Contacts")
     expect(page.get_by_test_id("merge-counts")).to_contain_text("Contact created: 1")
     shot("merge-preview")
     page.get_by_role("button", name="Confirm").click()
@@ -274,8 +266,7 @@ def test_without_javascript_the_account_typed_with_the_ram_user_kind_left_on_is_
     """rules §3: console.js picks the username kind as one types; without it the radio stays on
     RAM user, the form says so next to RAM user, keeps what was typed, and one click fixes it."""
     page, shot = nojs
-    account = AccountFactory()
-    sign_in(page, live_server, account.login_name)
+    account = signed_in_owner(page, live_server)
     page.get_by_role("link", name="Create Contact").click()
     page.get_by_label("Alibaba Cloud account", exact=True).fill(account.login_name)
     page.get_by_label("Phone Number").fill("13911112222")
@@ -292,9 +283,7 @@ def test_without_javascript_the_account_typed_with_the_ram_user_kind_left_on_is_
 def test_without_javascript_edit_errors_and_delete_cancel_stay_on_plain_pages(nojs, live_server):
     """rules §4: a refused edit shows its error on the Edit Contact page; Delete's Cancel keeps."""
     page, shot = nojs
-    account = AccountFactory()
-    RamUserFactory(account=account, user_name="alice")
-    sign_in(page, live_server, account.login_name)
+    account = signed_in_owner(page, live_server, "alice")
     page.get_by_role("link", name="Create Contact").click()
     page.get_by_label("RAM user", exact=True).select_option(label="alice")
     page.get_by_label("Phone Number").fill("13811112222")
@@ -356,9 +345,7 @@ def test_without_javascript_add_and_remove_authorization(nojs, live_server):
     expect(page.get_by_test_id("personal-permissions")).to_be_visible()
     shot("permission-management")
     page.get_by_role("link", name="Add Authorization").click()
-    expect(page).to_have_url(re.compile(r"/authorize/"))
-    expect(page.get_by_role("heading", name="Add Authorization")).to_be_visible()
-    assert_no_modal(page)
+    assert_plain_page(page, r"/authorize/", "Add Authorization")
     shot("add-authorization-page")
 
     page.get_by_label("Permission type").select_option(label="Custom Policy")
@@ -391,8 +378,7 @@ def test_without_javascript_add_and_remove_authorization(nojs, live_server):
 
 def test_without_javascript_create_policy_in_the_script_editor(nojs, live_server):
     page, shot = nojs
-    account = AccountFactory()
-    sign_in(page, live_server, account.login_name)
+    account = signed_in_owner(page, live_server)
     nav(page, "Policies").click()
     page.get_by_role("link", name="Create Policy").click()
     bad = '{"Version": "1", "Statement": [ {"Effect": "Allow"'
@@ -481,9 +467,7 @@ def test_without_javascript_arms_query_bar_and_group_members(nojs, live_server):
 def test_narrow_viewport_contact_management_and_new_contact(browser, request, live_server):
     """768 px wide with JS on: the list and the New Contact panel stay usable (screenshots)."""
     page, shot = _new_page(browser, request, java_script=True, width=768)
-    account = AccountFactory()
-    RamUserFactory(account=account, user_name="alice")
-    sign_in(page, live_server, account.login_name)
+    signed_in_owner(page, live_server, "alice")
     page.get_by_role("link", name="Create Contact").click()
     dialog = page.locator(tour.PANEL)  # the side panel, 640 px of the 768
     expect(dialog).to_be_visible()

@@ -31,6 +31,7 @@ from contacts.models import Contact
 from ram_directory import approvals
 from ram_directory.models import Account, Policy, RamUser, User
 from ram_directory.principal import Principal
+from tests.intake.support import post_alerts
 
 PASSWORD = seed_demo.DEFAULT_DEMO_PASSWORD
 SEED_POLICY = json.dumps(
@@ -149,13 +150,7 @@ def _receive_alert(token: str) -> None:
             }
         ],
     }
-    response = Client().post(
-        "/intake/alertmanager/",
-        data=json.dumps(body),
-        content_type="application/json",
-        HTTP_AUTHORIZATION=f"Bearer {token}",
-    )
-    assert response.status_code == 200, response.content
+    post_alerts(Client(), token, body)
 
 
 def demo_console(*, pending_request: bool = True) -> Demo:

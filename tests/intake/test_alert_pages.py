@@ -20,11 +20,11 @@ from django.urls import reverse
 from arms_sync.intake import endpoint, services
 from arms_sync.intake.models import Alert, IntakeToken
 from arms_sync.notify.models import Delivery
-from contacts import services as contact_services
-from ram_directory.principal import Principal
-from tests.factories import AccountFactory, RamUserFactory, owner_of
+from tests.factories import AccountFactory, RamUserFactory, owner_of, owners_contact
+from tests.intake.support import URL, post_alerts
 from tests.intake.test_lifecycle import body, post
 from tests.integration.contacts_support import grant_list_users
+from tests.pages import comparable
 
 pytestmark = pytest.mark.django_db
 STARTED_5 = "2026-12-01T10:05:00Z"
@@ -34,20 +34,8 @@ INTAKE = reverse("alerts:intake")
 
 @pytest.fixture
 def token(account):
-    contact_services.create_contact(
-        principal=Principal(account),
-        ram_user=None,
-        phone="+8613800000961",
-        mailbox="oncall@example.com",
-    )
+    owners_contact(account, phone="+8613800000961", mailbox="oncall@example.com")
     return services.rotate_token(account=account)
-
-
-def same_page(content: bytes) -> bytes:
-    """The page without what differs on every response (CSP nonce, CSRF token)."""
-    content = re.sub(rb'nonce="[^"]*"', b"", content)
-    content = re.sub(rb'"X-CSRFToken": "[^"]*"', b"", content)
-    return re.sub(rb'(csrfmiddlewaretoken" value=|csrf-token" content=)"[^"]*"', rb"\1", content)
 
 
 def rows(html: str) -> list[str]:
@@ -141,7 +129,7 @@ def test_another_accounts_alert_is_a_404_like_a_missing_one(client, account, tok
     theirs, missing = other.get(theirs_url), other.get(missing_url)
     assert theirs.status_code == missing.status_code == 404
     # Byte for byte, but for the path itself (the language switch returns to it).
-    assert same_page(theirs.content).replace(theirs_url.encode(), b"URL") == same_page(
+    assert comparable(theirs.content).replace(theirs_url.encode(), b"URL") == comparable(
         missing.content
     ).replace(missing_url.encode(), b"URL")
     ack = other.post(reverse("alerts:alert_acknowledge", args=[alert.pk]))
@@ -225,7 +213,7 @@ def chunked_request(token: str, payload: bytes, *, terminated: bool) -> WSGIRequ
     """A request as a WSGI server hands over a chunked body: no Content-Length, the body in
     `wsgi.input`, and `wsgi.input_terminated` when the server has de-chunked it."""
     environ = RequestFactory()._base_environ(
-        PATH_INFO="/intake/alertmanager/",
+        PATH_INFO=URL,
         REQUEST_METHOD="POST",
         CONTENT_TYPE="application/json",
         HTTP_AUTHORIZATION=f"Bearer {token}",
@@ -258,7 +246,7 @@ def test_a_real_chunked_post_to_a_server_that_cannot_read_it_is_411(live_server)
     connection = http.client.HTTPConnection(address.hostname, address.port, timeout=10)
     try:
         raw = json.dumps(body()).encode()
-        connection.putrequest("POST", "/intake/alertmanager/")
+        connection.putrequest("POST", URL)
         connection.putheader("Authorization", f"Bearer {token}")
         connection.putheader("Content-Type", "application/json")
         connection.putheader("Transfer-Encoding", "chunked")
@@ -275,7 +263,7 @@ def test_a_real_chunked_post_to_a_server_that_cannot_read_it_is_411(live_server)
 def test_a_refused_post_does_not_count_against_the_tokens_rate(client, account, token):
     for _ in range(3):
         refused = client.post(
-            "/intake/alertmanager/",
+            URL,
             data="{not json",
             content_type="application/json",
             HTTP_AUTHORIZATION=f"Bearer {token}",
@@ -283,10 +271,4 @@ def test_a_refused_post_does_not_count_against_the_tokens_rate(client, account, 
         assert refused.status_code == 400
     post(client, token, body())
     post(client, token, body(), nonce="-2")
-    third = client.post(
-        "/intake/alertmanager/",
-        data=json.dumps(body()),
-        content_type="application/json",
-        HTTP_AUTHORIZATION=f"Bearer {token}",
-    )
-    assert third.status_code == 429
+    post_alerts(client, token, body(), status=429)

@@ -8,9 +8,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import subprocess
-import time
 import urllib.request
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -22,31 +20,14 @@ from arms_sync.intake import services
 from arms_sync.intake.models import Alert, ReceivedAlert
 from arms_sync.models import NotificationPolicy
 from arms_sync.notify.models import Delivery
-from contacts import services as contact_services
 from core.processes import stop_processes
-from ram_directory.principal import Principal
-from tests.factories import AccountFactory
+from tests.factories import AccountFactory, owners_contact
+from tests.loopback import free_port, wait_until
 
 ALERTMANAGER = shutil.which("prometheus-alertmanager") or "/usr/bin/prometheus-alertmanager"
 OUTPUT = Path(os.environ.get("SAE_TEST_OUTPUT", ".test-output"))
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_until(condition, *, timeout: float, step: float = 0.2):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(step)
-    return condition()
 
 
 class Alertmanager:
@@ -150,9 +131,8 @@ def test_alerts_from_a_real_alertmanager_arrive_as_events_and_robot_messages(
         pytest.fail("prometheus-alertmanager is not installed (scripts/ensure-test-tools.sh)")
     account = AccountFactory()
     other = AccountFactory()
-    contact_services.create_contact(
-        principal=Principal(account),
-        ram_user=None,
+    owners_contact(
+        account,
         phone="+8613800000701",
         dingtalk_webhook=robot_sink.url("dingtalk", "ok-alertmanager-robot"),
     )
@@ -203,9 +183,8 @@ def test_an_alert_lives_through_firing_repeat_resolved_and_re_firing(alertmanage
     if not os.access(ALERTMANAGER, os.X_OK):
         pytest.fail("prometheus-alertmanager is not installed (scripts/ensure-test-tools.sh)")
     account = AccountFactory()
-    contact_services.create_contact(
-        principal=Principal(account),
-        ram_user=None,
+    owners_contact(
+        account,
         phone="+8613800000702",
         dingtalk_webhook=robot_sink.url("dingtalk", "ok-lifecycle-robot"),
     )

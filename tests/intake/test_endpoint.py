@@ -16,9 +16,7 @@ from arms_sync.intake.models import ReceivedAlert
 from arms_sync.managed import ensure_managed
 from arms_sync.models import ArmsContact, ContactGroup, NotificationPolicy
 from arms_sync.notify.models import Delivery, Event
-from contacts import services as contact_services
-from ram_directory.principal import Principal
-from tests.factories import AccountFactory
+from tests.factories import AccountFactory, owners_contact
 from tests.notify.support import run_commit_callbacks
 
 pytestmark = pytest.mark.django_db
@@ -79,9 +77,8 @@ def token(account):
 @pytest.fixture
 def robot_contact(account, robot_sink):
     """The account owner's contact, with a DingTalk robot on the sink (linked to ARMS)."""
-    return contact_services.create_contact(
-        principal=Principal(account),
-        ram_user=None,
+    return owners_contact(
+        account,
         phone="+8613800000501",
         mailbox="oncall@example.com",
         dingtalk_webhook=robot_sink.url("dingtalk", "ok-intake-robot"),

@@ -17,9 +17,8 @@ from arms_sync.intake.models import Alert, ReceivedAlert
 from arms_sync.models import NotificationPolicy
 from arms_sync.notify import render
 from arms_sync.notify.models import Delivery, Event
-from contacts import services as contact_services
-from ram_directory.principal import Principal
-from tests.factories import AccountFactory
+from tests.factories import AccountFactory, owners_contact
+from tests.intake.support import post_alerts
 
 pytestmark = pytest.mark.django_db
 
@@ -49,27 +48,14 @@ def body(status="firing", *, fingerprint="fp-disk-1", ends="", **labels) -> dict
 
 @pytest.fixture
 def token(account):
-    contact_services.create_contact(
-        principal=Principal(account),
-        ram_user=None,
-        phone="+8613800000951",
-        mailbox="oncall@example.com",
-    )
+    owners_contact(account, phone="+8613800000951", mailbox="oncall@example.com")
     return services.rotate_token(account=account)
 
 
 def post(client, token, payload: dict, *, nonce: str = "") -> dict:
     # A nonce in the receiver keeps two identical posts apart from Alertmanager's retry
     # (a byte-identical body within the dedup window is a replay, not a repeat).
-    payload = {**payload, "receiver": f"sae-console{nonce}"}
-    response = client.post(
-        "/intake/alertmanager/",
-        data=json.dumps(payload),
-        content_type="application/json",
-        HTTP_AUTHORIZATION=f"Bearer {token}",
-    )
-    assert response.status_code == 200, response.content
-    return response.json()
+    return post_alerts(client, token, {**payload, "receiver": f"sae-console{nonce}"}).json()
 
 
 def alert_of(account) -> Alert:
@@ -227,9 +213,7 @@ def test_two_posts_of_one_fingerprint_at_the_same_moment_make_one_alert():
     from tests.integration.test_contact_concurrency import race
 
     account = AccountFactory()
-    contact_services.create_contact(
-        principal=Principal(account), ram_user=None, phone="+8613800000952", mailbox="a@ex.com"
-    )
+    owners_contact(account, phone="+8613800000952", mailbox="a@ex.com")
 
     def job(i):
         raw = json.dumps({**body(), "receiver": f"racer-{i}"}).encode()

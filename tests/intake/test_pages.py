@@ -13,9 +13,8 @@ from django.urls import reverse
 
 from arms_sync.intake import services
 from arms_sync.intake.models import Alert, IntakeToken
-from contacts import services as contact_services
-from ram_directory.principal import Principal
-from tests.factories import AccountFactory, RamUserFactory, owner_of
+from tests.factories import AccountFactory, RamUserFactory, owner_of, owners_contact
+from tests.intake.support import post_alerts
 from tests.intake.test_endpoint import EXAMPLE
 from tests.integration.contacts_support import grant_list_users
 
@@ -30,24 +29,12 @@ def receive(client, token, fingerprint="", **changes):
         alert["labels"].update(changes)
         if fingerprint:
             alert["fingerprint"] = f"{fingerprint}-{position}"
-    response = client.post(
-        "/intake/alertmanager/",
-        data=json.dumps(body),
-        content_type="application/json",
-        HTTP_AUTHORIZATION=f"Bearer {token}",
-    )
-    assert response.status_code == 200, response.content
-    return response.json()
+    return post_alerts(client, token, body).json()
 
 
 @pytest.fixture
 def received(client, account):
-    contact_services.create_contact(
-        principal=Principal(account),
-        ram_user=None,
-        phone="+8613800000901",
-        mailbox="oncall@example.com",
-    )
+    owners_contact(account, phone="+8613800000901", mailbox="oncall@example.com")
     token = services.rotate_token(account=account)
     receive(client, token)
     return token

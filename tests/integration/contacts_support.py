@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from arms_sync.models import ArmsContact
+from contacts import services
 from contacts.models import Contact
 from ram_directory import services as ram_services
 from ram_directory.models import Account, RamUser
@@ -14,6 +15,29 @@ WECOM_KEY = "693a91f6-7aaa-4bc4-97a0-0ec2fafa5aaa"
 DINGTALK_URL = f"https://oapi.dingtalk.com/robot/send?access_token={DINGTALK_TOKEN}"
 WECOM_URL = f"https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key={WECOM_KEY}"
 DINGTALK_SECRET = "SEC" + "a1b2c3d4" * 8
+
+
+def full_width(text: str) -> str:
+    """The same text in full-width characters, as a Chinese input method types it."""
+    return "".join(chr(ord(ch) + 0xFEE0) if "!" <= ch <= "~" else ch for ch in text)
+
+
+# One mainland mobile, +8613811112222, in every spelling rules §4 accepts for it.
+ONE_MOBILE_TYPED = [
+    "13811112222",
+    "+86 138 1111 2222",
+    "+8613811112222",
+    "86-13811112222",
+    "008613811112222",
+    "(+86)13811112222",
+    "138-1111-2222",
+    "+86-138-1111-2222",
+    "0086 138 1111 2222",
+    " 138 1111 2222 ",
+    " 13811112222 ",
+    full_width("13811112222"),
+    full_width("+86 138 1111 2222"),
+]
 
 
 def mobile(n: int) -> str:
@@ -35,6 +59,41 @@ def ram_user_named(account: Account, name: str, *, list_users: bool = False) -> 
 
 def principal_of(account: Account, ram_user: RamUser | None = None) -> Principal:
     return Principal(account, ram_user)
+
+
+def contact_of_new_user(account: Account, user_name: str, *, phone: str, **fields) -> Contact:
+    """The contact of a new RAM user `user_name`, created by the account's owner."""
+    return services.create_contact(
+        principal=principal_of(account),
+        ram_user=ram_user_named(account, user_name),
+        phone=phone,
+        **fields,
+    )
+
+
+def alice_with_every_channel(account: Account) -> Contact:
+    """alice's contact (phone mobile(1)) with a mailbox, a DingTalk robot with its secret and a
+    WeCom robot."""
+    return contact_of_new_user(
+        account,
+        "alice",
+        phone=mobile(1),
+        mailbox="alice@example.com",
+        dingtalk_webhook=DINGTALK_URL,
+        dingtalk_secret=DINGTALK_SECRET,
+        wecom_webhook=WECOM_URL,
+    )
+
+
+def contacts_of_new_users(
+    account: Account, how_many: int, *, prefix: str = "filler", start: int = 0
+) -> list[Contact]:
+    """`how_many` contacts the owner creates, each for a new RAM user named `prefix` and its
+    number (from `start`), each with its own phone."""
+    return [
+        contact_of_new_user(account, f"{prefix}{start + i:03d}", phone=mobile(start + i))
+        for i in range(how_many)
+    ]
 
 
 def counts(account: Account) -> tuple[int, int]:

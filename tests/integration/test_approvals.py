@@ -17,7 +17,7 @@ from ram_directory import approval_reach, approvals
 from ram_directory.models import PermissionRequest
 from ram_directory.principal import Principal
 from tests.commands import run
-from tests.factories import AccountFactory, RamUserFactory
+from tests.factories import AccountFactory, RamUserFactory, owners_contact
 
 pytestmark = pytest.mark.django_db
 
@@ -25,12 +25,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def owner_p(account):
     # The owner's contact: linked to ARMS, so in sae:approvers.
-    contact_services.create_contact(
-        principal=Principal(account),
-        ram_user=None,
-        phone="+8613800000801",
-        mailbox="owner@example.com",
-    )
+    owners_contact(account, phone="+8613800000801", mailbox="owner@example.com")
     return Principal(account)
 
 

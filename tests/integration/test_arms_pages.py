@@ -22,6 +22,7 @@ from tests.factories import (
     PolicyFactory,
     RamUserFactory,
 )
+from tests.integration.contacts_support import contacts_of_new_users
 
 pytestmark = pytest.mark.django_db
 
@@ -133,12 +134,10 @@ def test_policies_show_match_labels_and_groups(owner_client, account, linked_con
 
 @pytest.mark.parametrize("rows", [1, 100])
 def test_contact_list_query_count_does_not_grow_with_rows(
-    owner_client, account, owner_principal, django_assert_num_queries, rows
+    owner_client, account, django_assert_num_queries, rows
 ):
     """docs/architecture.md: list pages run a fixed number of queries (1 row or 100 rows)."""
-    for n in range(rows):
-        user = RamUserFactory(account=account)
-        create_contact(principal=owner_principal, ram_user=user, phone=f"1370000{n:04d}")
+    contacts_of_new_users(account, rows)
     owner_client.get(reverse("arms:contact_list"))  # warm the session
     # session + user, the ARMS contacts with their SAE contacts, the Not-linked count, the
     # menu's Permission Approval badge.
@@ -301,11 +300,9 @@ def test_ram_user_with_list_users_may_merge(sign_in, account, mergeable):
 
 @pytest.mark.parametrize("rows", [1, 60])
 def test_group_detail_query_count_does_not_grow_with_members(
-    owner_client, account, owner_principal, django_assert_num_queries, rows
+    owner_client, account, django_assert_num_queries, rows
 ):
-    for n in range(rows):
-        user = RamUserFactory(account=account)
-        create_contact(principal=owner_principal, ram_user=user, phone=f"1370001{n:04d}")
+    contacts_of_new_users(account, rows)
     group = ensure_managed(account).contacts_group
     url = reverse("arms:group_detail", args=[group.pk])
     owner_client.get(url)

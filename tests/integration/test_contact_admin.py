@@ -7,15 +7,14 @@ import pytest
 from django.urls import reverse
 
 from arms_sync.models import ArmsContact
-from contacts import services
 from contacts.models import Contact
+from tests.factories import owners_contact
 from tests.integration.contacts_support import (
     DINGTALK_SECRET,
     DINGTALK_TOKEN,
-    DINGTALK_URL,
+    WECOM_KEY,
+    alice_with_every_channel,
     mobile,
-    principal_of,
-    ram_user_named,
 )
 
 pytestmark = pytest.mark.django_db
@@ -23,13 +22,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def contact(account):
-    return services.create_contact(
-        principal=principal_of(account),
-        ram_user=ram_user_named(account, "alice"),
-        phone=mobile(1),
-        dingtalk_webhook=DINGTALK_URL,
-        dingtalk_secret=DINGTALK_SECRET,
-    )
+    return alice_with_every_channel(account)
 
 
 def test_admin_lists_and_searches_contacts_without_secrets(operator_client, contact):
@@ -39,6 +32,7 @@ def test_admin_lists_and_searches_contacts_without_secrets(operator_client, cont
     assert "alice" not in operator_client.get(url, {"q": "nobody"}).text
     detail = operator_client.get(reverse("admin:contacts_contact_change", args=[contact.pk])).text
     assert DINGTALK_SECRET not in detail and DINGTALK_TOKEN not in detail
+    assert WECOM_KEY not in detail
 
 
 def test_admin_cannot_add_or_change_contacts(operator_client, contact):
@@ -65,9 +59,7 @@ def test_admin_delete_goes_through_the_service_and_removes_the_arms_contact(
 
 
 def test_admin_bulk_delete_removes_each_linked_arms_contact(operator_client, account, contact):
-    second = services.create_contact(
-        principal=principal_of(account), ram_user=None, phone=mobile(2)
-    )
+    second = owners_contact(account, phone=mobile(2))
     response = operator_client.post(
         reverse("admin:contacts_contact_changelist"),
         {"action": "delete_selected", "_selected_action": [contact.pk, second.pk], "post": "yes"},

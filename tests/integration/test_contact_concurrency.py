@@ -18,7 +18,13 @@ from arms_sync.models import ArmsContact
 from contacts import services
 from contacts.models import Contact
 from tests.factories import AccountFactory
-from tests.integration.contacts_support import mobile, principal_of, ram_user_named
+from tests.integration.contacts_support import (
+    ONE_MOBILE_TYPED,
+    contacts_of_new_users,
+    mobile,
+    principal_of,
+    ram_user_named,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -48,13 +54,18 @@ def race(workers, job):
     return results, time.perf_counter() - started
 
 
+def report(capsys, race_name: str, outcomes: Counter, seconds: float) -> None:
+    """Show how the race ended in the test output, whatever pytest captures, with the database
+    it ran on."""
+    ended = ", ".join(f"{count} x {outcome}" for outcome, count in sorted(outcomes.items()))
+    with capsys.disabled():
+        print(f"\n[{connection.vendor}] {race_name}: {ended}, {seconds:.2f}s")
+
+
 def prepared_account(existing: int, newcomers: int):
     account = AccountFactory()
     owner = principal_of(account)
-    for i in range(existing):
-        services.create_contact(
-            principal=owner, ram_user=ram_user_named(account, f"held{i:03d}"), phone=mobile(i)
-        )
+    contacts_of_new_users(account, existing, prefix="held")
     users = [ram_user_named(account, f"racer{i:03d}") for i in range(newcomers)]
     return account, owner, users
 
@@ -78,11 +89,7 @@ def test_fifty_parallel_creates_at_95_contacts_leave_exactly_100(capsys):
             assert exc.messages == [services.CONTACT_LIMIT_REACHED.format(limit=100)]
     assert Contact.objects.filter(account=account).count() == 100
     assert ArmsContact.objects.filter(account=account).count() == 100
-    with capsys.disabled():
-        print(
-            f"\n[{connection.vendor}] 50 parallel creates at 95: "
-            f"{kinds['ok']} created, {kinds['refused']} refused, {seconds:.2f}s"
-        )
+    report(capsys, "50 parallel creates at 95", kinds, seconds)
 
 
 def test_fifty_parallel_posts_through_the_view_never_answer_500(capsys):
@@ -110,25 +117,7 @@ def test_fifty_parallel_posts_through_the_view_never_answer_500(capsys):
     limit_message = services.CONTACT_LIMIT_REACHED.format(limit=100)
     assert all(limit_message in text for kind, (status, text) in results if status == 422)
     assert Contact.objects.filter(account=account).count() == 100
-    with capsys.disabled():
-        print(
-            f"\n[{connection.vendor}] 50 parallel POSTs at 95: "
-            f"{statuses[204]} x 204, {statuses[422]} x 422, no 500, {seconds:.2f}s"
-        )
-
-
-PHONE_FORMS = [
-    "13811112222",
-    "+86 138 1111 2222",
-    "+8613811112222",
-    "86-13811112222",
-    "008613811112222",
-    "(+86)13811112222",
-    "138-1111-2222",
-    "+86-138-1111-2222",
-    " 138 1111 2222 ",
-    "0086 138 1111 2222",
-]
+    report(capsys, "50 parallel POSTs at 95", statuses, seconds)
 
 
 def test_twenty_parallel_creates_of_one_number_typed_differently_leave_one(capsys):
@@ -137,7 +126,7 @@ def test_twenty_parallel_creates_of_one_number_typed_differently_leave_one(capsy
     results, seconds = race(
         20,
         lambda i: services.create_contact(
-            principal=owner, ram_user=users[i], phone=PHONE_FORMS[i % len(PHONE_FORMS)]
+            principal=owner, ram_user=users[i], phone=ONE_MOBILE_TYPED[i % len(ONE_MOBILE_TYPED)]
         ),
     )
     kinds = Counter(kind for kind, _ in results)
@@ -149,8 +138,4 @@ def test_twenty_parallel_creates_of_one_number_typed_differently_leave_one(capsy
         "+8613811112222"
     ]
     assert ArmsContact.objects.filter(account=account).count() == 1
-    with capsys.disabled():
-        print(
-            f"\n[{connection.vendor}] 20 parallel creates of one number: "
-            f"{kinds['ok']} created, {kinds['refused']} refused, {seconds:.2f}s"
-        )
+    report(capsys, "20 parallel creates of one number", kinds, seconds)

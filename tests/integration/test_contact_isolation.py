@@ -7,9 +7,8 @@ import pytest
 from django.urls import reverse
 
 from arms_sync.models import ArmsContact
-from contacts import services
 from contacts.models import Contact
-from tests.integration.contacts_support import mobile, principal_of, ram_user_named
+from tests.integration.contacts_support import contact_of_new_user, mobile, ram_user_named
 
 pytestmark = pytest.mark.django_db
 
@@ -18,11 +17,8 @@ ID_URLS = ["contacts:edit", "contacts:delete"]
 
 @pytest.fixture
 def foreign_contact(other_account):
-    return services.create_contact(
-        principal=principal_of(other_account),
-        ram_user=ram_user_named(other_account, "alice"),
-        phone=mobile(1),
-        mailbox="theirs@example.com",
+    return contact_of_new_user(
+        other_account, "alice", phone=mobile(1), mailbox="theirs@example.com"
     )
 
 

@@ -10,30 +10,15 @@ import pytest
 from django.urls import reverse
 
 from arms_sync.models import ArmsContact
-from contacts import services
-from tests.integration.contacts_support import (
-    DINGTALK_SECRET,
-    DINGTALK_URL,
-    WECOM_URL,
-    mobile,
-    principal_of,
-    ram_user_named,
-)
+from tests.factories import owners_contact
+from tests.integration.contacts_support import DINGTALK_URL, alice_with_every_channel, mobile
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def contact(account):
-    return services.create_contact(
-        principal=principal_of(account),
-        ram_user=ram_user_named(account, "alice"),
-        phone=mobile(1),
-        mailbox="alice@example.com",
-        dingtalk_webhook=DINGTALK_URL,
-        dingtalk_secret=DINGTALK_SECRET,
-        wecom_webhook=WECOM_URL,
-    )
+    return alice_with_every_channel(account)
 
 
 def row_of(response, contact) -> str:
@@ -63,7 +48,7 @@ def test_values_from_outside_are_escaped(owner_client, contact):
 
 
 def test_a_contact_not_linked_and_one_without_robots(owner_client, account, contact):
-    plain = services.create_contact(principal=principal_of(account), ram_user=None, phone=mobile(2))
+    plain = owners_contact(account, phone=mobile(2))
     ArmsContact.objects.filter(sae_contact=plain).delete()
     row = row_of(owner_client.get(reverse("contacts:list")), plain)
     assert 'data-testid="not-linked"' in row

@@ -11,12 +11,14 @@ from django.urls import reverse
 from contacts import selectors, services
 from contacts.models import Contact
 from contacts.validators import INVALID_MAILBOX, INVALID_MAINLAND_MOBILE
+from tests.factories import owners_contact
 from tests.integration.contacts_support import (
     DINGTALK_SECRET,
     DINGTALK_TOKEN,
     DINGTALK_URL,
     WECOM_KEY,
     WECOM_URL,
+    contacts_of_new_users,
     counts,
     mobile,
     new_contact_post,
@@ -25,18 +27,6 @@ from tests.integration.contacts_support import (
 )
 
 pytestmark = pytest.mark.django_db
-
-
-def fill(account, how_many: int, *, start: int = 0) -> list:
-    owner = principal_of(account)
-    return [
-        services.create_contact(
-            principal=owner,
-            ram_user=ram_user_named(account, f"filler{start + i:03d}"),
-            phone=mobile(start + i),
-        )
-        for i in range(how_many)
-    ]
 
 
 def test_contact_stores_phone_as_e164_and_every_channel(account):
@@ -65,7 +55,7 @@ def test_contact_stores_phone_as_e164_and_every_channel(account):
 def test_the_contact_after_the_limit_is_refused_and_nothing_is_half_saved(account):
     """rules §4: an account holds at most SAE_MAX_CONTACTS; the next is refused with a clear
     error and neither an SAE nor an ARMS contact is saved."""
-    fill(account, 5)
+    contacts_of_new_users(account, 5)
     before = counts(account)
     with pytest.raises(ValidationError) as exc:
         services.create_contact(
@@ -80,7 +70,7 @@ def test_the_contact_after_the_limit_is_refused_and_nothing_is_half_saved(accoun
 
 def test_the_101st_contact_is_refused_at_the_default_limit_of_100(owner_client, account):
     """rules §4: 100 is the default limit; the page says so and the form shows the error."""
-    fill(account, 100)
+    contacts_of_new_users(account, 100)
     assert counts(account) == (100, 100)
     late = ram_user_named(account, "late")
     response = owner_client.post(
@@ -94,9 +84,9 @@ def test_the_101st_contact_is_refused_at_the_default_limit_of_100(owner_client, 
 
 def test_deleting_a_contact_frees_a_place_under_the_limit(account):
     with override_settings(SAE_MAX_CONTACTS=2):
-        first, _ = fill(account, 2)
+        first, _ = contacts_of_new_users(account, 2)
         services.delete_contact(principal=principal_of(account), contact=first)
-        fill(account, 1, start=10)
+        contacts_of_new_users(account, 1, start=10)
         assert Contact.objects.filter(account=account).count() == 2
 
 
@@ -137,10 +127,8 @@ def test_one_phone_number_belongs_to_one_contact_however_typed(account, typed_ag
 
 
 def test_the_same_phone_may_serve_two_accounts(account, other_account):
-    services.create_contact(principal=principal_of(account), ram_user=None, phone="13811112222")
-    services.create_contact(
-        principal=principal_of(other_account), ram_user=None, phone="13811112222"
-    )
+    owners_contact(account, phone="13811112222")
+    owners_contact(other_account, phone="13811112222")
     assert Contact.objects.filter(phone="+8613811112222").count() == 2
 
 
@@ -233,9 +221,8 @@ def test_the_signing_secret_is_kept_replaced_or_cleared_on_edit(owner_client, ac
 def test_edit_dialog_never_sends_back_the_robot_tokens(owner_client, account):
     """rules §4 robots / rules §8: robot tokens are secrets, never echoed back in full after
     saving: the Edit Contact dialog shows each saved robot masked, not in an input's value."""
-    contact = services.create_contact(
-        principal=principal_of(account),
-        ram_user=None,
+    contact = owners_contact(
+        account,
         phone=mobile(1),
         dingtalk_webhook=DINGTALK_URL,
         wecom_webhook=WECOM_URL,
@@ -249,9 +236,8 @@ def test_edit_dialog_never_sends_back_the_robot_tokens(owner_client, account):
 def test_saved_robots_are_kept_replaced_or_removed_on_edit(owner_client, account):
     """rules §4 Edit: a robot field left blank keeps the saved robot (the dialog never shows it);
     a new URL replaces it; the Remove tick removes it (the DingTalk one with its secret)."""
-    contact = services.create_contact(
-        principal=principal_of(account),
-        ram_user=None,
+    contact = owners_contact(
+        account,
         phone=mobile(1),
         dingtalk_webhook=DINGTALK_URL,
         dingtalk_secret=DINGTALK_SECRET,
@@ -286,9 +272,8 @@ def test_saved_robots_are_kept_replaced_or_removed_on_edit(owner_client, account
 
 
 def test_robot_tokens_are_masked_in_the_list(owner_client, account):
-    services.create_contact(
-        principal=principal_of(account),
-        ram_user=None,
+    owners_contact(
+        account,
         phone=mobile(1),
         dingtalk_webhook=DINGTALK_URL,
         dingtalk_secret=DINGTALK_SECRET,
@@ -487,9 +472,7 @@ def test_an_empty_post_is_refused_not_mistaken_for_a_get(owner_client, account):
 
 def test_edit_contact_stays_a_modal_dialog_with_htmx(owner_client, account):
     """Seed step 3: "the Edit Contact dialog box" (the form New Contact's panel shares)."""
-    contact = services.create_contact(
-        principal=principal_of(account), ram_user=None, phone=mobile(1)
-    )
+    contact = owners_contact(account, phone=mobile(1))
     url = reverse("contacts:edit", args=[contact.pk])
     text = owner_client.get(url, headers={"HX-Request": "true"}).text
     assert text.lstrip().startswith('<div class="modal fade"') and "offcanvas" not in text
@@ -499,9 +482,7 @@ def test_edit_contact_stays_a_modal_dialog_with_htmx(owner_client, account):
 
 
 def test_edit_and_delete_dialogs_are_plain_pages_without_javascript(owner_client, account):
-    contact = services.create_contact(
-        principal=principal_of(account), ram_user=None, phone=mobile(1)
-    )
+    contact = owners_contact(account, phone=mobile(1))
     for name in ("contacts:edit", "contacts:delete"):
         page = owner_client.get(reverse(name, args=[contact.pk]))
         assert page.status_code == 200

@@ -53,6 +53,15 @@ def run_python(args: list[str], env: dict[str, str]) -> subprocess.CompletedProc
     )
 
 
+def printed_after_setup(*lines: str, env: dict[str, str]) -> list[str]:
+    """What `lines` print (split into words), run after django.setup() under `env`; they must
+    run without error."""
+    code = "\n".join(["import django; django.setup()", *lines])
+    result = run_python(["-c", code], env)
+    assert result.returncode == 0, result.stderr
+    return result.stdout.split()
+
+
 def check_deploy(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     return run_python(["manage.py", "check", "--deploy", "--fail-level", "WARNING"], env)
 
@@ -85,40 +94,30 @@ def test_settings_refuse_to_load_with_debug_off_and_no_secret_key(secret):
 def test_debug_mode_loads_without_a_secret_key():
     """The development switch still works (so the refusal above is about debug being off)."""
     env = clean_env(DJANGO_SECRET_KEY=None, DJANGO_DEBUG="1")
-    result = run_python(
-        [
-            "-c",
-            "import django; django.setup(); from django.conf import settings; "
-            "print(settings.DEBUG)",
-        ],
-        env,
+    printed = printed_after_setup(
+        "from django.conf import settings", "print(settings.DEBUG)", env=env
     )
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "True"
+    assert printed == ["True"]
 
 
 def test_production_password_hasher_is_argon2():
-    code = (
-        "import django; django.setup()\n"
-        "from django.contrib.auth.hashers import get_hasher, make_password\n"
-        "print(get_hasher().algorithm)\n"
-        "print(make_password('a console password').split('$')[0])\n"
+    printed = printed_after_setup(
+        "from django.contrib.auth.hashers import get_hasher, make_password",
+        "print(get_hasher().algorithm)",
+        "print(make_password('a console password').split('$')[0])",
+        env=clean_env(),
     )
-    result = run_python(["-c", code], clean_env())
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.split() == ["argon2", "argon2"]
+    assert printed == ["argon2", "argon2"]
 
 
 def test_production_security_settings_are_on():
-    code = (
-        "import django; django.setup()\n"
-        "from django.conf import settings as s\n"
+    printed = printed_after_setup(
+        "from django.conf import settings as s",
         "print(s.DEBUG, s.SECURE_SSL_REDIRECT, s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE,"
-        " s.SECURE_HSTS_SECONDS >= 31536000, s.X_FRAME_OPTIONS)\n"
+        " s.SECURE_HSTS_SECONDS >= 31536000, s.X_FRAME_OPTIONS)",
+        env=clean_env(),
     )
-    result = run_python(["-c", code], clean_env())
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.split() == ["False", "True", "True", "True", "True", "DENY"]
+    assert printed == ["False", "True", "True", "True", "True", "DENY"]
 
 
 INLINE_SCRIPT = re.compile(r"<script(?![^>]*\ssrc=)([^>]*)>", re.IGNORECASE)

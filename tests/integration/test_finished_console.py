@@ -77,6 +77,22 @@ def test_the_service_refuses_a_taken_username_and_phone_in_one_error(account):
     assert set(refused.value.message_dict) == {"username", "phone"}
 
 
+def new_contact_with_a_bad_robot(owner_client, account, mailbox: str):
+    """(alice, the answer): New Contact for a new RAM user alice with phone mobile(2), this
+    mailbox, and a DingTalk URL the form itself refuses."""
+    alice = ram_user_named(account, "alice")
+    response = owner_client.post(
+        reverse("contacts:new"),
+        new_contact_post(
+            ram_user=alice.pk,
+            phone=mobile(2),
+            mailbox=mailbox,
+            dingtalk_webhook="https://example.com/not-a-robot",
+        ),
+    )
+    return alice, response
+
+
 def test_the_arms_side_refusals_come_with_the_forms_own_errors(owner_client, account):
     """rules §5: a phone whose ARMS contact another contact holds, and a mailbox another ARMS
     contact holds, are said in the same answer as a field the form itself refuses (here a bad
@@ -85,16 +101,7 @@ def test_the_arms_side_refusals_come_with_the_forms_own_errors(owner_client, acc
     linked_to = ContactFactory(account=account, phone=mobile(9))
     ArmsContact.objects.filter(sae_contact=linked_to).update(phone=mobile(2))
     ArmsContactFactory(account=account, phone=mobile(3), email="taken@example.com")
-    alice = ram_user_named(account, "alice")
-    response = owner_client.post(
-        reverse("contacts:new"),
-        new_contact_post(
-            ram_user=alice.pk,
-            phone=mobile(2),
-            mailbox="taken@example.com",
-            dingtalk_webhook="https://example.com/not-a-robot",
-        ),
-    )
+    alice, response = new_contact_with_a_bad_robot(owner_client, account, "taken@example.com")
     assert response.status_code == 422
     errors = errors_of(response)
     assert set(errors) == {"phone", "mailbox", "dingtalk_webhook"}
@@ -106,16 +113,7 @@ def test_the_arms_side_refusals_come_with_the_forms_own_errors(owner_client, acc
 def test_a_free_arms_contact_with_the_phone_is_no_error(owner_client, account):
     """Case 2 of rules §5 links the ARMS contact that has the phone, mailbox included."""
     ArmsContactFactory(account=account, phone=mobile(2), email="mine@example.com")
-    alice = ram_user_named(account, "alice")
-    response = owner_client.post(
-        reverse("contacts:new"),
-        new_contact_post(
-            ram_user=alice.pk,
-            phone=mobile(2),
-            mailbox="mine@example.com",
-            dingtalk_webhook="https://example.com/not-a-robot",
-        ),
-    )
+    _, response = new_contact_with_a_bad_robot(owner_client, account, "mine@example.com")
     assert set(errors_of(response)) == {"dingtalk_webhook"}
 
 

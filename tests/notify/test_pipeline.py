@@ -23,28 +23,11 @@ from arms_sync.notify import base, guard, outbox, render, sending
 from arms_sync.notify.models import Delivery, DeliveryAttempt, Event, RobotRateSlot
 from arms_sync.notify.outbox import Recipient
 from arms_sync.notify.sweeper import LOST_TASK, SEND_TASK, sweep
+from tests.notify.support import max_in_window, pending_events
 from tests.notify.test_email_smtp import Recorder, running_smtp
 
 pytestmark = pytest.mark.django_db
 Status = Delivery.Status
-
-
-def pending_events(account, urls: list[str], *, kind=Event.Kind.TEST, payload=None) -> list[int]:
-    """One event per URL, its delivery pending with no task (as the sweeper would find it)."""
-    for n, url in enumerate(urls):
-        channel = "wecom" if "/cgi-bin/" in url else "dingtalk"
-        outbox.record_event(
-            account=account,
-            kind=kind,
-            title=f"event {n}",
-            payload=payload or {},
-            recipients=[Recipient(name=f"p{n}", **{f"{channel}_url": url})],
-            claimed_by="nobody",
-        )
-    Delivery.objects.update(
-        status=Status.PENDING, claimed_by="", lease_until=None, attempts=0, enqueued_at=None
-    )
-    return list(Delivery.objects.order_by("id").values_list("pk", flat=True))
 
 
 def test_a_silent_robot_delays_only_its_own_message(account, robot_sink, settings):
@@ -72,16 +55,6 @@ def test_a_silent_robot_delays_only_its_own_message(account, robot_sink, setting
     assert silent.last_hint == base.HINT_TIMEOUT
     (attempt,) = silent.attempt_log.all()
     assert attempt.duration_ms >= 3000  # it waited its whole timeout, alone
-
-
-def max_in_window(times: list[float], window: float) -> int:
-    times = sorted(times)
-    best, start = 0, 0
-    for end in range(len(times)):
-        while times[end] - times[start] >= window:
-            start += 1
-        best = max(best, end - start + 1)
-    return best
 
 
 def test_the_rate_window_holds_with_sends_in_flight(account, robot_sink, settings):

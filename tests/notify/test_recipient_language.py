@@ -5,8 +5,6 @@ account's default (SAE_NOTIFY_LANGUAGE)."""
 
 from __future__ import annotations
 
-import json
-
 import pytest
 from django.core import mail
 from django.test import Client, override_settings
@@ -20,7 +18,8 @@ from arms_sync.notify.models import Delivery, Event
 from arms_sync.notify.tasks import deliver
 from contacts import services as contact_services
 from ram_directory.principal import Principal
-from tests.factories import PASSWORD, RamUserFactory, owner_of
+from tests.factories import PASSWORD, RamUserFactory, owner_of, owners_contact
+from tests.intake.support import post_alerts
 from tests.intake.test_lifecycle import body
 
 pytestmark = pytest.mark.django_db
@@ -59,9 +58,7 @@ def test_each_recipient_gets_the_alert_in_their_own_language(client, account):
     alice = RamUserFactory(account=account, user_name="alice")
     alice.sign_in.language = "zh-hans"
     alice.sign_in.save()
-    contact_services.create_contact(
-        principal=Principal(account), ram_user=None, phone="+8613800000981", mailbox="o@ex.com"
-    )
+    owners_contact(account, phone="+8613800000981", mailbox="o@ex.com")
     contact_services.create_contact(
         principal=Principal(account), ram_user=alice, phone="+8613800000982", mailbox="a@ex.com"
     )
@@ -69,13 +66,7 @@ def test_each_recipient_gets_the_alert_in_their_own_language(client, account):
     stranger = ArmsContact.objects.create(account=account, name="pager", email="p@ex.com")
     ensure_managed(account).contacts_group.members.add(stranger)
     token = intake_services.rotate_token(account=account)
-    response = client.post(
-        "/intake/alertmanager/",
-        data=json.dumps(body()),
-        content_type="application/json",
-        HTTP_AUTHORIZATION=f"Bearer {token}",
-    )
-    assert response.status_code == 200
+    post_alerts(client, token, body())
     languages = dict(Delivery.objects.values_list("target_masked", "language"))
     assert languages == {"o@ex.com": "en", "a@ex.com": "zh-hans", "p@ex.com": ""}
     deliver.call(list(Delivery.objects.values_list("pk", flat=True)))
@@ -100,7 +91,5 @@ def test_the_accounts_own_contact_is_tested_in_the_owners_language(account):
     owner = owner_of(account)
     owner.language = "en"
     owner.save()
-    contact = contact_services.create_contact(
-        principal=Principal(account), ram_user=None, phone="+8613800000983", mailbox="o@ex.com"
-    )
+    contact = owners_contact(account, phone="+8613800000983", mailbox="o@ex.com")
     assert Recipient.from_contact(contact).language == "en"

@@ -17,7 +17,7 @@ from arms_sync.notify.models import Delivery, DeliveryAttempt, Event, RobotRateS
 from arms_sync.notify.outbox import Recipient
 from arms_sync.notify.sweeper import sweep
 from ram_directory.principal import Principal
-from tests.notify.support import deliveries_of, drain, run_commit_callbacks
+from tests.notify.support import deliveries_of, drain, max_in_window, run_commit_callbacks
 
 pytestmark = pytest.mark.django_db
 
@@ -186,16 +186,6 @@ def test_email_is_delivered_through_djangos_mail_backend(
 
 
 # --- rate ---------------------------------------------------------------------------------------
-
-
-def max_in_window(times: list[float], window: float) -> int:
-    times = sorted(times)
-    best, start = 0, 0
-    for end in range(len(times)):
-        while times[end] - times[start] >= window:
-            start += 1
-        best = max(best, end - start + 1)
-    return best
 
 
 @override_settings(ROBOT_RATE_WINDOW_SECONDS=1.5, ROBOT_RATE_LIMIT=20, ROBOT_DIGEST=False)

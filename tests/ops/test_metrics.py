@@ -19,6 +19,7 @@ from arms_sync.notify import heartbeat, outbox
 from arms_sync.notify.models import Delivery, Event, WorkerHeartbeat
 from arms_sync.notify.outbox import Recipient
 from core import metrics
+from tests.intake.support import post_alerts
 from tests.notify.support import drain, run_commit_callbacks
 from tests.ops.support import TOKEN, parse, scrape, value
 
@@ -197,23 +198,12 @@ def test_alerts_firing_counts_alerts_in_the_firing_state(client, token, account)
     from tests.intake.test_endpoint import EXAMPLE
 
     intake = intake_services.rotate_token(account=account, created_by="test")
-    client.post(
-        "/intake/alertmanager/",
-        data=json.dumps(EXAMPLE),  # one firing, one resolved
-        content_type="application/json",
-        HTTP_AUTHORIZATION=f"Bearer {intake}",
-    )
+    post_alerts(client, intake, EXAMPLE)  # one firing, one resolved
     assert value(scrape(client), "sae_alerts_firing") == 1
     resolved = json.loads(json.dumps(EXAMPLE))
     resolved["alerts"] = [dict(EXAMPLE["alerts"][0], status="resolved")]
     resolved["status"] = "resolved"
-    response = client.post(
-        "/intake/alertmanager/",
-        data=json.dumps(resolved),
-        content_type="application/json",
-        HTTP_AUTHORIZATION=f"Bearer {intake}",
-    )
-    assert response.status_code == 200, response.content
+    post_alerts(client, intake, resolved)
     assert ReceivedAlert.objects.count() == 3
     assert value(scrape(client), "sae_alerts_firing") == 0
 

@@ -16,12 +16,13 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-from arms_sync.notify import outbox
-from arms_sync.notify.models import Delivery, Event, WorkerHeartbeat
-from arms_sync.notify.outbox import Recipient
+from arms_sync.notify.models import Delivery, WorkerHeartbeat
 from tests.commands import database_url
+from tests.loopback import free_port, wait_until
+from tests.markers import postgres_only
 from tests.notify.sink import RobotSink
-from tests.ops.support import TOKEN, Processes, free_port, get, parse, query, value, wait_until
+from tests.notify.support import pending_events
+from tests.ops.support import TOKEN, Processes, get, parse, query, value
 
 RULES = Path(settings.BASE_DIR) / "docs" / "prometheus"
 PROMETHEUS = "/usr/bin/prometheus"
@@ -55,11 +56,7 @@ def test_the_rules_fire_as_their_unit_tests_expect():
 
 
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.postgres_only
-@pytest.mark.skipif(
-    not settings.DATABASES["default"]["ENGINE"].endswith("postgresql"),
-    reason="gunicorn and a worker share the database: run once, on PostgreSQL",
-)
+@postgres_only("gunicorn and a worker share the database: run once, on PostgreSQL")
 def test_a_real_prometheus_sees_the_delivery_counters_move(account, tmp_path):
     multiproc = tmp_path / "metrics"
     web_port, prom_port = free_port(), free_port()
@@ -121,19 +118,8 @@ def test_a_real_prometheus_sees_the_delivery_counters_move(account, tmp_path):
                 timeout=30,
             )
             assert query(prometheus, sent) == 0
-            for i in range(12):
-                outbox.record_event(
-                    account=account,
-                    kind=Event.Kind.TEST,
-                    title=f"event {i}",
-                    recipients=[
-                        Recipient(name="a", dingtalk_url=sink.url("dingtalk", f"ok-prom-{i:03d}"))
-                    ],
-                    claimed_by="nobody",  # no task in this process: the worker's sweeper sends
-                )
-            Delivery.objects.update(
-                status=Delivery.Status.PENDING, claimed_by="", lease_until=None, attempts=0
-            )
+            # No task in this process: the worker's sweeper sends them.
+            pending_events(account, [sink.url("dingtalk", f"ok-prom-{i:03d}") for i in range(12)])
             assert wait_until(
                 lambda: Delivery.objects.filter(status=Delivery.Status.SENT).count() == 12,
                 timeout=60,
@@ -154,11 +140,7 @@ def test_a_real_prometheus_sees_the_delivery_counters_move(account, tmp_path):
 
 
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.postgres_only
-@pytest.mark.skipif(
-    not settings.DATABASES["default"]["ENGINE"].endswith("postgresql"),
-    reason="a worker process shares the database: run once, on PostgreSQL",
-)
+@postgres_only("a worker process shares the database: run once, on PostgreSQL")
 def test_a_worker_on_a_machine_without_web_serves_its_own_metrics(account, tmp_path):
     """`notify_worker --metrics-bind`: its own multiprocess directory, its own endpoint."""
     port = free_port()
@@ -193,19 +175,7 @@ def test_a_worker_on_a_machine_without_web_serves_its_own_metrics(account, tmp_p
                 lambda: get(url, Authorization=f"Bearer {TOKEN}")[0] == 200, timeout=30
             )
             assert get(url)[0] == 401
-            for i in range(5):
-                outbox.record_event(
-                    account=account,
-                    kind=Event.Kind.TEST,
-                    title=f"event {i}",
-                    recipients=[
-                        Recipient(name="a", wecom_url=sink.url("wecom", f"ok-alone-{i:03d}"))
-                    ],
-                    claimed_by="nobody",
-                )
-            Delivery.objects.update(
-                status=Delivery.Status.PENDING, claimed_by="", lease_until=None, attempts=0
-            )
+            pending_events(account, [sink.url("wecom", f"ok-alone-{i:03d}") for i in range(5)])
 
             def sent() -> float:
                 body = get(url, Authorization=f"Bearer {TOKEN}")[1].decode()

@@ -9,7 +9,8 @@ import pytest
 
 from core import metrics, metrics_http
 from tests.commands import manage
-from tests.ops.support import TOKEN, free_port, get, parse, value
+from tests.loopback import free_port
+from tests.ops.support import TOKEN, get, parse, value
 
 
 @pytest.mark.parametrize("bind", ["127.0.0.1:9464", "[::1]:9464", "0.0.0.0:1"])

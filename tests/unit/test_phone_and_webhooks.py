@@ -22,6 +22,7 @@ from contacts.validators import (
     validate_dingtalk_secret,
     validate_mailbox,
 )
+from tests.integration.contacts_support import ONE_MOBILE_TYPED
 
 DING = "https://oapi.dingtalk.com/robot/send?access_token="
 WECOM = "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key="
@@ -29,26 +30,7 @@ TOKEN = "3f2a" + "ab" * 28 + "9c1d"
 KEY = "693a91f6-7aaa-4bc4-97a0-0ec2fafa5aaa"
 
 
-def full_width(text: str) -> str:
-    """The same text in full-width characters, as a Chinese input method types it."""
-    return "".join(chr(ord(ch) + 0xFEE0) if "!" <= ch <= "~" else ch for ch in text)
-
-
-@pytest.mark.parametrize(
-    "typed",
-    [
-        "13811112222",
-        "+86 138 1111 2222",
-        "+8613811112222",
-        "86-13811112222",
-        "008613811112222",
-        "(+86)13811112222",
-        "138-1111-2222",
-        full_width("13811112222"),
-        full_width("+86 138 1111 2222"),
-        " 13811112222 ",
-    ],
-)
+@pytest.mark.parametrize("typed", ONE_MOBILE_TYPED)
 def test_every_accepted_form_of_a_mainland_mobile_is_one_e164_value(typed):
     assert normalize_mainland_mobile(typed).as_e164 == "+8613811112222"
 
