@@ -190,16 +190,3 @@ def robot_channel(
 def without_address_error(companion: ChannelField) -> ValidationError:
     message, code = companion.without_address
     return ValidationError(_(message), code=code)
-
-
-__all__ = [
-    "ADDRESS",
-    "KEYWORD",
-    "SECRET",
-    "TARGET_PARTS",
-    "Channel",
-    "ChannelField",
-    "RobotUrl",
-    "robot_channel",
-    "text_input",
-]
