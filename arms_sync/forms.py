@@ -13,7 +13,8 @@ from django.utils.translation import gettext_lazy as _
 from arms_sync import selectors, services
 from arms_sync.models import ArmsContact, ContactGroup, NotificationPolicy
 from arms_sync.services import CONFIRM_BREAK_LABEL
-from contacts.validators import mask_dingtalk_secret, mask_robot_url, validate_dingtalk_keyword
+from contacts import channels
+from contacts.validators import validate_dingtalk_keyword
 
 
 class ArmsContactQueryForm(forms.Form):
@@ -77,10 +78,9 @@ class ConfirmBreakMixin(forms.ModelForm):
 # A robot URL carries its token and the signing secret is a secret: the change form never
 # sends them back (a mask says one is saved), a blank field keeps the stored value and the
 # "Remove" tick next to it clears it.
+# The masks are the SAE contact's channels' (contacts/channels), whose secrets these hold.
 SECRET_FIELD_MASKS = {
-    "ding_robot_url": lambda value: mask_robot_url("dingtalk", value),
-    "ding_robot_secret": mask_dingtalk_secret,
-    "wecom_robot_url": lambda value: mask_robot_url("wecom", value),
+    f.arms_field: f.mask for f in channels.all_fields() if f.arms_field and f.is_secret
 }
 
 

@@ -16,6 +16,7 @@ from django.utils.translation import gettext_noop
 
 from arms_sync.managed import ManagedObjects, ensure_managed
 from arms_sync.models import ArmsContact, ContactGroup
+from contacts import channels
 from contacts.models import Contact
 
 LINKED_PHONE_TAKEN = gettext_noop(
@@ -28,21 +29,19 @@ ARMS_PHONE_TAKEN = gettext_noop(
 ARMS_MAILBOX_TAKEN = gettext_noop("Another ARMS contact of this account already uses this mailbox.")
 
 
-# ARMS contact field <- SAE contact attribute: what every link and edit copies.
-COPIED_FIELDS = {
-    "name": "username",
-    "phone": "phone",
-    "email": "mailbox",
-    "ding_robot_url": "dingtalk_webhook",
-    "ding_robot_secret": "dingtalk_secret",
-    "ding_robot_keyword": "dingtalk_keyword",
-    "wecom_robot_url": "wecom_webhook",
-}
+def copied_fields() -> dict[str, str]:
+    """ARMS contact field <- SAE contact attribute: what every link and edit copies (the name,
+    the phone, and each channel field that has an ARMS counterpart: contacts/channels)."""
+    found = {"name": "username", "phone": "phone"}
+    for field in channels.all_fields():
+        if field.arms_field:
+            found[field.arms_field] = field.name
+    return found
 
 
 def copy_contact_fields(arms: ArmsContact, contact: Contact) -> None:
     """On every link and edit the ARMS contact takes the SAE contact's name and channels."""
-    for arms_field, contact_attribute in COPIED_FIELDS.items():
+    for arms_field, contact_attribute in copied_fields().items():
         setattr(arms, arms_field, getattr(contact, contact_attribute))
 
 

@@ -40,17 +40,6 @@ FIELDS_DIFFER = "fields_differ"
 NOT_LINKED = "not_linked"
 KINDS = (MISSING_GROUP, MISSING_POLICY, POLICY_NOT_ROUTING, NOT_IN_GROUP, FIELDS_DIFFER, NOT_LINKED)
 
-# The pairs of fields that must agree: (ARMS contact field, value on the SAE contact).
-_COMPARED = {
-    "name": lambda c: c.username,
-    "phone": lambda c: c.phone,
-    "email": lambda c: c.mailbox,
-    "ding_robot_url": lambda c: c.dingtalk_webhook,
-    "ding_robot_secret": lambda c: c.dingtalk_secret,
-    "ding_robot_keyword": lambda c: c.dingtalk_keyword,
-    "wecom_robot_url": lambda c: c.wecom_webhook,
-}
-
 
 @dataclass(frozen=True)
 class Drift:
@@ -87,7 +76,12 @@ class FixReport:
 
 
 def _differing_fields(arms: ArmsContact, contact: Contact) -> list[str]:
-    return [name for name, value in _COMPARED.items() if getattr(arms, name) != value(contact)]
+    """The fields that must agree (what linking copies) and do not."""
+    return [
+        name
+        for name, attribute in linking.copied_fields().items()
+        if getattr(arms, name) != getattr(contact, attribute)
+    ]
 
 
 def find_drift(account: Account) -> list[Drift]:

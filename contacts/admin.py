@@ -15,9 +15,9 @@ from django.http import HttpRequest
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from contacts import services
+from contacts import channels, services
+from contacts.channels.base import ChannelField
 from contacts.models import Contact
-from contacts.validators import mask_dingtalk_secret
 from ram_directory.admin_lists import LargeListAdmin, account_filter
 from ram_directory.principal import Principal
 
@@ -35,16 +35,12 @@ class ContactAdmin(LargeListAdmin):
     )
     # Accounts are typed, not listed (a million contacts of 10,000 accounts: see admin_lists).
     list_filter = (account_filter("account"),)
-    # The secret itself is never shown; the webhooks only masked.
+    # A secret is never shown, only masked (each channel's field: _channel_field_shown).
     fields = (
         "account",
         "ram_user",
         "phone",
-        "mailbox",
-        "dingtalk_masked",
-        "dingtalk_secret_masked",
-        "dingtalk_keyword",
-        "wecom_masked",
+        *(f"{name}_shown" for name in channels.field_names()),
         "created_by",
         "created_at",
         "updated_at",
@@ -64,26 +60,11 @@ class ContactAdmin(LargeListAdmin):
     @admin.display(description=_("Robots"))
     def robots(self, contact: Contact) -> str:
         kinds = [
-            gettext(kind)
-            for kind, url in (
-                ("DingTalk robot", contact.dingtalk_webhook),
-                ("WeCom robot", contact.wecom_webhook),
-            )
-            if url
+            gettext(channel.column_label)
+            for channel in channels.all_channels()
+            if channel.robot is not None and channel.list_value(contact)
         ]
         return ", ".join(kinds) or "—"
-
-    @admin.display(description=_("DingTalk Robot"))
-    def dingtalk_masked(self, contact: Contact) -> str:
-        return contact.dingtalk_masked or "—"  # stored on save: nothing to decrypt
-
-    @admin.display(description=_("DingTalk signing secret"))
-    def dingtalk_secret_masked(self, contact: Contact) -> str:
-        return mask_dingtalk_secret(contact.dingtalk_secret) or "—"
-
-    @admin.display(description=_("WeCom Robot"))
-    def wecom_masked(self, contact: Contact) -> str:
-        return contact.wecom_masked or "—"
 
     def delete_model(self, request: HttpRequest, obj: Contact) -> None:
         services.delete_contact(principal=Principal(obj.account), contact=obj)
@@ -94,3 +75,21 @@ class ContactAdmin(LargeListAdmin):
         with transaction.atomic():
             for contact in queryset.select_related("account"):
                 services.delete_contact(principal=Principal(contact.account), contact=contact)
+
+
+def _channel_field_shown(field: ChannelField):
+    """A channel field as the operator sees it: a robot by its stored mask (nothing to
+    decrypt), another secret masked, the rest as it is."""
+
+    @admin.display(description=field.model_field.verbose_name)
+    def shown(model_admin, contact: Contact) -> str:
+        if field.masked_column:
+            return getattr(contact, field.masked_column) or "—"
+        value = getattr(contact, field.name)
+        return (field.mask(value) if field.is_secret else value) or "—"
+
+    return shown
+
+
+for _field in channels.all_fields():
+    setattr(ContactAdmin, f"{_field.name}_shown", _channel_field_shown(_field))

@@ -3,11 +3,15 @@ The views hand the cleaned values to contacts.services, which saves (and re-chec
 
 from __future__ import annotations
 
+import copy
+
 from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop
 
+from contacts import channels
+from contacts.channels.base import ChannelField, text_input, without_address_error
 from contacts.models import Contact
 from contacts.selectors import (
     TakenUsernames,
@@ -15,22 +19,8 @@ from contacts.selectors import (
     taken_usernames,
     username_choices,
 )
-from contacts.services import (
-    KEYWORD_WITHOUT_ROBOT,
-    PHONE_TAKEN,
-    SECRET_WITHOUT_ROBOT,
-    USERNAME_TAKEN,
-)
-from contacts.validators import (
-    DINGTALK_KEYWORD_MAX_LENGTH,
-    check_robot_url,
-    mask_dingtalk_secret,
-    mask_robot_url,
-    normalize_mainland_mobile,
-    validate_dingtalk_keyword,
-    validate_dingtalk_secret,
-    validate_mailbox,
-)
+from contacts.services import PHONE_TAKEN, USERNAME_TAKEN
+from contacts.validators import normalize_mainland_mobile
 from ram_directory.principal import Principal
 
 KIND_ACCOUNT = "account"
@@ -58,25 +48,6 @@ PHONE_HELP = _(
     "Each phone number can only be used for one contact. A mobile number of the Chinese "
     "mainland; +86, spaces and hyphens may be typed."
 )
-MAILBOX_HELP = _(
-    "Enter the email address used to receive message notifications. Enter a valid email "
-    "format, such as username@example.com."
-)
-DINGTALK_HELP = _(
-    "Enter the webhook URL of the DingTalk Robot: "
-    "https://oapi.dingtalk.com/robot/send?access_token=…"
-)
-DINGTALK_SECRET_HELP = _(
-    "Optional. If the robot uses Additional Signature security, its secret (SEC…)."
-)
-DINGTALK_KEYWORD_HELP = _(
-    "Optional. If the robot uses Custom Keywords security, one of its keywords (from the "
-    "robot's Security Settings); every message carries it. Default: 告警."
-)
-WECOM_HELP = _(
-    "Enter the webhook URL of the WeCom Robot: "
-    "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=…"
-)
 
 
 class RamUserSelect(forms.Select):
@@ -95,53 +66,57 @@ class RamUserSelect(forms.Select):
 
 
 def _text(label, *, required=False, max_length=512, help_text="", placeholder=""):
-    return forms.CharField(
-        label=label,
-        required=required,
-        max_length=max_length,
-        help_text=help_text,
-        strip=True,
-        widget=forms.TextInput(
-            attrs={"class": "form-control", "autocomplete": "off", "placeholder": placeholder}
-        ),
-    )
+    field = text_input(label, max_length=max_length, help_text=help_text, placeholder=placeholder)
+    field.required = required
+    return field
+
+
+def clear_name(field: ChannelField) -> str:
+    """The Remove tick of a saved secret (Edit Contact)."""
+    return f"clear_{field.name}"
 
 
 class ChannelsMixin:
-    """Phone Number, Mailbox and the robots: the same rules in both forms."""
+    """Phone Number and every channel's inputs (contacts/channels): the same rules in both
+    forms."""
+
+    def add_channel_fields(self) -> None:
+        """Each channel's inputs, after Phone Number, each cleaned by its channel's rule."""
+        for field in channels.all_fields():
+            self.fields[field.name] = copy.deepcopy(field.form_field)
+
+    def _clean_fields(self):
+        super()._clean_fields()
+        for field in channels.all_fields():
+            if field.name in self.cleaned_data:
+                try:
+                    self.cleaned_data[field.name] = field.clean(self.cleaned_data[field.name])
+                except ValidationError as exc:
+                    self.add_error(field.name, exc)
+
+    def channel_inputs(self) -> list:
+        """The bound inputs of the channels, in order, each saved secret's Remove tick after
+        it (contacts/contact_form.html; only Edit Contact has ticks)."""
+        found = []
+        for field in channels.all_fields():
+            found.append(self[field.name])
+            if clear_name(field) in self.fields:
+                found.append(self[clear_name(field)])
+        return found
 
     def clean_phone(self):
         return normalize_mainland_mobile(self.cleaned_data["phone"])
 
-    def clean_mailbox(self):
-        return validate_mailbox(self.cleaned_data.get("mailbox", ""))
-
-    def clean_dingtalk_webhook(self):
-        url = self.cleaned_data.get("dingtalk_webhook", "")
-        return check_robot_url("dingtalk", url) if url else ""
-
-    def clean_wecom_webhook(self):
-        url = self.cleaned_data.get("wecom_webhook", "")
-        return check_robot_url("wecom", url) if url else ""
-
-    def clean_dingtalk_secret(self):
-        secret = self.cleaned_data.get("dingtalk_secret", "")
-        return validate_dingtalk_secret(secret) if secret else ""
-
-    def clean_dingtalk_keyword(self):
-        return validate_dingtalk_keyword(self.cleaned_data.get("dingtalk_keyword", ""))
-
     def check_secret_has_robot(self, cleaned: dict) -> None:
-        """A signing secret or a keyword needs a DingTalk Robot (unless that field is already
-        in error)."""
-        if cleaned.get("dingtalk_webhook") or "dingtalk_webhook" in self.errors:
-            return
-        for field, message in (
-            ("dingtalk_secret", SECRET_WITHOUT_ROBOT),
-            ("dingtalk_keyword", KEYWORD_WITHOUT_ROBOT),
-        ):
-            if cleaned.get(field):
-                self.add_error(field, _(message))
+        """A companion (a signing secret, a keyword) needs its channel's address (unless that
+        field is already in error)."""
+        for channel in channels.all_channels():
+            address = channel.address.name
+            if cleaned.get(address) or address in self.errors:
+                continue
+            for companion in channel.companions:
+                if companion.without_address and cleaned.get(companion.name):
+                    self.add_error(companion.name, without_address_error(companion))
 
     def add_service_errors(self, exc: ValidationError) -> None:
         """Show a service's refusal next to the field it names (non-field otherwise)."""
@@ -175,26 +150,10 @@ class NewContactForm(ChannelsMixin, forms.Form):
         help_text=PHONE_HELP,
         placeholder="1381111****",
     )
-    mailbox = _text(
-        _("Mailbox"), max_length=254, help_text=MAILBOX_HELP, placeholder="username@example.com"
-    )
-    dingtalk_webhook = _text(_("Dingtalk Robot"), help_text=DINGTALK_HELP)
-    dingtalk_secret = _text(
-        _("DingTalk signing secret"),
-        max_length=128,
-        help_text=DINGTALK_SECRET_HELP,
-        placeholder="SEC…",
-    )
-    dingtalk_keyword = _text(
-        _("DingTalk keyword"),
-        max_length=DINGTALK_KEYWORD_MAX_LENGTH,
-        help_text=DINGTALK_KEYWORD_HELP,
-        placeholder="告警",
-    )
-    wecom_webhook = _text(_("Wecom Robot"), help_text=WECOM_HELP)
 
     def __init__(self, *args, principal: Principal, limit: int = 100, **kwargs):
         super().__init__(*args, **kwargs)
+        self.add_channel_fields()
         self.principal = principal
         self.choices: UsernameChoices = username_choices(principal)
         self.taken = taken_usernames(principal.account)
@@ -267,15 +226,8 @@ class NewContactForm(ChannelsMixin, forms.Form):
 
     def service_kwargs(self) -> dict:
         data = self.cleaned_data
-        return {
-            "ram_user": data["target"],
-            "phone": data["phone"],
-            "mailbox": data["mailbox"],
-            "dingtalk_webhook": data["dingtalk_webhook"],
-            "dingtalk_secret": data["dingtalk_secret"],
-            "dingtalk_keyword": data["dingtalk_keyword"],
-            "wecom_webhook": data["wecom_webhook"],
-        }
+        values = {name: data[name] for name in channels.field_names()}
+        return {"ram_user": data["target"], "phone": data["phone"], **values}
 
     def username_group_fields(self):
         return [
@@ -284,98 +236,71 @@ class NewContactForm(ChannelsMixin, forms.Form):
 
 
 class EditContactForm(ChannelsMixin, forms.Form):
-    phone = _text(_("Phone Number"), required=True, max_length=64, help_text=PHONE_HELP)
-    mailbox = _text(_("Mailbox"), max_length=254, help_text=MAILBOX_HELP)
-    dingtalk_webhook = _text(_("Dingtalk Robot"), help_text=DINGTALK_HELP)
-    dingtalk_secret = _text(
-        _("DingTalk signing secret"), max_length=128, help_text=DINGTALK_SECRET_HELP
-    )
-    clear_dingtalk_secret = forms.BooleanField(
-        label=_("Remove the signing secret"),
-        required=False,
-        widget=forms.CheckboxInput(attrs={"class": "form-check-input"}),
-    )
-    dingtalk_keyword = _text(
-        _("DingTalk keyword"),
-        max_length=DINGTALK_KEYWORD_MAX_LENGTH,
-        help_text=DINGTALK_KEYWORD_HELP,
-        placeholder="告警",
-    )
-    wecom_webhook = _text(_("Wecom Robot"), help_text=WECOM_HELP)
-    clear_wecom_webhook = forms.BooleanField(
-        label=_("Remove the WeCom Robot"),
-        required=False,
-        widget=forms.CheckboxInput(attrs={"class": "form-check-input"}),
-    )
-    clear_dingtalk_webhook = forms.BooleanField(
-        label=_("Remove the DingTalk Robot (and its signing secret and keyword)"),
-        required=False,
-        widget=forms.CheckboxInput(attrs={"class": "form-check-input"}),
-    )
+    """A saved secret (a robot URL carries its token, rules §8) never goes back to the browser:
+    its input shows it masked, a blank input keeps it and the Remove tick after it removes it.
+    Other channel values are shown filled in."""
 
-    # A robot URL carries its token, a secret (rules §8): the dialog never sends a saved one
-    # back. It shows the URL masked; a blank field keeps it, the Remove tick removes it.
-    ROBOTS = {"dingtalk_webhook": "dingtalk", "wecom_webhook": "wecom"}
+    phone = _text(_("Phone Number"), required=True, max_length=64, help_text=PHONE_HELP)
 
     def __init__(self, *args, contact: Contact, **kwargs):
-        kwargs.setdefault(
-            "initial",
-            {
-                "phone": contact.phone.as_e164 if contact.phone else "",
-                "mailbox": contact.mailbox,
-                "dingtalk_keyword": contact.dingtalk_keyword,
-            },
-        )
+        initial = {"phone": contact.phone.as_e164 if contact.phone else ""}
+        for field in channels.all_fields():
+            if not field.is_secret:
+                initial[field.name] = getattr(contact, field.name)
+        kwargs.setdefault("initial", initial)
         super().__init__(*args, **kwargs)
         self.contact = contact
-        for name, kind in self.ROBOTS.items():
-            saved = getattr(contact, name)
-            if not saved:
-                del self.fields[f"clear_{name}"]
-                continue
-            masked = mask_robot_url(kind, saved)
-            self.fields[name].widget.attrs["placeholder"] = masked
-            self.fields[name].help_text = _(
-                "A robot is saved (%(mask)s). Leave blank to keep it, or enter a new URL."
-            ) % {"mask": masked}
-        secret_field = self.fields["dingtalk_secret"]
-        if contact.dingtalk_secret:
-            # The stored secret is never sent back: a mask, and blank means "keep it".
-            secret_field.widget.attrs["placeholder"] = mask_dingtalk_secret(contact.dingtalk_secret)
-            secret_field.help_text = _(
-                "A secret is saved (%(mask)s). Leave blank to keep it, or enter a new one."
-            ) % {"mask": mask_dingtalk_secret(contact.dingtalk_secret)}
-        else:
-            del self.fields["clear_dingtalk_secret"]
-            secret_field.widget.attrs["placeholder"] = "SEC…"
+        self.add_channel_fields()
+        for field in channels.all_fields():
+            saved = getattr(contact, field.name)
+            if field.is_secret and saved:
+                masked = field.mask(saved)
+                self.fields[field.name].widget.attrs["placeholder"] = masked
+                self.fields[field.name].help_text = field.saved_help % {"mask": masked}
+                self.fields[clear_name(field)] = forms.BooleanField(
+                    label=field.clear_label,
+                    required=False,
+                    widget=forms.CheckboxInput(attrs={"class": "form-check-input"}),
+                )
+
+    def _kept(self, field: ChannelField) -> bool:
+        """A saved secret left blank and not ticked for removal."""
+        cleaned = self.cleaned_data
+        return (
+            field.is_secret
+            and bool(getattr(self.contact, field.name))
+            and not cleaned.get(field.name)
+            and not cleaned.get(clear_name(field))
+            and field.name not in self.errors
+        )
 
     def clean(self):
         cleaned = super().clean()
-        for name in self.ROBOTS:
-            kept = not cleaned.get(name) and not cleaned.get(f"clear_{name}")
-            if kept and name not in self.errors:
-                cleaned[name] = getattr(self.contact, name)
-        if cleaned.get("clear_dingtalk_webhook"):
-            # The keyword is shown filled in: removing the robot removes it too.
-            cleaned["dingtalk_keyword"] = ""
+        for channel in channels.all_channels():
+            address = channel.address
+            if self._kept(address):
+                cleaned[address.name] = getattr(self.contact, address.name)
+            if cleaned.get(clear_name(address)):
+                # What is shown filled in goes with the removed address.
+                for companion in channel.companions:
+                    if not companion.is_secret:
+                        cleaned[companion.name] = ""
         self.check_secret_has_robot(cleaned)
         return cleaned
 
-    def secret_value(self) -> str | None:
-        """A new secret, "" to remove it, None to keep the stored one."""
-        if self.cleaned_data.get("dingtalk_secret"):
-            return self.cleaned_data["dingtalk_secret"]
-        if self.cleaned_data.get("clear_dingtalk_secret"):
-            return ""
-        return None
-
     def service_kwargs(self) -> dict:
+        """The values for update_contact: a kept companion secret is None (KEEP_SECRET: the
+        service keeps the stored one, read under its lock)."""
+        data = self.cleaned_data
+        values = {
+            f.name: None if self._kept(f) else data.get(f.name, "") for f in channels.all_fields()
+        }
+        return {"phone": data["phone"], **values}
+
+    def typed_values(self) -> dict[str, str]:
+        """What the dialog would save, every channel field: a kept secret is the saved one."""
         data = self.cleaned_data
         return {
-            "phone": data["phone"],
-            "mailbox": data["mailbox"],
-            "dingtalk_webhook": data["dingtalk_webhook"],
-            "dingtalk_secret": self.secret_value(),
-            "dingtalk_keyword": data["dingtalk_keyword"],
-            "wecom_webhook": data["wecom_webhook"],
+            f.name: getattr(self.contact, f.name) if self._kept(f) else data.get(f.name, "")
+            for f in channels.all_fields()
         }

@@ -11,11 +11,27 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from phonenumber_field.modelfields import PhoneNumberField
 
-from contacts.validators import mask_robot_url
-from core.fields import EncryptedTextField
+from contacts import channels
 from ram_directory.models import Account, AccountScopedQuerySet, RamUser
 
 
+def _with_channel_fields(model: type[models.Model]) -> type[models.Model]:
+    """Give Contact each channel's fields (contacts/channels), after `phone`, and for an address
+    with a stored mask its mask column: the robots as lists show them, token masked
+    (`…access_token=3f2a…9c1d`), filled from the URLs on every save, so the Contact Management
+    page reads them without decrypting a hundred URLs (issue 11). Never a secret: what the mask
+    leaves is safe to show."""
+    for field in channels.all_fields():
+        model.add_to_class(field.name, field.model_field)
+    for field in channels.all_fields():
+        if field.masked_column:
+            verbose_name = field.model_field.verbose_name
+            mask = models.CharField(verbose_name, max_length=600, blank=True, editable=False)
+            model.add_to_class(field.masked_column, mask)
+    return model
+
+
+@_with_channel_fields
 class Contact(models.Model):
     account = models.ForeignKey(
         Account, on_delete=models.CASCADE, related_name="contacts", verbose_name=_("account")
@@ -30,21 +46,7 @@ class Contact(models.Model):
         verbose_name=_("RAM user"),
     )
     phone = PhoneNumberField(_("Phone Number"), region="CN")
-    mailbox = models.EmailField(_("Mailbox"), blank=True)
-    # Robot URLs carry their token and are secrets like the signing secret: encrypted at rest
-    # (rules §8). The forms check their length and shape.
-    dingtalk_webhook = EncryptedTextField(_("DingTalk Robot"), blank=True)
-    dingtalk_secret = EncryptedTextField(_("DingTalk signing secret"), blank=True)
-    # The robot's custom keyword (security setting); empty means the default, 告警.
-    dingtalk_keyword = models.CharField(_("DingTalk keyword"), max_length=20, blank=True)
-    wecom_webhook = EncryptedTextField(_("WeCom Robot"), blank=True)
-    # The robots as lists show them, token masked (`…access_token=3f2a…9c1d`): filled from the
-    # URLs on every save, so the Contact Management page reads them without decrypting a
-    # hundred URLs (issue 11). Never a secret: what mask_robot_url leaves is safe to show.
-    dingtalk_masked = models.CharField(
-        _("DingTalk Robot"), max_length=600, blank=True, editable=False
-    )
-    wecom_masked = models.CharField(_("WeCom Robot"), max_length=600, blank=True, editable=False)
+    # Then each channel's fields (mailbox, the robots and their companions): _with_channel_fields.
     # Who created it: a RAM user, or (when empty) the account owner.
     created_by = models.ForeignKey(
         RamUser,
@@ -79,18 +81,27 @@ class Contact(models.Model):
         return f"{self.username} ({self.phone})"
 
     def save(self, *args, **kwargs) -> None:
-        self.fill_masks()
+        masked = self.fill_masks()
         update_fields = kwargs.get("update_fields")
-        if update_fields is not None and set(update_fields) & {"dingtalk_webhook", "wecom_webhook"}:
-            kwargs["update_fields"] = {*update_fields, "dingtalk_masked", "wecom_masked"}
+        if update_fields is not None and set(update_fields) & set(masked):
+            kwargs["update_fields"] = {
+                *update_fields,
+                *(masked[name] for name in update_fields if name in masked),
+            }
         super().save(*args, **kwargs)
 
     save.alters_data = True
 
-    def fill_masks(self) -> None:
-        """Set the masked robots from the URLs (save does; so must a bulk write of URLs)."""
-        self.dingtalk_masked = mask_robot_url("dingtalk", self.dingtalk_webhook)
-        self.wecom_masked = mask_robot_url("wecom", self.wecom_webhook)
+    def fill_masks(self) -> dict[str, str]:
+        """Set the masked robots from the URLs (save does; so must a bulk write of URLs).
+        Returns {address field: its mask column}."""
+        masked = {}
+        for channel in channels.all_channels():
+            address = channel.address
+            if address.masked_column:
+                setattr(self, address.masked_column, address.mask(getattr(self, address.name)))
+                masked[address.name] = address.masked_column
+        return masked
 
     @property
     def is_account_itself(self) -> bool:

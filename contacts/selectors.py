@@ -14,6 +14,7 @@ from django.db.models.functions import Cast, Coalesce, Lower
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
+from contacts import channels
 from contacts.models import Contact
 from ram_directory.access import get_for_account
 from ram_directory.models import RamUser
@@ -106,6 +107,16 @@ def contacts_for_list(principal: Principal) -> QuerySet[Contact]:
 
 
 @dataclass(frozen=True, slots=True)
+class ChannelCell:
+    """A channel as the table shows it: the address (a robot's masked, as stored beside the
+    encrypted URL) and whether its badge companion is stored (a DingTalk signing secret)."""
+
+    channel: str
+    value: str
+    badge: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class ContactRow:
     """One contact as the Contact Management table shows it. The page reads only these columns,
     straight from the query: no model instances, no phone number parsed back from its stored
@@ -119,10 +130,8 @@ class ContactRow:
     created_by_id: int | None
     username: str
     phone: str  # E.164, as stored
-    mailbox: str
-    dingtalk: str  # masked, as stored beside the encrypted URL
-    signed: bool  # a DingTalk signing secret is stored
-    wecom: str  # masked
+    # Each channel's cell, in the channels' order (contacts/channels).
+    channels: tuple[ChannelCell, ...]
     arms_name: str | None  # None: not linked
     created_by: str  # the RAM user who created it, or the account's login name
     created_at: datetime
@@ -146,10 +155,6 @@ _ROW_COLUMNS = (
     "created_by_id",
     "ram_user__user_name",
     "phone_text",
-    "mailbox",
-    "dingtalk_masked",
-    "signed",
-    "wecom_masked",
     "arms_contact__pk",
     "arms_contact__name",
     "created_by__user_name",
@@ -168,45 +173,29 @@ def contact_rows(
     """The Contact Management table (rules §3, §4): the visible contacts matching the query bar,
     in `sort`'s order, in one query whatever the number of rows and the order."""
     login_name = principal.account.login_name
+    # Each channel's shown value and, for one with a badge, whether its companion is stored
+    # (no secret decrypted to learn that there is one: rules §8 keeps empty secrets empty).
+    shown = {c.name: c.address.masked_column or c.address.name for c in channels.all_channels()}
+    badges = {
+        f"badge_{c.name}": ExpressionWrapper(~Q(**{c.badge_field: ""}), output_field=BooleanField())
+        for c in channels.all_channels()
+        if c.badge_field
+    }
     contacts = (
         search(visible_contacts(principal), field, value)
-        .annotate(
-            phone_text=Cast("phone", output_field=CharField()),
-            signed=ExpressionWrapper(~Q(dingtalk_secret=""), output_field=BooleanField()),
-        )
+        .annotate(phone_text=Cast("phone", output_field=CharField()), **badges)
         .order_by(*(sort or ContactSort()).order_by())
     )
-    return [
-        ContactRow(
-            pk=pk,
-            account_id=account_id,
-            ram_user_id=ram_user_id,
-            created_by_id=created_by_id,
-            username=user_name if ram_user_id else login_name,
-            phone=phone,
-            mailbox=mailbox,
-            dingtalk=dingtalk,
-            signed=signed,
-            wecom=wecom,
-            arms_name=arms_name if arms_pk is not None else None,
-            created_by=created_by_name if created_by_id else login_name,
-            created_at=created_at,
-            ram_deleted=deleted_in_ram_at is not None,
-            arms_state=arms_state if arms_pk is not None else None,
-            arms_remote_id=arms_remote_id,
-            arms_error=arms_error or "",
-        )
-        for (
+    cells = [*shown.values(), *badges]
+    rows = []
+    for found in contacts.values_list(*_ROW_COLUMNS, *cells):
+        (
             pk,
             account_id,
             ram_user_id,
             created_by_id,
             user_name,
             phone,
-            mailbox,
-            dingtalk,
-            signed,
-            wecom,
             arms_pk,
             arms_name,
             created_by_name,
@@ -215,8 +204,30 @@ def contact_rows(
             arms_state,
             arms_remote_id,
             arms_error,
-        ) in contacts.values_list(*_ROW_COLUMNS)
-    ]
+        ) = found[: len(_ROW_COLUMNS)]
+        by_column = dict(zip(cells, found[len(_ROW_COLUMNS) :], strict=True))
+        rows.append(
+            ContactRow(
+                pk=pk,
+                account_id=account_id,
+                ram_user_id=ram_user_id,
+                created_by_id=created_by_id,
+                username=user_name if ram_user_id else login_name,
+                phone=phone,
+                channels=tuple(
+                    ChannelCell(name, by_column[column], by_column.get(f"badge_{name}", False))
+                    for name, column in shown.items()
+                ),
+                arms_name=arms_name if arms_pk is not None else None,
+                created_by=created_by_name if created_by_id else login_name,
+                created_at=created_at,
+                ram_deleted=deleted_in_ram_at is not None,
+                arms_state=arms_state if arms_pk is not None else None,
+                arms_remote_id=arms_remote_id,
+                arms_error=arms_error or "",
+            )
+        )
+    return rows
 
 
 def can_manage(principal: Principal, contact: Contact | ContactRow) -> bool:

@@ -16,19 +16,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 import audit.services as audit
-from contacts import selectors
+from contacts import channels, selectors
+from contacts.channels.base import without_address_error
 from contacts.models import Contact
 from contacts.selectors import NOT_ALLOWED_TO_MANAGE
 from contacts.signals import contact_checking, contact_creating
-from contacts.validators import (
-    check_robot_url,
-    mask_dingtalk_secret,
-    mask_robot_url,
-    normalize_mainland_mobile,
-    validate_dingtalk_keyword,
-    validate_dingtalk_secret,
-    validate_mailbox,
-)
+from contacts.validators import normalize_mainland_mobile
 from ram_directory.models import Account, RamUser
 from ram_directory.principal import Principal
 
@@ -50,60 +43,39 @@ PHONE_TAKEN = gettext_noop(
     "This phone number is already used by another contact. Each phone number can only be used "
     "for one contact."
 )
-SECRET_WITHOUT_ROBOT = gettext_noop(
-    "A signing secret goes with a DingTalk Robot URL: enter the URL too."
-)
-KEYWORD_WITHOUT_ROBOT = gettext_noop("A keyword goes with a DingTalk Robot URL: enter the URL too.")
 
-# What the audit log keeps of a contact, and how each secret is masked there.
-AUDITED_FIELDS = [
-    "phone",
-    "mailbox",
-    "dingtalk_webhook",
-    "dingtalk_secret",
-    "dingtalk_keyword",
-    "wecom_webhook",
-]
-AUDIT_MASKS = {
-    "dingtalk_webhook": lambda url: mask_robot_url("dingtalk", url),
-    "dingtalk_secret": mask_dingtalk_secret,
-    "wecom_webhook": lambda url: mask_robot_url("wecom", url),
-}
+
+def _audited_fields() -> list[str]:
+    """What the audit log keeps of a contact: the phone and every channel field."""
+    return ["phone", *channels.field_names()]
+
+
+def _audit_masks() -> dict:
+    """How each secret is masked there (its channel says)."""
+    return {f.name: f.mask for f in channels.all_fields() if f.is_secret}
 
 
 def _audit_changes(before: dict, contact: Contact) -> dict:
-    return audit.diff(before, audit.snapshot(contact, AUDITED_FIELDS), mask=AUDIT_MASKS)
+    return audit.diff(before, audit.snapshot(contact, _audited_fields()), mask=_audit_masks())
 
 
-# Passed as dingtalk_secret to update_contact: keep the stored secret (the edit form never
-# shows it, so a blank field means "unchanged").
+# Passed as a channel field to update_contact (the DingTalk signing secret, say): keep the
+# stored value (the edit form never shows a secret, so a blank field means "unchanged").
 KEEP_SECRET = None
-# Passed as dingtalk_keyword to update_contact: keep the stored keyword.
-KEEP_KEYWORD = None
 
 
 def contact_limit() -> int:
     return settings.SAE_MAX_CONTACTS
 
 
-# The DingTalk robot's companions: each needs the robot URL; None means "keep the stored one".
-_DINGTALK_EXTRAS = {
-    "dingtalk_secret": (SECRET_WITHOUT_ROBOT, "secret_without_robot", validate_dingtalk_secret),
-    "dingtalk_keyword": (KEYWORD_WITHOUT_ROBOT, "keyword_without_robot", validate_dingtalk_keyword),
-}
-
-
-def _clean_channels(
-    *,
-    phone,
-    mailbox: str,
-    dingtalk_webhook: str,
-    dingtalk_secret: str | None,
-    dingtalk_keyword: str | None,
-    wecom_webhook: str,
-) -> dict:
-    """Validate every field, collecting all errors at once (the form shows each next to its
-    field). The forms ran the same validators; this is the last word for other callers."""
+def _clean_channels(phone, values: dict[str, str | None]) -> dict:
+    """Validate the phone and every channel field given (None: keep the stored value),
+    collecting all errors at once (the form shows each next to its field). The forms ran the
+    same validators; this is the last word for other callers. A companion (signing secret,
+    keyword) needs its channel's address."""
+    unknown = set(values) - set(channels.field_names())
+    if unknown:
+        raise TypeError(f"unknown contact fields: {sorted(unknown)}")
     errors: dict[str, list] = {}
     cleaned: dict = {}
 
@@ -114,21 +86,19 @@ def _clean_channels(
             errors.setdefault(field, []).extend(exc.error_list)
 
     run("phone", normalize_mainland_mobile, phone)
-    mailbox = (mailbox or "").strip()
-    run("mailbox", validate_mailbox, mailbox)
-    dingtalk_webhook = (dingtalk_webhook or "").strip()
-    run("dingtalk_webhook", lambda v: check_robot_url("dingtalk", v) if v else "", dingtalk_webhook)
-    wecom_webhook = (wecom_webhook or "").strip()
-    run("wecom_webhook", lambda v: check_robot_url("wecom", v) if v else "", wecom_webhook)
-    given = {"dingtalk_secret": dingtalk_secret, "dingtalk_keyword": dingtalk_keyword}
-    for field, (without_robot, code, validate) in _DINGTALK_EXTRAS.items():
-        if given[field] is None:
-            continue
-        value = given[field].strip()
-        if value and not dingtalk_webhook:
-            errors.setdefault(field, []).append(ValidationError(_(without_robot), code=code))
-        else:
-            run(field, lambda v, validate=validate: validate(v) if v else "", value)
+    for channel in channels.all_channels():
+        given = values.get(channel.address.name)
+        address = (given or "").strip()
+        if given is not None:
+            run(channel.address.name, channel.address.clean, address)
+        for companion in channel.companions:
+            value = values.get(companion.name)
+            if value is None:
+                continue
+            if value.strip() and given is not None and not address:
+                errors.setdefault(companion.name, []).append(without_address_error(companion))
+            else:
+                run(companion.name, companion.clean, value)
     if errors:
         raise ValidationError(errors)
     return cleaned
@@ -178,27 +148,18 @@ def create_contact(
     principal: Principal,
     ram_user: RamUser | None,
     phone,
-    mailbox: str = "",
-    dingtalk_webhook: str = "",
-    dingtalk_secret: str = "",
-    dingtalk_keyword: str = "",
-    wecom_webhook: str = "",
+    **values: str,
 ) -> Contact:
-    """Create a contact for `ram_user` (None: the Alibaba Cloud account itself).
+    """Create a contact for `ram_user` (None: the Alibaba Cloud account itself), with the
+    channel fields given by name (`mailbox`, `dingtalk_webhook`, …: contacts/channels).
 
     Refuses, as a ValidationError naming the field: a username the principal may not choose,
     the 101st contact (non-field), a username or phone that already has a contact, and
     whatever the ARMS link refuses (rules §5).
     """
     _check_username_choice(principal, ram_user)
-    cleaned = _clean_channels(
-        phone=phone,
-        mailbox=mailbox,
-        dingtalk_webhook=dingtalk_webhook,
-        dingtalk_secret=dingtalk_secret or "",
-        dingtalk_keyword=dingtalk_keyword or "",
-        wecom_webhook=wecom_webhook,
-    )
+    given = {name: values.get(name) or "" for name in channels.field_names()}
+    cleaned = _clean_channels(phone, {**values, **given})
     account = principal.account
     username = ram_user.user_name if ram_user is not None else account.login_name
     contact_creating.send(sender=Contact, account=account, phone=cleaned["phone"])
@@ -234,11 +195,7 @@ def create_contact(
             account=account,
             ram_user=ram_user,
             phone=cleaned["phone"],
-            mailbox=cleaned["mailbox"],
-            dingtalk_webhook=cleaned["dingtalk_webhook"],
-            dingtalk_secret=cleaned.get("dingtalk_secret", ""),
-            dingtalk_keyword=cleaned.get("dingtalk_keyword", ""),
-            wecom_webhook=cleaned["wecom_webhook"],
+            **{name: cleaned[name] for name in channels.field_names()},
             created_by=principal.ram_user,
         )
         try:
@@ -267,48 +224,34 @@ def update_contact(
     principal: Principal,
     contact: Contact,
     phone,
-    mailbox: str,
-    dingtalk_webhook: str,
-    dingtalk_secret: str | None,
-    wecom_webhook: str,
-    dingtalk_keyword: str | None = KEEP_KEYWORD,
+    **values: str | None,
 ) -> Contact:
-    """Edit a contact's channels (the username is not editable). `dingtalk_secret`: a new
-    secret, "" to remove it, or KEEP_SECRET (None) to keep the stored one; `dingtalk_keyword`
-    likewise (KEEP_KEYWORD). Both go when the DingTalk Robot goes. The linked ARMS contact
-    follows (rules §5); a conflict there is refused on its field and nothing changes."""
+    """Edit a contact's phone and channels (the username is not editable). Each channel field
+    by name: a new value, "" to remove it, or None (KEEP_SECRET; omitted likewise) to keep the
+    stored one. A companion (the DingTalk signing secret and keyword) goes when its address
+    goes. The linked ARMS contact follows (rules §5); a conflict there is refused on its field
+    and nothing changes."""
     _ensure_may_manage(principal, contact)
-    cleaned = _clean_channels(
-        phone=phone,
-        mailbox=mailbox,
-        dingtalk_webhook=dingtalk_webhook,
-        dingtalk_secret=dingtalk_secret,
-        dingtalk_keyword=dingtalk_keyword,
-        wecom_webhook=wecom_webhook,
-    )
+    cleaned = _clean_channels(phone, values)
     with transaction.atomic():
         # of=self: PostgreSQL cannot lock the nullable side (ram_user) of an outer join.
         locked = Contact.objects.select_for_update(of=("self",)).select_related(
             "account", "ram_user"
         )
         contact_now = locked.get(pk=contact.pk)
-        before = audit.snapshot(contact_now, AUDITED_FIELDS)
+        before = audit.snapshot(contact_now, _audited_fields())
         others = Contact.objects.filter(account_id=contact_now.account_id).exclude(pk=contact.pk)
         if others.filter(phone=cleaned["phone"]).exists():
             raise ValidationError({"phone": _(PHONE_TAKEN)}, code="phone_taken")
         contact_now.phone = cleaned["phone"]
-        contact_now.mailbox = cleaned["mailbox"]
-        contact_now.dingtalk_webhook = cleaned["dingtalk_webhook"]
-        contact_now.wecom_webhook = cleaned["wecom_webhook"]
-        for field, value in (
-            ("dingtalk_secret", dingtalk_secret),
-            ("dingtalk_keyword", dingtalk_keyword),
-        ):
-            if not contact_now.dingtalk_webhook:
+        for channel in channels.all_channels():
+            for field in channel.fields:
+                if field.name in cleaned:  # else KEEP_SECRET
+                    setattr(contact_now, field.name, cleaned[field.name])
+            if not getattr(contact_now, channel.address.name):
                 # A signing secret or keyword without its robot means nothing: it goes with it.
-                setattr(contact_now, field, "")
-            elif value is not None:  # KEEP_SECRET, KEEP_KEYWORD
-                setattr(contact_now, field, cleaned[field])
+                for companion in channel.companions:
+                    setattr(contact_now, companion.name, "")
         try:
             # post_save propagates the edit to the linked ARMS contact (no savepoint needed:
             # a refusal leaves the atomic() above).
@@ -336,9 +279,9 @@ def delete_contact(*, principal: Principal, contact: Contact) -> None:
             action="contact.delete",
             obj=contact,
             changes=audit.diff(
-                audit.snapshot(current or contact, AUDITED_FIELDS),
-                dict.fromkeys(AUDITED_FIELDS, ""),
-                mask=AUDIT_MASKS,
+                audit.snapshot(current or contact, _audited_fields()),
+                dict.fromkeys(_audited_fields(), ""),
+                mask=_audit_masks(),
             ),
         )
         contact.delete()

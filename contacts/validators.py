@@ -40,16 +40,6 @@ REGION_NAMES = {
     "TW": gettext_noop("Taiwan"),
 }
 INVALID_MAILBOX = gettext_noop("Enter a valid email format, such as username@example.com.")
-INVALID_ROBOT_URL = {
-    "dingtalk": gettext_noop(
-        "Enter the webhook URL of the DingTalk Robot, such as "
-        "https://oapi.dingtalk.com/robot/send?access_token=<token>."
-    ),
-    "wecom": gettext_noop(
-        "Enter the webhook URL of the WeCom Robot, such as "
-        "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=<key>."
-    ),
-}
 ROBOT_URL_NOT_HTTPS = gettext_noop("A robot webhook URL must start with https://.")
 ROBOT_URL_BAD_PORT = gettext_noop("A robot webhook URL may only use the standard HTTPS port 443.")
 ROBOT_URL_USERINFO = gettext_noop("A robot webhook URL must not contain a user name or password.")
@@ -65,9 +55,6 @@ INVALID_DINGTALK_SECRET = gettext_noop(
     "(copy it from the robot's Security Settings > Additional Signature)."
 )
 
-ROBOT_NAMES = {"dingtalk": gettext_noop("DingTalk Robot"), "wecom": gettext_noop("WeCom Robot")}
-ROBOT_PATHS = {"dingtalk": "/robot/send", "wecom": "/cgi-bin/webhook/send"}
-ROBOT_TOKEN_PARAMS = {"dingtalk": "access_token", "wecom": "key"}
 ROBOT_URL_MAX_LENGTH = 512
 DEFAULT_PORTS = {"https": 443, "http": 80}
 
@@ -178,22 +165,29 @@ def _host_allowed(kind: str, host: str, port: int, scheme: str) -> bool:
     return False
 
 
+def _robot_shape(kind: str):
+    """The robot's URL shape, as its channel module (contacts/channels) describes it."""
+    from contacts import channels  # the channel modules import this one
+
+    return channels.robot(kind)
+
+
 def check_robot_url(kind: str, url: str) -> str:
     """The one guard for robot webhook URLs (save time and send time): https on port 443, an
-    allowed host for this robot (`settings.ROBOT_WEBHOOK_HOSTS[kind]`), the robot's exact path,
-    exactly one token parameter of sane characters, no user info, no fragment.
+        allowed host for this robot (`settings.ROBOT_WEBHOOK_HOSTS[kind]`), the robot's exact path
+    (its channel's `RobotUrl`),
+        exactly one token parameter of sane characters, no user info, no fragment.
 
-    `settings.ROBOT_WEBHOOK_ALLOW_HTTP` (test sinks only) also lets http:// and any port
-    through, as long as a `host:port` entry names that port (a bare `host` entry means 443, or
-    80 for http).
+        `settings.ROBOT_WEBHOOK_ALLOW_HTTP` (test sinks only) also lets http:// and any port
+        through, as long as a `host:port` entry names that port (a bare `host` entry means 443, or
+        80 for http).
 
-    Returns the URL, stripped; raises ValidationError with a message saying what is wrong.
+        Returns the URL, stripped; raises ValidationError with a message saying what is wrong.
     """
-    if kind not in ROBOT_PATHS:
-        raise ValueError(f"unknown robot kind {kind!r}")
-    robot, path, param = ROBOT_NAMES[kind], ROBOT_PATHS[kind], ROBOT_TOKEN_PARAMS[kind]
+    shape = _robot_shape(kind)
+    robot, path, param = shape.name, shape.path, shape.token_param
     url = (url or "").strip()
-    generic = INVALID_ROBOT_URL[kind]
+    generic = shape.invalid
     if (
         not url
         or len(url) > ROBOT_URL_MAX_LENGTH
@@ -274,8 +268,9 @@ def robot_token(kind: str, url: str) -> str:
     """The token (DingTalk access_token, WeCom key) of a stored webhook URL, or ''."""
     if not url:
         return ""
+    param = _robot_shape(kind).token_param
     for name, value in parse_qsl(urlsplit(url).query, keep_blank_values=True):
-        if name == ROBOT_TOKEN_PARAMS[kind]:
+        if name == param:
             return value
     return ""
 

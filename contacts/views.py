@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 from django.views.decorators.http import require_http_methods
 
-from contacts import selectors, services
+from contacts import channels, selectors, services
 from contacts.forms import EditContactForm, NewContactForm
 from contacts.models import Contact
 from ram_directory import selectors as ram_selectors
@@ -45,10 +45,7 @@ class Row:
     username: str
     is_account_itself: bool
     phone: str
-    mailbox: str
-    dingtalk: str  # masked
-    signed: bool
-    wecom: str  # masked
+    channels: tuple[selectors.ChannelCell, ...]  # masked
     arms_name: str | None  # None: "Not linked"
     created_by: str
     created_at: datetime
@@ -86,10 +83,7 @@ def _rows(principal, contacts: list[selectors.ContactRow]) -> list[Row]:
             username=c.username,
             is_account_itself=c.is_account_itself,
             phone=c.phone,
-            mailbox=c.mailbox,
-            dingtalk=c.dingtalk,
-            signed=c.signed,
-            wecom=c.wecom,
+            channels=c.channels,
             arms_name=c.arms_name,
             created_by=c.created_by,
             created_at=c.created_at,
@@ -97,7 +91,7 @@ def _rows(principal, contacts: list[selectors.ContactRow]) -> list[Row]:
             edit_url=edit_url(c.pk),
             delete_url=delete_url(c.pk),
             # Test is offered only where there is something to send to.
-            test_url=test_url(c.pk) if (c.mailbox or c.dingtalk or c.wecom) else "",
+            test_url=test_url(c.pk) if any(cell.value for cell in c.channels) else "",
             ram_deleted=c.ram_deleted,
             arms_state=c.arms_state,
             arms_remote_id=c.arms_remote_id,
@@ -146,6 +140,7 @@ def contact_list(request: HttpRequest) -> HttpResponse:
         "rows": _rows(principal, selectors.contact_rows(principal, field, value, sort)),
         "sort": sort,
         "sort_headers": _sort_headers(sort),
+        "channel_columns": [c.column_label for c in channels.all_channels()],
         "total": Contact.objects.for_account(principal.account).count(),
         "limit": services.contact_limit(),
         "can_merge": selectors.can_merge(principal),

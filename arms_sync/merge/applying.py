@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 
 import audit.services as audit
 from arms_sync import cloud
-from arms_sync.linking import COPIED_FIELDS, copy_contact_fields, join_groups, managed_groups
+from arms_sync.linking import copied_fields, copy_contact_fields, join_groups, managed_groups
 from arms_sync.managed import ensure_managed
 from arms_sync.merge.planning import Snapshot, ensure_may_merge, plan_snapshot, read_account
 from arms_sync.merge.rows import (
@@ -40,8 +40,6 @@ from contacts.models import Contact
 from ram_directory.models import Account
 from ram_directory.principal import Principal
 
-# What linking copies onto an ARMS contact, plus the link itself.
-_LINK_FIELDS = (*COPIED_FIELDS, "sae_contact")
 # Columns under a unique constraint that a merge moves from one ARMS contact to another.
 _UNIQUE_FIELDS = ("email", "sae_contact")
 _EMPTY = {"email": "", "sae_contact": None}
@@ -105,7 +103,8 @@ class _Merge:
         copy_contact_fields(arms, contact)
         arms.sae_contact = contact
         if arms.pk is not None:
-            self.changed[arms.pk].update(_LINK_FIELDS)
+            # What linking copies onto an ARMS contact, plus the link itself.
+            self.changed[arms.pk].update((*copied_fields(), "sae_contact"))
         self.members[id(arms)] = (arms, contact)
 
     def _release(self, previous: ArmsContact, contact: Contact) -> None:

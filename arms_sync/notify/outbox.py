@@ -8,11 +8,9 @@ that names them all.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
-from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.db import transaction
@@ -20,42 +18,61 @@ from django.utils import timezone
 
 from arms_sync.notify import base
 from arms_sync.notify.models import Delivery, Event
-from contacts.validators import mask_robot_url, robot_token
+from contacts import channels
 from ram_directory.models import Account
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class Recipient:
     """Someone to notify, on every channel they have. Built from an ARMS contact (alerts,
     approvals), an SAE contact (Test) or the values typed in the Edit panel (Test before
-    saving)."""
+    saving). Each channel's values come by its fields' recipient keys (contacts/channels):
+    `email=`, `dingtalk_url=`, `dingtalk_secret=`, `dingtalk_keyword=`, `wecom_url=`."""
 
     name: str
     phone: str = ""  # E.164
-    email: str = ""
-    dingtalk_url: str = ""
-    dingtalk_secret: str = ""
-    dingtalk_keyword: str = ""
-    wecom_url: str = ""
     # For an alert post: the positions of the alerts routed to this recipient (None: all).
     alerts: tuple[int, ...] | None = None
     # The language of what is sent to them (their console language); "": the account's.
     language: str = ""
+    # (recipient key, value) of each channel value given, sorted.
+    values: tuple[tuple[str, str], ...] = ()
+
+    def __init__(
+        self,
+        name: str,
+        phone: str = "",
+        *,
+        alerts: tuple[int, ...] | None = None,
+        language: str = "",
+        values: tuple[tuple[str, str], ...] = (),  # as dataclasses.replace() passes them
+        **channel_values: str,
+    ) -> None:
+        values = {**dict(values), **channel_values}
+        unknown = set(values) - {f.recipient_key for f in channels.all_fields()}
+        if unknown:
+            raise TypeError(f"unknown recipient values: {sorted(unknown)}")
+        object.__setattr__(self, "name", name)
+        object.__setattr__(self, "phone", phone)
+        object.__setattr__(self, "alerts", alerts)
+        object.__setattr__(self, "language", language)
+        object.__setattr__(self, "values", tuple(sorted((k, v) for k, v in values.items() if v)))
 
     @classmethod
     def from_arms_contact(
         cls, arms, *, alerts: tuple[int, ...] | None = None, owner_language: str = ""
     ) -> Recipient:
+        values = {
+            f.recipient_key: getattr(arms, f.arms_field)
+            for f in channels.all_fields()
+            if f.arms_field
+        }
         return cls(
             alerts=alerts,
             language=language_of(getattr(arms, "sae_contact", None), owner_language),
             name=arms.name,
             phone=str(arms.phone or ""),
-            email=arms.email,
-            dingtalk_url=arms.ding_robot_url,
-            dingtalk_secret=arms.ding_robot_secret,
-            dingtalk_keyword=arms.ding_robot_keyword,
-            wecom_url=arms.wecom_robot_url,
+            **values,
         )
 
     @classmethod
@@ -63,29 +80,27 @@ class Recipient:
         if owner_language is None and contact.ram_user_id is None:
             # The account's own contact: the owner's language (one query, a single contact).
             owner_language = owner_language_of(contact.account_id)
-        return cls(
+        return cls.from_values(
+            contact.username,
+            str(contact.phone or ""),
+            {f.name: getattr(contact, f.name) for f in channels.all_fields()},
             language=language_of(contact, owner_language or ""),
-            name=contact.username,
-            phone=str(contact.phone or ""),
-            email=contact.mailbox,
-            dingtalk_url=contact.dingtalk_webhook,
-            dingtalk_secret=contact.dingtalk_secret,
-            dingtalk_keyword=contact.dingtalk_keyword,
-            wecom_url=contact.wecom_webhook,
         )
 
+    @classmethod
+    def from_values(cls, name: str, phone: str, values: dict[str, str], **more) -> Recipient:
+        """From a contact's channel fields by name (saved, or typed in Edit Contact)."""
+        keyed = {f.recipient_key: values.get(f.name, "") for f in channels.all_fields()}
+        return cls(name=name, phone=phone, **keyed, **more)
+
     def targets(self) -> list[base.Target]:
+        """One target per channel the recipient has an address for, in the channels' order."""
+        values = dict(self.values)
         found = []
-        if self.email:
-            found.append(base.Target(base.EMAIL, self.email))
-        if self.dingtalk_url:
-            found.append(
-                base.Target(
-                    base.DINGTALK, self.dingtalk_url, self.dingtalk_secret, self.dingtalk_keyword
-                )
-            )
-        if self.wecom_url:
-            found.append(base.Target(base.WECOM, self.wecom_url))
+        for channel in channels.all_channels():
+            parts = channel.target_parts(values)
+            if parts is not None:
+                found.append(base.Target(channel.name, **parts))
         return found
 
 
@@ -116,17 +131,11 @@ def target_key(channel: str, address: str) -> str:
     """The identity of a target: a mailbox without regard to case, a robot by host and token
     (the same robot typed with another parameter order is the same robot). Hashed, so the
     column carries no secret; also the key of a robot's rate window."""
-    if channel == base.EMAIL:
-        ident = address.strip().lower()
-    else:
-        parts = urlsplit(address)
-        ident = f"{(parts.hostname or '').lower()}:{parts.port or ''}{parts.path}?"
-        ident += robot_token(channel, address)
-    return hashlib.sha256(f"{channel}\n{ident}".encode()).hexdigest()
+    return channels.get(channel).target_key(address)
 
 
 def mask_target(channel: str, address: str) -> str:
-    return address if channel == base.EMAIL else mask_robot_url(channel, address)
+    return channels.get(channel).mask_address(address)
 
 
 @dataclass

@@ -1,29 +1,31 @@
 """The transport of each channel (rules §8): `get_transport(channel).send(target, message)`.
 
 Transports keep no state of their own (the HTTP connection pools live in notify.http), so one
-instance per channel serves every thread.
+instance per channel serves every thread (made on first use: the channel names its class).
 """
 
 from __future__ import annotations
 
+from functools import cache
+
+from django.utils.module_loading import import_string
+
 from arms_sync.notify import base
-from arms_sync.notify.dingtalk import DingTalkTransport
-from arms_sync.notify.email import EmailTransport
-from arms_sync.notify.wecom import WeComTransport
+from contacts import channels
 
 UNKNOWN_CHANNEL = "no transport for channel {channel!r}"
 
-_TRANSPORTS: dict[str, base.Transport] = {
-    base.EMAIL: EmailTransport(),
-    base.DINGTALK: DingTalkTransport(),
-    base.WECOM: WeComTransport(),
-}
+
+@cache
+def _transport(dotted_path: str) -> base.Transport:
+    return import_string(dotted_path)()
 
 
 def get_transport(channel: str) -> base.Transport:
-    """The transport for `channel` (base.EMAIL, base.DINGTALK or base.WECOM); ValueError for
-    any other (a programming error, not a delivery outcome)."""
+    """The transport of `channel`, the one its channel module names (contacts/channels);
+    ValueError for any other (a programming error, not a delivery outcome)."""
     try:
-        return _TRANSPORTS[channel]
-    except KeyError:
+        spec = channels.get(channel)
+    except ValueError:
         raise ValueError(UNKNOWN_CHANNEL.format(channel=channel)) from None
+    return _transport(spec.transport)

@@ -32,6 +32,7 @@ from arms_sync.notify.forms import DeliveryFilterForm
 from arms_sync.notify.models import Delivery
 from arms_sync.notify.outbox import Recipient
 from arms_sync.notify.sending import Result
+from contacts import channels
 from contacts.forms import EditContactForm
 from contacts.models import Contact
 from contacts.selectors import contact_to_manage
@@ -171,12 +172,8 @@ def _pending_channels(contact: Contact) -> list[tuple[str, str, str]]:
     """(channel, its label, masked target) of each saved channel, from the stored masked
     columns (nothing decrypted): the Test dialog's rows while each channel is sent."""
     labels = dict(Delivery.Channel.choices)
-    found = [
-        (Delivery.Channel.EMAIL, contact.mailbox),
-        (Delivery.Channel.DINGTALK, contact.dingtalk_masked),
-        (Delivery.Channel.WECOM, contact.wecom_masked),
-    ]
-    return [(channel.value, labels[channel], target) for channel, target in found if target]
+    found = [(c.name, c.list_value(contact)) for c in channels.all_channels()]
+    return [(name, labels[name], target) for name, target in found if target]
 
 
 RUN = re.compile(r"[0-9a-f]{32}")
@@ -239,17 +236,8 @@ def _contact_test_channel(request: HttpRequest, contact: Contact, channel: str) 
 def _typed_recipient(contact: Contact, form: EditContactForm) -> Recipient:
     """The recipient the Edit Contact dialog would save: a blank robot or secret field keeps
     the saved one (which never went to the browser), a Remove tick leaves it out."""
-    data = form.cleaned_data
-    secret = form.secret_value()
-    return Recipient(
-        name=contact.username,
-        phone=str(data["phone"]),
-        email=data["mailbox"],
-        dingtalk_url=data["dingtalk_webhook"],
-        dingtalk_secret=contact.dingtalk_secret if secret is None else secret,
-        dingtalk_keyword=data["dingtalk_keyword"],
-        wecom_url=data["wecom_webhook"],
-    )
+    phone = str(form.cleaned_data["phone"])
+    return Recipient.from_values(contact.username, phone, form.typed_values())
 
 
 @console_view

@@ -9,6 +9,7 @@ The rest of the page stays in contacts/list.html.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from html import escape as html_escape
 
 from django import template
@@ -16,6 +17,8 @@ from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.timezone import get_current_timezone
 from django.utils.translation import gettext
+
+from contacts import channels
 
 register = template.Library()
 
@@ -83,7 +86,6 @@ def contact_rows(context, rows) -> SafeString:
     labels = {
         "account": conditional_escape(gettext("Alibaba Cloud account")),
         "ram_user": conditional_escape(gettext("RAM user")),
-        "signed": conditional_escape(gettext("Signed with a secret")),
         "not_linked": conditional_escape(gettext("Not linked")),
         "ram_deleted": conditional_escape(gettext("RAM user deleted")),
         "pending": conditional_escape(gettext("Pending")),
@@ -102,22 +104,42 @@ def contact_rows(context, rows) -> SafeString:
         else ""
     )
     zone = get_current_timezone()
+    badges = {
+        c.name: conditional_escape(gettext(c.badge_label))
+        for c in channels.all_channels()
+        if c.badge_label
+    }
+    shown = _Channels(badges, {c.name for c in channels.all_channels() if c.address.is_secret})
     # Every value is escaped in _row.
-    return mark_safe("".join(_row(row, labels, csrf, zone) for row in rows))
+    return mark_safe("".join(_row(row, labels, csrf, zone, shown) for row in rows))
 
 
-def _row(row, labels: dict[str, str], csrf: str, zone) -> str:
+@dataclass(frozen=True)
+class _Channels:
+    badges: dict[str, str]  # channel -> its badge's title
+    robots: set[str]  # the channels shown masked, as a robot
+
+
+def _channel_cell(cell, labels: dict[str, str], shown: _Channels) -> str:
+    """A channel's cell: a mailbox as it is, a robot as "Configured · …9c1d" with its badge."""
+    if cell.channel not in shown.robots:
+        return f'\n          <td class="address-cell">{_text(cell.value)}</td>'
+    badge = (
+        f' <span class="badge text-bg-light" title="{shown.badges[cell.channel]}">'
+        '<i class="bi bi-key"></i></span>'
+        if cell.badge
+        else ""
+    )
+    robot = _robot(cell.value, labels["configured"])
+    return f'\n          <td class="secret-mask robot-cell">{robot}{badge}</td>'
+
+
+def _row(row, labels: dict[str, str], csrf: str, zone, shown: _Channels) -> str:
     escape = _escape
     kind = (
         f'<span class="badge text-bg-warning">{labels["account"]}</span>'
         if row.is_account_itself
         else f'<span class="badge text-bg-secondary">{labels["ram_user"]}</span>'
-    )
-    signed = (
-        f' <span class="badge text-bg-light" title="{labels["signed"]}">'
-        '<i class="bi bi-key"></i></span>'
-        if row.signed
-        else ""
     )
     deleted = (
         ' <span class="badge text-bg-danger" data-testid="ram-deleted">'
@@ -130,8 +152,7 @@ def _row(row, labels: dict[str, str], csrf: str, zone) -> str:
         if row.arms_name is None
         else _address(row.arms_name, head='<i class="bi bi-link-45deg"></i> ')
     ) + _cloud_state(row, labels)
-    dingtalk = _robot(row.dingtalk, labels["configured"])
-    wecom = _robot(row.wecom, labels["configured"])
+    cells = "".join(_channel_cell(cell, labels, shown) for cell in row.channels)
     if row.may_manage:
         edit, delete = escape(row.edit_url), escape(row.delete_url)
         actions = (
@@ -161,9 +182,7 @@ def _row(row, labels: dict[str, str], csrf: str, zone) -> str:
         f'\n          <td class="address-cell">{_address(row.username, tail=" " + kind)}{deleted}'
         "\n          </td>"
         f'\n          <td class="text-nowrap">{escape(row.phone)}</td>'
-        f'\n          <td class="address-cell">{_text(row.mailbox)}</td>'
-        f'\n          <td class="secret-mask robot-cell">{dingtalk}{signed}</td>'
-        f'\n          <td class="secret-mask robot-cell">{wecom}</td>'
+        f"{cells}"
         f'\n          <td class="address-cell">{arms}</td>'
         f'\n          <td class="address-cell contact-meta d-none d-lg-table-cell">'
         f"{_address(row.created_by)}</td>"

@@ -9,6 +9,7 @@ from django.test import override_settings
 from django.urls import reverse
 
 from contacts import selectors, services
+from contacts.channels import dingtalk
 from contacts.models import Contact
 from contacts.validators import INVALID_MAILBOX, INVALID_MAINLAND_MOBILE
 from tests.factories import owners_contact
@@ -188,7 +189,7 @@ def test_a_signing_secret_needs_its_dingtalk_robot(account):
             phone=mobile(1),
             dingtalk_secret=DINGTALK_SECRET,
         )
-    assert exc.value.message_dict == {"dingtalk_secret": [services.SECRET_WITHOUT_ROBOT]}
+    assert exc.value.message_dict == {"dingtalk_secret": [dingtalk.SECRET_WITHOUT_ROBOT]}
 
 
 def test_the_signing_secret_is_kept_replaced_or_cleared_on_edit(owner_client, account):
