@@ -199,6 +199,14 @@
     setTimeout(function () { region.textContent = text; }, 50);
   }
 
+  // A region marked data-focus-after-swap that filled in piece by piece (the Test dialog's
+  // rows each send their own channel): once its last "Sending…" row has answered, it takes
+  // focus, as it did when one answer brought every result.
+  function settledRegion(root) {
+    var region = root.closest && root.closest("[data-focus-after-swap]");
+    return region && !region.querySelector("[data-testid=test-pending]") ? region : null;
+  }
+
   // Focus after an htmx swap that replaced what had it (a dialog's form answered again):
   // the first field in error when the submit was refused (rules §12), else a region marked
   // data-focus-after-swap (the Test results), so that what changed is read out.
@@ -214,7 +222,7 @@
         ? root.querySelector("[aria-invalid=true], .is-invalid") ||
           root.querySelector("[role=alert][tabindex], [data-testid=form-errors]")
         : null;
-      target = target || root.querySelector("[data-focus-after-swap]");
+      target = target || root.querySelector("[data-focus-after-swap]") || settledRegion(root);
       if (refused) {
         var text = refusalSummary(root);
         if (text) { announce(dialogEl, text); }
