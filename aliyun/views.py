@@ -57,6 +57,9 @@ def connection(request: HttpRequest) -> HttpResponse:
     try:
         connected, results = services.connect(account=account, actor=request.principal, **values)
     except ValidationError as exc:
+        if not hasattr(exc, "error_dict"):  # about the connection as a whole
+            form.add_error(None, exc)
+            return _page(request, form, status=422)
         for field, errors in exc.message_dict.items():
             for error in errors:
                 form.add_error(field if field in form.fields else None, error)

@@ -64,6 +64,7 @@ def run() -> dict[str, Any]:
             access_key_secret=secret,
             ram_endpoint=fake.endpoint,
             arms_endpoint=fake.endpoint,
+            sts_endpoint=fake.endpoint,
             protocol="http",
         )
         figures: dict[str, Any] = {
