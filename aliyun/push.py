@@ -115,6 +115,52 @@ def record_delete(contact) -> None:
     enqueue_on_commit(contact.account_id)
 
 
+def retry_failed(rows) -> int:
+    """Failed outbox rows (the admin's retry action) become pending again: due now, their
+    counts reset, their contacts shown Pending, the accounts' pushes enqueued on commit.
+    Returns how many rows will be tried again."""
+    with transaction.atomic():
+        failed = list(
+            rows.filter(status=ArmsPush.Status.FAILED).values_list(
+                "pk", "account_id", "arms_contact_id"
+            )
+        )
+        ArmsPush.objects.filter(pk__in=[pk for pk, _a, _c in failed]).update(
+            status=ArmsPush.Status.PENDING,
+            attempts=0,
+            throttled=0,
+            next_attempt_at=timezone.now(),
+            enqueued_at=None,
+            error_code="",
+            error="",
+            done_at=None,
+        )
+        ArmsContactSync.objects.filter(
+            arms_contact_id__in=[c for _p, _a, c in failed if c is not None]
+        ).update(state=ArmsContactSync.State.PENDING, error="", updated_at=timezone.now())
+        for account_pk in sorted({a for _p, a, _c in failed}):
+            enqueue_on_commit(account_pk)
+    return len(failed)
+
+
+def push_again(syncs) -> int:
+    """ARMS contacts whose push failed (the admin's retry action): a new push of each, as if
+    changed here, for the accounts still connected. Returns how many were queued."""
+    queued = 0
+    with transaction.atomic():
+        failed = syncs.filter(state=ArmsContactSync.State.FAILED).values_list(
+            "arms_contact__account_id", "arms_contact_id", "arms_contact__sae_contact_id"
+        )
+        by_account: dict[int, dict[int, int | None]] = {}
+        for account_pk, arms_pk, contact_pk in failed:
+            by_account.setdefault(account_pk, {})[arms_pk] = contact_pk
+        for account_pk, contacts in sorted(by_account.items()):
+            if is_connected(account_pk):
+                record_contacts(account_pk, list(contacts), contacts)
+                queued += len(contacts)
+    return queued
+
+
 # --- pushing (a worker, outside any transaction) -------------------------------------------
 
 
