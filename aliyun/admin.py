@@ -59,15 +59,14 @@ def disconnect_selected(modeladmin, request, queryset):
     modeladmin.message_user(request, gettext(DISCONNECTED).format(count=count), messages.SUCCESS)
 
 
+# Who the connection is (the secret's place taken by a fixed mask).
+_IDENTITY = ("account", "access_key_id", "secret_shown", "role_arn", "cloud_account_id", "region")
+
+
 @admin.register(CloudConnection)
 class CloudConnectionAdmin(ReadOnlyAdmin):
     list_display = (
-        "account",
-        "access_key_id",
-        "secret_shown",
-        "role_arn",
-        "cloud_account_id",
-        "region",
+        *_IDENTITY,
         "ram_synced_at",
         "ram_sync_ok",
         "arms_pushed_at",
@@ -76,14 +75,9 @@ class CloudConnectionAdmin(ReadOnlyAdmin):
     )
     list_select_related = ("account",)
     list_filter = (account_filter("account"), "ram_sync_ok", "arms_push_ok")
-    # Every field but the secret, whose place a fixed mask takes.
+    # Every field but the secret.
     fields = (
-        "account",
-        "access_key_id",
-        "secret_shown",
-        "role_arn",
-        "cloud_account_id",
-        "region",
+        *_IDENTITY,
         "ram_endpoint",
         "arms_endpoint",
         "sts_endpoint",
@@ -131,10 +125,22 @@ class RetryPermission:
         return request.user.has_perm("aliyun.change_armspush")
 
 
-@admin.action(description=_("Try the selected failed pushes again"), permissions=["retry"])
-def retry_pushes(modeladmin, request, queryset):
-    count = push.retry_failed(queryset)
-    modeladmin.message_user(request, gettext(RETRIED).format(count=count), messages.SUCCESS)
+def _requeue(name: str, description, service):
+    """An admin action (`name`) handing the selected rows to a push service, saying how many
+    went."""
+
+    @admin.action(description=description, permissions=["retry"])
+    def action(modeladmin, request, queryset):
+        count = service(queryset)
+        modeladmin.message_user(request, gettext(RETRIED).format(count=count), messages.SUCCESS)
+
+    action.__name__ = name
+    return action
+
+
+retry_pushes = _requeue(
+    "retry_pushes", _("Try the selected failed pushes again"), push.retry_failed
+)
 
 
 @admin.register(ArmsPush)
@@ -162,10 +168,9 @@ class ArmsPushAdmin(RetryPermission, ReadOnlyAdmin):
         return False  # the outbox is the truth of what the cloud still owes
 
 
-@admin.action(description=_("Push the selected failed contacts again"), permissions=["retry"])
-def push_contacts_again(modeladmin, request, queryset):
-    count = push.push_again(queryset)
-    modeladmin.message_user(request, gettext(RETRIED).format(count=count), messages.SUCCESS)
+push_contacts_again = _requeue(
+    "push_contacts_again", _("Push the selected failed contacts again"), push.push_again
+)
 
 
 @admin.register(ArmsContactSync)
