@@ -150,6 +150,31 @@ def _save(account: Account, actor, values: dict, uid: str) -> CloudConnection:
     return connection
 
 
+def check(connection: CloudConnection) -> list[ApiCheck]:
+    """Check a saved connection (the page's Check, cloud_check). A connection saved before the
+    Alibaba Cloud account was recorded gets it now, unless another console account holds it
+    (then the check says so)."""
+    results = check_connection(connection)  # network: before any transaction
+    uid = cloud_account_id(results)
+    if not uid or connection.cloud_account_id or not all_ok(results):
+        return results
+    try:
+        with transaction.atomic():
+            CloudConnection.objects.filter(pk=connection.pk, cloud_account_id="").update(
+                cloud_account_id=uid
+            )
+    except IntegrityError:
+        taken = _already_connected(connection.account, uid)
+        message = taken.messages[0] if taken else ""
+        results = [
+            ApiCheck(r.api, r.action, False, "AlreadyConnected", message=message)
+            if r.cloud_account_id
+            else r
+            for r in results
+        ]
+    return results
+
+
 def disconnect(*, account: Account, actor=None) -> bool:
     """Forget the credentials; the account goes back to the local working copy. Pushes still
     pending would never be sent: they go too."""

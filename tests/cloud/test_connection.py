@@ -223,3 +223,24 @@ def test_two_connects_racing_for_one_cloud_account_are_decided_by_the_constraint
     assert looks == [CLOUD_ACCOUNT_ID, CLOUD_ACCOUNT_ID]
     assert other_account.account_id in refused.value.messages[0]
     assert not CloudConnection.objects.filter(account=account).exists()
+
+
+def test_a_check_records_the_cloud_account_of_a_connection_saved_before_it_was_kept(
+    account, other_account, cloud_fake
+):
+    from aliyun import services
+
+    cloud_fake.seed_demo()
+    older = connect(account, cloud_fake)  # saved with no cloud_account_id
+    assert older.cloud_account_id == ""
+    assert all(r.ok for r in services.check(older))
+    assert CloudConnection.objects.get(pk=older.pk).cloud_account_id == CLOUD_ACCOUNT_ID
+    # Another old connection to the same cloud account: its check says who holds it.
+    second = connect(other_account, cloud_fake)
+    results = services.check(second)
+    refused = [r for r in results if not r.ok]
+    assert [(r.api, r.action, r.code) for r in refused] == [
+        ("STS", "GetCallerIdentity", "AlreadyConnected")
+    ]
+    assert account.account_id in refused[0].message
+    assert CloudConnection.objects.get(pk=second.pk).cloud_account_id == ""
