@@ -244,3 +244,54 @@ def test_a_check_records_the_cloud_account_of_a_connection_saved_before_it_was_k
     ]
     assert account.account_id in refused[0].message
     assert CloudConnection.objects.get(pk=second.pk).cloud_account_id == ""
+
+
+@pytest.mark.postgres_only
+@pytest.mark.skipif(
+    not settings.DATABASES["default"]["ENGINE"].endswith("postgresql"),
+    reason="two connections writing at once: PostgreSQL's row locks, not SQLite's file lock",
+)
+@pytest.mark.django_db(transaction=True)
+def test_two_connects_at_once_on_postgresql_leave_one_connection(
+    account, other_account, cloud_fake, monkeypatch
+):
+    """Both pass the early look, then both save at once: the unique index makes the second
+    wait for the first and fail; it is told which console account won."""
+    import threading
+
+    from django.db import connection as db
+
+    from aliyun import services
+
+    cloud_fake.seed_demo()
+    both_looked = threading.Barrier(2, timeout=30)
+    real_save = services._save
+
+    def save_together(*args, **kwargs):
+        both_looked.wait()
+        return real_save(*args, **kwargs)
+
+    monkeypatch.setattr(services, "_save", save_together)
+    outcomes: dict[str, str] = {}
+
+    def connect_account(who):
+        try:
+            services.connect(account=who, **fields(cloud_fake))
+            outcomes[who.account_id] = "connected"
+        except ValidationError as refused:
+            outcomes[who.account_id] = refused.messages[0]
+        finally:
+            db.close()
+
+    threads = [
+        threading.Thread(target=connect_account, args=(a,)) for a in (account, other_account)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert sorted(outcomes.values()).count("connected") == 1, outcomes
+    winner = next(k for k, v in outcomes.items() if v == "connected")
+    loser = next(k for k, v in outcomes.items() if v != "connected")
+    assert f"already connected to console account {winner}" in outcomes[loser]
+    assert CloudConnection.objects.filter(cloud_account_id=CLOUD_ACCOUNT_ID).count() == 1
