@@ -1,5 +1,7 @@
 """Check: one cheap read per API with a connection's credentials, saying per API what works
-and, from the error code, what to fix (a missing RAM permission, a wrong secret)."""
+and, from the error code, what to fix (a missing RAM permission, a wrong secret, a role that
+cannot be assumed). STS GetCallerIdentity also says which Alibaba Cloud account the key
+belongs to (its UID), which connect() holds to one console account."""
 
 from __future__ import annotations
 
@@ -11,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from aliyun import clients
-from aliyun.clients import ARMS, RAM, CloudError
+from aliyun.clients import ARMS, RAM, STS, CloudError
 from aliyun.models import CloudConnection
 
 # Error codes that mean "this key may not do that" (RAM's, ARMS's and the gateway's).
@@ -21,6 +23,7 @@ UNKNOWN_KEY = gettext_noop("No such AccessKey ID (InvalidAccessKeyId.NotFound)."
 MISSING_PERMISSION = gettext_noop("The AccessKey lacks the RAM permission {permission}.")
 UNREACHABLE = gettext_noop("The endpoint did not answer: {message}")
 REFUSED = gettext_noop("Refused: {code}: {message}")
+ROLE_REFUSED = gettext_noop("The RAM role could not be assumed (STS AssumeRole): {code}: {message}")
 WORKS = gettext_noop("Works.")
 
 
@@ -32,6 +35,7 @@ class ApiCheck:
     code: str = ""  # the error code when it failed
     permission: str = ""  # the RAM permission the code says is missing
     message: str = ""  # what the page and commands say, translated
+    cloud_account_id: str = ""  # GetCallerIdentity's AccountId
 
     def as_dict(self) -> dict:
         return {
@@ -41,12 +45,20 @@ class ApiCheck:
             "code": self.code,
             "missing_permission": self.permission,
             "message": self.message,
+            "cloud_account_id": self.cloud_account_id,
         }
 
 
 def _failed(api: str, action: str, error: CloudError) -> ApiCheck:
     permission = ""
-    if error.code == "SignatureDoesNotMatch":
+    if error.api == STS and error.action == "AssumeRole":
+        # Whichever call needed the role's key, it is AssumeRole that failed: say so.
+        api, action = "STS", "AssumeRole"
+        if error.code == "NetworkError":
+            message = _(UNREACHABLE).format(message=error.message)
+        else:
+            message = _(ROLE_REFUSED).format(code=error.code, message=error.message)
+    elif error.code == "SignatureDoesNotMatch":
         message = _(WRONG_SECRET)
     elif error.code.startswith("InvalidAccessKeyId"):
         message = _(UNKNOWN_KEY)
@@ -60,10 +72,37 @@ def _failed(api: str, action: str, error: CloudError) -> ApiCheck:
     return ApiCheck(api, action, False, error.code, permission, message)
 
 
+def _assume_role(connection: CloudConnection) -> list[ApiCheck]:
+    """A role's connection assumes it first: nothing else can work without its key."""
+    if not connection.role_arn:
+        return []
+    try:
+        clients.assume_role(connection)
+    except CloudError as error:
+        return [_failed("STS", "AssumeRole", error)]
+    return [ApiCheck("STS", "AssumeRole", True, message=_(WORKS))]
+
+
+def _caller_identity(connection: CloudConnection) -> ApiCheck:
+    try:
+        identity = clients.caller_identity(connection)
+    except CloudError as error:
+        return _failed("STS", "GetCallerIdentity", error)
+    account_id = str(identity.get("AccountId") or "")[:32]
+    return ApiCheck("STS", "GetCallerIdentity", True, message=_(WORKS), cloud_account_id=account_id)
+
+
+def cloud_account_id(results: list[ApiCheck]) -> str:
+    return next((r.cloud_account_id for r in results if r.cloud_account_id), "")
+
+
 def check_connection(connection: CloudConnection) -> list[ApiCheck]:
-    """RAM ListUsers (MaxItems=1) and GetUser of the user it names, ARMS DescribeContacts
-    (Page=1, Size=1). Never inside a database transaction: these are network calls."""
-    results: list[ApiCheck] = []
+    """STS AssumeRole (a role's connection), RAM ListUsers (MaxItems=1) and GetUser of the
+    user it names, ARMS DescribeContacts (Page=1, Size=1), STS GetCallerIdentity (whose key).
+    Never inside a database transaction: these are network calls."""
+    results = _assume_role(connection)
+    if not all_ok(results):
+        return results
     ram = clients.ram_client(connection)
     try:
         page = clients.call(ram, RAM, "list_users", ram_models.ListUsersRequest(max_items=1))
@@ -91,6 +130,7 @@ def check_connection(connection: CloudConnection) -> list[ApiCheck]:
         results.append(ApiCheck("ARMS", "DescribeContacts", True, message=_(WORKS)))
     except CloudError as error:
         results.append(_failed("ARMS", "DescribeContacts", error))
+    results.append(_caller_identity(connection))
     return results
 
 

@@ -37,6 +37,15 @@ class ConnectionForm(forms.Form):
         required=False,
         help_text=_("Optional host[:port]. Default: arms.<region>.aliyuncs.com."),
     )
+    sts_endpoint = forms.CharField(
+        label=_("STS endpoint"),
+        max_length=255,
+        required=False,
+        help_text=_(
+            "Optional host[:port] for STS (the RAM role and the account check), always over "
+            "HTTPS. Default: sts.aliyuncs.com."
+        ),
+    )
     protocol = forms.ChoiceField(
         label=_("Protocol"), choices=CloudConnection.Protocol.choices, initial="https"
     )

@@ -47,6 +47,12 @@ class CloudConnection(models.Model):
     region = models.CharField(_("region"), max_length=64, default=DEFAULT_REGION)
     ram_endpoint = models.CharField(_("RAM endpoint"), max_length=255, blank=True)
     arms_endpoint = models.CharField(_("ARMS endpoint"), max_length=255, blank=True)
+    sts_endpoint = models.CharField(_("STS endpoint"), max_length=255, blank=True)
+    # The Alibaba Cloud account (its UID, from STS GetCallerIdentity at connect time): one
+    # console account per cloud account, held by a unique constraint (rules §14).
+    cloud_account_id = models.CharField(
+        _("Alibaba Cloud account ID"), max_length=32, blank=True, editable=False
+    )
     protocol = models.CharField(
         _("protocol"), max_length=5, choices=Protocol.choices, default=Protocol.HTTPS
     )
@@ -71,6 +77,13 @@ class CloudConnection(models.Model):
     class Meta:
         verbose_name = _("cloud connection")
         verbose_name_plural = _("cloud connections")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["cloud_account_id"],
+                condition=~Q(cloud_account_id=""),
+                name="cloud_account_connected_once",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.account.account_id} -> {self.access_key_id}"

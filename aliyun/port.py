@@ -79,4 +79,5 @@ class CloudArms:
     def periodic(self) -> None:
         from aliyun import worker
 
-        worker.tick()
+        # The long jobs go to this process's cloud thread: the sweeper's round is not held.
+        worker.tick(run=worker.background.submit)

@@ -13,17 +13,16 @@ other refusal is permanent and shown on the contact's row with ARMS's message.
 from __future__ import annotations
 
 import logging
-import random
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from aliyun import retry
 from aliyun.arms_api import Arms, policy_group_ids
 from aliyun.clients import CloudError
 from aliyun.models import ArmsContactSync, ArmsPush, CloudConnection
@@ -116,6 +115,52 @@ def record_delete(contact) -> None:
     enqueue_on_commit(contact.account_id)
 
 
+def retry_failed(rows) -> int:
+    """Failed outbox rows (the admin's retry action) become pending again: due now, their
+    counts reset, their contacts shown Pending, the accounts' pushes enqueued on commit.
+    Returns how many rows will be tried again."""
+    with transaction.atomic():
+        failed = list(
+            rows.filter(status=ArmsPush.Status.FAILED).values_list(
+                "pk", "account_id", "arms_contact_id"
+            )
+        )
+        ArmsPush.objects.filter(pk__in=[pk for pk, _a, _c in failed]).update(
+            status=ArmsPush.Status.PENDING,
+            attempts=0,
+            throttled=0,
+            next_attempt_at=timezone.now(),
+            enqueued_at=None,
+            error_code="",
+            error="",
+            done_at=None,
+        )
+        ArmsContactSync.objects.filter(
+            arms_contact_id__in=[c for _p, _a, c in failed if c is not None]
+        ).update(state=ArmsContactSync.State.PENDING, error="", updated_at=timezone.now())
+        for account_pk in sorted({a for _p, a, _c in failed}):
+            enqueue_on_commit(account_pk)
+    return len(failed)
+
+
+def push_again(syncs) -> int:
+    """ARMS contacts whose push failed (the admin's retry action): a new push of each, as if
+    changed here, for the accounts still connected. Returns how many were queued."""
+    queued = 0
+    with transaction.atomic():
+        failed = syncs.filter(state=ArmsContactSync.State.FAILED).values_list(
+            "arms_contact__account_id", "arms_contact_id", "arms_contact__sae_contact_id"
+        )
+        by_account: dict[int, dict[int, int | None]] = {}
+        for account_pk, arms_pk, contact_pk in failed:
+            by_account.setdefault(account_pk, {})[arms_pk] = contact_pk
+        for account_pk, contacts in sorted(by_account.items()):
+            if is_connected(account_pk):
+                record_contacts(account_pk, list(contacts), contacts)
+                queued += len(contacts)
+    return queued
+
+
 # --- pushing (a worker, outside any transaction) -------------------------------------------
 
 
@@ -155,16 +200,6 @@ def _release_lease(account_pk: int) -> None:
     CloudConnection.objects.filter(account_id=account_pk).update(push_lease_until=None)
 
 
-def _backoff(attempts: int, retry_after: float | None) -> timedelta:
-    """ARMS's x-acs-retry-after when it gave one (throttling); otherwise about
-    BACKOFF x 2^(failures-1), with jitter, capped."""
-    if retry_after is not None:
-        return timedelta(seconds=retry_after * (1 + random.random() / 10))
-    base = settings.CLOUD_PUSH_BACKOFF_SECONDS * (2 ** max(attempts - 1, 0))
-    delay = min(base, settings.CLOUD_PUSH_BACKOFF_MAX_SECONDS) * (0.5 + random.random() / 2)
-    return timedelta(seconds=max(delay, retry_after or 0))
-
-
 class _Pusher:
     def __init__(self, connection: CloudConnection):
         self.connection = connection
@@ -198,17 +233,15 @@ class _Pusher:
         return True
 
     def _failed(self, row: ArmsPush, error: CloudError) -> bool:
-        attempts = row.attempts + 1
+        state = retry.Attempts(attempts=row.attempts, throttled=row.throttled)
+        again = state.failed(error)
+        attempts = state.attempts
         message = f"{error.code}: {error.message}"[:500]
-        # Throttling is ARMS pacing us, not the change failing: it has its own, larger bound.
-        throttled = row.throttled + error.code.startswith("Throttling")
-        limit = settings.CLOUD_PUSH_MAX_ATTEMPTS
-        if error.retryable and attempts - throttled < limit and throttled < 4 * limit:
+        if again:
             ArmsPush.objects.filter(pk=row.pk).update(
                 attempts=attempts,
-                throttled=throttled,
-                # Throttling waits what ARMS asks; other failures back off by their own count.
-                next_attempt_at=timezone.now() + _backoff(attempts - throttled, error.retry_after),
+                throttled=state.throttled,
+                next_attempt_at=timezone.now() + timedelta(seconds=state.wait(error)),
                 enqueued_at=None,
                 error_code=error.code[:128],
                 error=message,

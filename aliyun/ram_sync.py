@@ -25,14 +25,20 @@ from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
-from aliyun import clients
+from aliyun import clients, retry
 from aliyun.clients import RAM, CloudError
 from aliyun.models import CloudConnection
 from ram_directory.models import Policy, PolicyAttachment, RamGroup, RamUser, User
 from ram_directory.policy import parse_document_text
 from ram_directory.ram_import import RamUserRecord
 
+HELD_ELSEWHERE = gettext_noop(
+    "RAM user {user_name} ({user_id}) is already held by console account {account_id}: the "
+    "same Alibaba Cloud account is connected there. Disconnect one of them."
+)
 PAGE_SIZE = 1000  # ListUsers' MaxItems ceiling
 MAX_PAGES = 1000  # a bound on the Marker loop (a million users)
 _RAM_MOBILE = re.compile(r"^\d{1,4}-\d{4,15}$")
@@ -51,6 +57,7 @@ class RamSnapshot:
     groups: dict[str, list[tuple[str, str]]]  # group name -> its policies
     documents: dict[tuple[str, str], dict]  # (name, type) -> {"document":..., "description":...}
     calls: Counter = field(default_factory=Counter)
+    retried: Counter = field(default_factory=Counter)
 
 
 @dataclass
@@ -60,6 +67,7 @@ class RamSyncReport:
     removed: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     calls: dict[str, int] = field(default_factory=dict)
+    retried: dict[str, int] = field(default_factory=dict)  # error code -> calls tried again
     seconds: float = 0.0
 
     def as_dict(self, *, names: bool = True) -> dict[str, Any]:
@@ -69,6 +77,7 @@ class RamSyncReport:
             "removed": len(self.removed),
             "unchanged": len(self.unchanged),
             "calls": dict(sorted(self.calls.items())),
+            "retried": dict(sorted(self.retried.items())),
             "seconds": round(self.seconds, 3),
         }
         if names:
@@ -81,21 +90,33 @@ class RamSyncReport:
 
 
 class _Reader:
-    """RAM calls from several threads: one SDK client per thread, calls counted by action."""
+    """RAM calls from several threads: one SDK client per thread, calls counted by action
+    (retries included), throttling, 5xx and network errors tried again (aliyun.retry) within
+    SAE_RAM_SYNC_RETRY_BUDGET seconds per call."""
 
     def __init__(self, connection: CloudConnection):
         self.connection = connection
         self.local = threading.local()
         self.calls: Counter = Counter()
+        self.retried: Counter = Counter()
         self.lock = threading.Lock()
+
+    def _retried(self, error: CloudError) -> None:
+        with self.lock:
+            self.retried[error.code] += 1
 
     def call(self, method: str, request) -> dict:
         client = getattr(self.local, "client", None)
         if client is None:
             client = self.local.client = clients.ram_client(self.connection)
-        with self.lock:
-            self.calls[clients.action_name(method)] += 1
-        return clients.call(client, RAM, method, request)
+        action = clients.action_name(method)
+
+        def once() -> dict:
+            with self.lock:
+                self.calls[action] += 1
+            return clients.call(client, RAM, method, request)
+
+        return retry.in_line(once, budget=settings.RAM_SYNC_RETRY_BUDGET, retried=self._retried)
 
 
 def _text(value: Any, limit: int) -> str:
@@ -246,7 +267,9 @@ def read_ram(connection: CloudConnection) -> RamSnapshot:
             {p for u in users for p in u.policies} | {p for ps in groups.values() for p in ps}
         )
         documents = dict(zip(keys, pool.map(lambda k: _read_policy(reader, k), keys), strict=True))
-    return RamSnapshot(users=users, groups=groups, documents=documents, calls=reader.calls)
+    return RamSnapshot(
+        users=users, groups=groups, documents=documents, calls=reader.calls, retried=reader.retried
+    )
 
 
 _USER_FIELDS = ("user_id", "display_name", "mobile_phone", "email", "comments")
@@ -401,13 +424,39 @@ def _write_links(account, snapshot: RamSnapshot, users: dict, policies: dict[str
     _set_pairs(held, "ramgroup_id", "policy_id", wanted_held, current_held)
 
 
+def _held_elsewhere(connection: CloudConnection, snapshot: RamSnapshot) -> None:
+    """RAM user IDs are global: one held by another console account means the same Alibaba
+    Cloud account is connected twice (connected before cloud_account_id was recorded)."""
+    ids = {u.record.user_id: u.record.user_name for u in snapshot.users if u.record.user_id}
+    other = (
+        RamUser.objects.filter(user_id__in=list(ids))
+        .exclude(account_id=connection.account_id)
+        .select_related("account")
+        .order_by("user_id")
+        .first()
+    )
+    if other is not None:
+        raise CloudError(
+            RAM,
+            "ListUsers",
+            "RamUserHeldElsewhere",
+            _(HELD_ELSEWHERE).format(
+                user_name=ids[other.user_id],
+                user_id=other.user_id,
+                account_id=other.account.account_id,
+            ),
+        )
+
+
 def sync_ram(*, connection: CloudConnection) -> RamSyncReport:
     """Pull RAM into the working copy; the result is recorded on the connection either way.
-    Raises CloudError when RAM cannot be read (nothing is written then)."""
+    Raises CloudError when RAM cannot be read, or when its users are held by another console
+    account (nothing is written then)."""
     started = timezone.now()
     report = RamSyncReport()
     try:
         snapshot = read_ram(connection)
+        _held_elsewhere(connection, snapshot)
     except CloudError as error:
         report.calls = {}
         CloudConnection.objects.filter(pk=connection.pk).update(
@@ -417,6 +466,7 @@ def sync_ram(*, connection: CloudConnection) -> RamSyncReport:
         )
         raise
     report.calls = dict(snapshot.calls)
+    report.retried = dict(snapshot.retried)
     account = connection.account
     with transaction.atomic():
         now = timezone.now()

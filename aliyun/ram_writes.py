@@ -1,17 +1,19 @@
 """The cloud's side of ram_directory's port (ram_directory.cloud): a connected account's policy
 writes go to RAM first (CreatePolicy, AttachPolicyToUser, DetachPolicyFromUser); RAM's refusal
 becomes the form's error. RAM saying it is already so counts as done (a retry after a lost
-answer, or a change made in the RAM console)."""
+answer, or a change made in the RAM console). Throttling, 5xx and network errors are tried
+again in line (aliyun.retry) for SAE_RAM_WRITE_RETRY_BUDGET seconds: someone waits on the form."""
 
 from __future__ import annotations
 
 import json
 
 from alibabacloud_ram20150501 import models as m
+from django.conf import settings
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from aliyun import clients
+from aliyun import clients, retry
 from aliyun.clients import RAM, CloudError
 from aliyun.models import CloudConnection
 from ram_directory.cloud import RamRefused
@@ -30,6 +32,17 @@ def _refused(error: CloudError, *, field: str | None = None) -> RamRefused:
     return RamRefused(_(RAM_REFUSED).format(code=error.code, message=error.message), field=field)
 
 
+def _call(client, method: str, request) -> dict:
+    """One RAM write, tried again while RAM throttles, fails with a 5xx or does not answer.
+    A retry after a failure whose outcome is unknown may find the write done: the callers
+    take RAM's "already so" for done."""
+
+    def once() -> dict:
+        return clients.call(client, RAM, method, request)
+
+    return retry.in_line(once, budget=settings.RAM_WRITE_RETRY_BUDGET)
+
+
 class CloudRam:
     def _client(self, account_pk: int):
         connection = CloudConnection.objects.filter(account_id=account_pk).first()
@@ -44,9 +57,17 @@ class CloudRam:
             policy_document=json.dumps(document, ensure_ascii=False),
             description=description or None,
         )
+        tries = []
+
+        def once() -> dict:
+            tries.append(1)
+            return clients.call(client, RAM, "create_policy", request)
+
         try:
-            clients.call(client, RAM, "create_policy", request)
+            retry.in_line(once, budget=settings.RAM_WRITE_RETRY_BUDGET)
         except CloudError as error:
+            if len(tries) > 1 and error.code == "EntityAlreadyExists.Policy":
+                return  # made by the try whose answer was lost
             field = "name" if "AlreadyExists" in error.code else None
             raise _refused(error, field=field) from None
 
@@ -58,7 +79,7 @@ class CloudRam:
             policy_name=policy.name, policy_type=policy.policy_type, user_name=ram_user.user_name
         )
         try:
-            clients.call(client, RAM, method, request)
+            _call(client, method, request)
         except CloudError as error:
             if error.code not in done_codes:
                 raise _refused(error) from None

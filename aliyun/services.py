@@ -6,12 +6,12 @@ import re
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 import audit.services as audit
-from aliyun.check import ApiCheck, all_ok, check_connection
+from aliyun.check import ApiCheck, all_ok, check_connection, cloud_account_id
 from aliyun.models import DEFAULT_REGION, ArmsPush, CloudConnection
 from ram_directory.models import Account
 
@@ -24,6 +24,10 @@ BAD_ROLE_ARN = gettext_noop("Enter a role ARN such as acs:ram::1234567890123456:
 BAD_KEY_ID = gettext_noop("Enter the AccessKey ID (letters and digits).")
 SECRET_REQUIRED = gettext_noop("Enter the AccessKey secret.")
 BAD_PROXY = gettext_noop("Enter a proxy URL such as http://proxy.example.com:3128.")
+ALREADY_CONNECTED = gettext_noop(
+    "This Alibaba Cloud account ({cloud_account_id}) is already connected to console account "
+    "{account_id}. Disconnect it there first."
+)
 
 _ENDPOINT = re.compile(r"^[A-Za-z0-9.-]{1,253}(:\d{1,5})?$")
 _REGION = re.compile(r"^[a-z]{2,}(-[a-z0-9]+){1,3}$")
@@ -40,6 +44,7 @@ def clean_settings(
     region: str = "",
     ram_endpoint: str = "",
     arms_endpoint: str = "",
+    sts_endpoint: str = "",
     protocol: str = "https",
     proxy: str = "",
 ) -> dict:
@@ -51,6 +56,7 @@ def clean_settings(
         "region": (region or "").strip() or DEFAULT_REGION,
         "ram_endpoint": (ram_endpoint or "").strip(),
         "arms_endpoint": (arms_endpoint or "").strip(),
+        "sts_endpoint": (sts_endpoint or "").strip(),
         "protocol": (protocol or "https").strip().lower(),
         "proxy": (proxy or "").strip(),
     }
@@ -63,7 +69,7 @@ def clean_settings(
         errors["role_arn"] = _(BAD_ROLE_ARN)
     if not _REGION.match(values["region"]):
         errors["region"] = _(BAD_REGION)
-    for field in ("ram_endpoint", "arms_endpoint"):
+    for field in ("ram_endpoint", "arms_endpoint", "sts_endpoint"):
         if values[field] and not _ENDPOINT.match(values[field]):
             errors[field] = _(BAD_ENDPOINT)
     if values["protocol"] not in CloudConnection.Protocol.values or (
@@ -84,30 +90,89 @@ AUDIT_MASKS = {
 }
 
 
+def _already_connected(account: Account, uid: str) -> ValidationError | None:
+    other = (
+        CloudConnection.objects.filter(cloud_account_id=uid)
+        .exclude(account=account)
+        .select_related("account")
+        .first()
+    )
+    if other is None:
+        return None
+    return ValidationError(
+        _(ALREADY_CONNECTED).format(cloud_account_id=uid, account_id=other.account.account_id),
+        code="cloud_account_taken",
+    )
+
+
 def connect(
     *, account: Account, actor=None, **fields
 ) -> tuple[CloudConnection | None, list[ApiCheck]]:
     """Check the credentials against the cloud, and save the connection only if every API
-    answered. Returns the saved connection (None when refused) and the check's results."""
+    answered. Returns the saved connection (None when refused) and the check's results.
+
+    One console account per Alibaba Cloud account (its UID, from the check): a second one is
+    refused with ValidationError naming the first; two racing connects are decided by the
+    unique constraint (cloud_account_connected_once)."""
     values = clean_settings(**fields)
     candidate = CloudConnection(account=account, **values)
     results = check_connection(candidate)  # network: before any transaction
     if not all_ok(results):
         return None, results
-    with transaction.atomic():
-        saved = CloudConnection.objects.filter(account=account).first()
-        before = audit.snapshot(saved, list(values)) if saved is not None else {}
-        connection, created = CloudConnection.objects.update_or_create(
-            account=account, defaults=values
-        )
-        audit.record(
-            account=account,
-            actor=actor,
-            action="cloud.connect" if created else "cloud.update",
-            obj=connection,
-            changes=audit.diff(before, values, mask=AUDIT_MASKS),
-        )
+    uid = cloud_account_id(results)
+    if uid and (taken := _already_connected(account, uid)):
+        raise taken
+    try:
+        with transaction.atomic():
+            connection = _save(account, actor, values, uid)
+    except IntegrityError:
+        # Another console account connected the same cloud account meanwhile.
+        taken = _already_connected(account, uid) if uid else None
+        if taken is None:
+            raise
+        raise taken from None
     return connection, results
+
+
+def _save(account: Account, actor, values: dict, uid: str) -> CloudConnection:
+    saved = CloudConnection.objects.filter(account=account).first()
+    before = audit.snapshot(saved, list(values)) if saved is not None else {}
+    connection, created = CloudConnection.objects.update_or_create(
+        account=account, defaults={**values, "cloud_account_id": uid}
+    )
+    audit.record(
+        account=account,
+        actor=actor,
+        action="cloud.connect" if created else "cloud.update",
+        obj=connection,
+        changes=audit.diff(before, values, mask=AUDIT_MASKS),
+    )
+    return connection
+
+
+def check(connection: CloudConnection) -> list[ApiCheck]:
+    """Check a saved connection (the page's Check, cloud_check). A connection saved before the
+    Alibaba Cloud account was recorded gets it now, unless another console account holds it
+    (then the check says so)."""
+    results = check_connection(connection)  # network: before any transaction
+    uid = cloud_account_id(results)
+    if not uid or connection.cloud_account_id or not all_ok(results):
+        return results
+    try:
+        with transaction.atomic():
+            CloudConnection.objects.filter(pk=connection.pk, cloud_account_id="").update(
+                cloud_account_id=uid
+            )
+    except IntegrityError:
+        taken = _already_connected(connection.account, uid)
+        message = taken.messages[0] if taken else ""
+        results = [
+            ApiCheck(r.api, r.action, False, "AlreadyConnected", message=message)
+            if r.cloud_account_id
+            else r
+            for r in results
+        ]
+    return results
 
 
 def disconnect(*, account: Account, actor=None) -> bool:

@@ -15,7 +15,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from aliyun import services
-from aliyun.check import all_ok, check_connection
+from aliyun.check import all_ok
 from aliyun.forms import ConnectionForm
 from aliyun.policy import REQUIRED_POLICY
 from aliyun.reconcile import shown
@@ -57,6 +57,9 @@ def connection(request: HttpRequest) -> HttpResponse:
     try:
         connected, results = services.connect(account=account, actor=request.principal, **values)
     except ValidationError as exc:
+        if not hasattr(exc, "error_dict"):  # about the connection as a whole
+            form.add_error(None, exc)
+            return _page(request, form, status=422)
         for field, errors in exc.message_dict.items():
             for error in errors:
                 form.add_error(field if field in form.fields else None, error)
@@ -76,7 +79,7 @@ def check(request: HttpRequest) -> HttpResponse:
     saved = services.connection_for(request.principal.account)
     if saved is None:
         return redirect("cloud:connection")
-    results = check_connection(saved)
+    results = services.check(saved)
     status = 200 if all_ok(results) else 422
     return _page(request, ConnectionForm(connection=saved), results=results, status=status)
 

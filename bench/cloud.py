@@ -1,6 +1,7 @@
 """The benchmark's cloud phase (`--only cloud`, and the `cloud` key of the full report): the
 connection against the loopback fake of Alibaba Cloud's OpenAPI (aliyun.fake) answering each
-call after 20 ms, through the real SDK: sync_ram of 1,000 RAM users, then a push of 100 new
+call after 20 ms, through the real SDK: sync_ram of 1,000 RAM users (again unchanged, and again
+under throttling, 5xx and lost answers, retried in line), then a push of 100 new
 contacts under SAE_CLOUD_QPS, then faults (throttling, 5xx, lost answers, ARMS away) and what
 the outbox recovered, with the fake's call counts."""
 
@@ -64,6 +65,7 @@ def run() -> dict[str, Any]:
             access_key_secret=secret,
             ram_endpoint=fake.endpoint,
             arms_endpoint=fake.endpoint,
+            sts_endpoint=fake.endpoint,
             protocol="http",
         )
         figures: dict[str, Any] = {
@@ -87,6 +89,23 @@ def run() -> dict[str, Any]:
         figures["sync_ram_again"] = {
             "seconds": round(time.perf_counter() - started, 2),
             "unchanged": len(again.unchanged),
+            "calls": sum(_delta(before, fake.calls).values()),
+        }
+        # RAM faults during a sync: each call is tried again in line (aliyun.retry).
+        fake.throttle(5, retry_after_ms=200, actions=["GetUser", "ListGroupsForUser"])
+        fake.fail(3, status=503, actions=["ListPoliciesForUser"])
+        fake.lose_answers(2, actions=["ListGroupsForUser"])
+        backoff = settings.CLOUD_PUSH_BACKOFF_SECONDS
+        settings.CLOUD_PUSH_BACKOFF_SECONDS = 0.1
+        before = Counter(fake.calls)
+        started = time.perf_counter()
+        faulted = sync_ram(connection=connection)
+        settings.CLOUD_PUSH_BACKOFF_SECONDS = backoff
+        figures["sync_ram_faults"] = {
+            "tried": {"throttled": 5, "5xx": 3, "answer_lost": 2},
+            "retried": faulted.retried,
+            "seconds": round(time.perf_counter() - started, 2),
+            "unchanged": len(faulted.unchanged),
             "calls": sum(_delta(before, fake.calls).values()),
         }
 
@@ -167,7 +186,7 @@ def run() -> dict[str, Any]:
         }
         return figures
     finally:
-        fake.stop()
+        fake.close()
 
 
 def _push_once(account_pk: int) -> dict:

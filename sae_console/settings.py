@@ -288,6 +288,10 @@ RAM_SYNC_INTERVAL = float(os.environ.get("SAE_RAM_SYNC_INTERVAL", "300"))
 ARMS_RECONCILE_INTERVAL = float(os.environ.get("SAE_ARMS_RECONCILE_INTERVAL", "900"))
 # RAM calls of one sync in flight at once (GetUser and the lists, per user).
 RAM_SYNC_THREADS = int(os.environ.get("SAE_RAM_SYNC_THREADS", "8"))
+# Seconds one RAM call may spend waiting out throttling, 5xx and network errors before the
+# sync (or the form's RAM write) gives up (aliyun.retry).
+RAM_SYNC_RETRY_BUDGET = float(os.environ.get("SAE_RAM_SYNC_RETRY_BUDGET", "60"))
+RAM_WRITE_RETRY_BUDGET = float(os.environ.get("SAE_RAM_WRITE_RETRY_BUDGET", "5"))
 # ARMS pushes: attempts before a retryable failure counts as failed, and the backoff (seconds).
 CLOUD_PUSH_MAX_ATTEMPTS = int(os.environ.get("SAE_CLOUD_PUSH_MAX_ATTEMPTS", "8"))
 CLOUD_PUSH_BACKOFF_SECONDS = float(os.environ.get("SAE_CLOUD_PUSH_BACKOFF", "2"))

@@ -1,16 +1,21 @@
-"""A loopback fake of Alibaba Cloud's OpenAPI: RAM (2015-05-01) and ARMS Alert Management
-(2019-08-08) on one port, for the tests, the benchmark and for trying the cloud connection
+"""A loopback fake of Alibaba Cloud's OpenAPI: RAM (2015-05-01), ARMS Alert Management
+(2019-08-08) and STS (2015-04-01: AssumeRole, GetCallerIdentity; sts.py) on one port, for
+the tests, the benchmark and for trying the cloud connection
 without an Alibaba Cloud account (``python -m aliyun.fake``, ``make cloud-fake``).
 
 Plain Python, no Django. The real SDK clients talk to it::
 
     fake = FakeCloud(access_keys={"LTAI5t...": "secret"}, account_id="1234567890123456")
-    fake.start()  # 127.0.0.1, a free port (or port=N); also a context manager
+    fake.start()  # 127.0.0.1, a free port (or port=N); also a context manager; close() ends
     Config(access_key_id=..., access_key_secret=..., endpoint=fake.endpoint, protocol="http",
            region_id="cn-hangzhou")
 
-The two products are told apart by the ``x-acs-version`` header, the action by
-``x-acs-action``; parameters are read from the query and the form body alike.
+The products are told apart by the ``x-acs-version`` header, the action by
+``x-acs-action``; parameters are read from the query and the form body alike. An RPC-style
+request (STS AssumeRole from alibabacloud-credentials: ``Action``, ``Version`` and the HMAC-SHA1
+``Signature`` in the query) is checked by signing.verify_rpc. The port answers TLS as well
+(tls.py; the credentials library reaches STS over HTTPS only): trust ``ca_file``. A temporary
+key from AssumeRole works only with its ``x-acs-security-token`` and until it expires.
 
 Every request is checked as the gateway checks it (signing.py): the ACS3-HMAC-SHA256
 signature over the canonical request, ``x-acs-content-sha256`` against the body, every

@@ -69,8 +69,10 @@ def instructions(fake: FakeCloud, key_id: str, secret: str, account: str) -> str
     connect = (
         f"SAE_CLOUD_ALLOW_HTTP=1 .venv/bin/python manage.py cloud_connect {q(account)} "
         f"--access-key-id {q(key_id)} --secret-env CLOUD_FAKE_SECRET "
-        f"--ram-endpoint {endpoint} --arms-endpoint {endpoint} --protocol http"
+        f"--ram-endpoint {endpoint} --arms-endpoint {endpoint} --sts-endpoint {endpoint} "
+        "--protocol http"
     )
+    roles = sorted(fake.sts.roles)
     return "\n".join(
         [
             "Fake Alibaba Cloud OpenAPI (RAM 2015-05-01, ARMS 2019-08-08), loopback only",
@@ -87,8 +89,22 @@ def instructions(fake: FakeCloud, key_id: str, secret: str, account: str) -> str
             f"  SAE_CLOUD_ALLOW_HTTP=1 .venv/bin/python manage.py sync_arms {q(account)}",
             "Or in the browser: start the console with `SAE_CLOUD_ALLOW_HTTP=1 make run`, sign in",
             "as owner@demo.example.com, open Enterprise Features > Cloud Connection and enter the",
-            f"AccessKey above, RAM and ARMS endpoint {endpoint}, protocol http; then Check.",
+            f"AccessKey above, RAM, ARMS and STS endpoint {endpoint}, protocol http; then Check.",
             "",
+            *(
+                [
+                    "Through a RAM role instead: add `--role-arn "
+                    + ", ".join(
+                        f"acs:ram::{fake.account_id}:role/{r.rsplit('/', 1)[-1]}" for r in roles
+                    )
+                    + "` and run the console and the commands with",
+                    f"SSL_CERT_FILE={q(fake.ca_file)} (STS is HTTPS only; this is the fake's",
+                    "own certificate).",
+                    "",
+                ]
+                if roles
+                else []
+            ),
             "Ready; Ctrl-C stops.",
         ]
     )
@@ -113,6 +129,7 @@ def main(argv=None) -> int:
         log=None if args.quiet else log,
     )
     fake.latency = args.latency
+    fake.sts.add_role("sae-console")
     for kind, count in args.seed or [("demo", 0)]:
         if kind == "demo":
             fake.seed_demo()
@@ -143,7 +160,7 @@ def main(argv=None) -> int:
         while not stop.wait(0.5):
             pass
     finally:
-        fake.stop()
+        fake.close()
     print("Stopped.", flush=True)
     return 0
 

@@ -100,3 +100,13 @@ def marker_page(items: list[tuple[int, dict]], params: dict[str, str]) -> tuple[
     truncated = len(rest) > max_items
     marker = encode_marker(page[-1][0]) if truncated else ""
     return [item for _, item in page], marker, truncated
+
+
+def marker_answer(items: list[tuple[int, dict]], params: dict[str, str], key: str, item: str):
+    """A RAM list's answer: one Marker page of `items` under {key: {item: [...]}}, with
+    IsTruncated, and the Marker of the next page when there is one."""
+    page, marker, truncated = marker_page(items, params)
+    answer = {"IsTruncated": truncated, key: {item: page}}
+    if truncated:
+        answer["Marker"] = marker
+    return answer

@@ -12,7 +12,7 @@ import json
 import re
 from typing import Any
 
-from .common import marker_page, now_iso, required
+from .common import marker_answer, now_iso, required
 from .errors import ApiError
 
 SYSTEM_POLICIES = {
@@ -337,14 +337,13 @@ class RamState:
         return {"User": dict(self._user(params))}
 
     def ListUsers(self, params):
-        ordered = [(self._order[name], user) for name, user in self.users.items()]
+        # ListUsers leaves LastLoginDate out (GetUser has it).
+        ordered = [
+            (self._order[name], {k: v for k, v in user.items() if k != "LastLoginDate"})
+            for name, user in self.users.items()
+        ]
         ordered.sort(key=lambda pair: pair[0])
-        page, marker, truncated = marker_page(ordered, params)
-        listed = [{k: v for k, v in u.items() if k != "LastLoginDate"} for u in page]
-        answer = {"IsTruncated": truncated, "Users": {"User": listed}}
-        if truncated:
-            answer["Marker"] = marker
-        return answer
+        return marker_answer(ordered, params, "Users", "User")
 
     def ListGroupsForUser(self, params):
         user = self._user(params)
@@ -382,35 +381,29 @@ class RamState:
         user = self._user(params)
         return self._attached(self.user_policies.get(user["UserName"], {}))
 
-    def ListPoliciesForGroup(self, params):
+    def _group_name(self, params) -> str:
         name = required(params, "GroupName")
         if name not in self.groups:
             raise ApiError(404, "EntityNotExist.Group", "The group does not exist.")
+        return name
+
+    def ListPoliciesForGroup(self, params):
+        name = self._group_name(params)
         return self._attached(self.group_policies[name])
 
     def ListGroups(self, params):
         ordered = [(int(g["GroupId"]), dict(g)) for g in self.groups.values()]
-        page, marker, truncated = marker_page(ordered, params)
-        answer = {"IsTruncated": truncated, "Groups": {"Group": page}}
-        if truncated:
-            answer["Marker"] = marker
-        return answer
+        return marker_answer(ordered, params, "Groups", "Group")
 
     def ListUsersForGroup(self, params):
-        name = required(params, "GroupName")
-        if name not in self.groups:
-            raise ApiError(404, "EntityNotExist.Group", "The group does not exist.")
+        name = self._group_name(params)
         members = [
             (self._order[u], {"UserName": u, "DisplayName": self.users[u]["DisplayName"]})
             for u, groups in self.memberships.items()
             if name in groups
         ]
         members.sort(key=lambda pair: pair[0])
-        page, marker, truncated = marker_page(members, params)
-        answer = {"IsTruncated": truncated, "Users": {"User": page}}
-        if truncated:
-            answer["Marker"] = marker
-        return answer
+        return marker_answer(members, params, "Users", "User")
 
     def GetPolicy(self, params):
         policy = self._policy(params)
@@ -447,11 +440,7 @@ class RamState:
             if kind is None or policy["PolicyType"] == kind
         ]
         ordered.sort(key=lambda pair: pair[0])
-        page, marker, truncated = marker_page(ordered, params)
-        answer = {"IsTruncated": truncated, "Policies": {"Policy": page}}
-        if truncated:
-            answer["Marker"] = marker
-        return answer
+        return marker_answer(ordered, params, "Policies", "Policy")
 
     def CreatePolicy(self, params):
         name = required(params, "PolicyName")

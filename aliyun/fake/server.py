@@ -11,6 +11,7 @@ from __future__ import annotations
 import calendar
 import collections
 import json
+import socket
 import sys
 import threading
 import time
@@ -19,12 +20,19 @@ import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl
 
-from . import arms, ram, signing
+from . import arms, ram, signing, sts, tls
 from .errors import ApiError
 
 RAM_VERSION = "2015-05-01"
 ARMS_VERSION = "2019-08-08"
-PRODUCTS = {RAM_VERSION: ("ram", "ram.aliyuncs.com"), ARMS_VERSION: ("arms", "arms.aliyuncs.com")}
+STS_VERSION = "2015-04-01"
+PRODUCTS = {
+    RAM_VERSION: ("ram", "ram.aliyuncs.com"),
+    ARMS_VERSION: ("arms", "arms.aliyuncs.com"),
+    STS_VERSION: ("sts", "sts.aliyuncs.com"),
+}
+ACTIONS = {"ram": ram.ACTIONS, "arms": arms.ACTIONS, "sts": sts.ACTIONS}
+TLS_HANDSHAKE = 0x16  # the first byte a TLS client sends
 MAX_BODY = 1 << 20
 MAX_CONCURRENT = 64  # connections served at once; more wait in the listen queue
 MAX_REQUESTS_KEPT = 200_000
@@ -54,9 +62,23 @@ class _Server(ThreadingHTTPServer):
 
     def process_request_thread(self, request, client_address):
         try:
-            super().process_request_thread(request, client_address)
+            request = self._maybe_tls(request)
+            if request is not None:
+                super().process_request_thread(request, client_address)
         finally:
             self._slots.release()
+
+    def _maybe_tls(self, request):
+        """TLS and plain HTTP on one port: a TLS client speaks first with a handshake record."""
+        try:
+            request.settimeout(_Handler.timeout)
+            first = request.recv(1, socket.MSG_PEEK)
+            if first and first[0] == TLS_HANDSHAKE:
+                return self.fake.tls.context.wrap_socket(request, server_side=True)
+            return request
+        except (OSError, ValueError):
+            self.shutdown_request(request)
+            return None
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -91,6 +113,8 @@ class FakeCloud:
         self.account_id = account_id
         self.ram = ram.RamState(self.lock)
         self.arms = arms.ArmsState(self.lock)
+        self.sts = sts.StsState(self.lock, account_id)
+        self._tls: tls.Tls | None = None
         self.latency = 0.0
         self.calls: collections.Counter[str] = collections.Counter()
         self.requests: list[tuple[str, dict[str, str]]] = []
@@ -120,6 +144,18 @@ class FakeCloud:
         self._thread.start()
         return self
 
+    @property
+    def tls(self) -> tls.Tls:
+        with self.lock:
+            if self._tls is None:
+                self._tls = tls.Tls()
+            return self._tls
+
+    @property
+    def ca_file(self) -> str:
+        """The certificate HTTPS clients of this fake must trust (STS is HTTPS only)."""
+        return self.tls.cert_file
+
     def stop(self) -> None:
         server, thread = self._server, self._thread
         self._server = self._thread = None
@@ -128,6 +164,13 @@ class FakeCloud:
             server.server_close()
         if thread is not None:
             thread.join(timeout=5)
+
+    def close(self) -> None:
+        """Stop, and remove the certificate files."""
+        self.stop()
+        if self._tls is not None:
+            self._tls.cleanup()
+            self._tls = None
 
     def go_down(self) -> None:
         """Close the listening socket: connections are refused until come_back()."""
@@ -153,7 +196,7 @@ class FakeCloud:
         return self.start()
 
     def __exit__(self, *exc) -> None:
-        self.stop()
+        self.close()
 
     @property
     def port(self) -> int:
@@ -185,7 +228,8 @@ class FakeCloud:
             self._lose = [int(n), _action_set(actions)]
 
     def deny(self, access_key_id: str, *actions: str) -> None:
-        """That key is refused these actions ("ram:ListUsers", "arms:DescribeContacts", "ram:*")."""
+        """That key (or role ARN: its temporary keys) is refused these actions ("ram:ListUsers",
+        "arms:DescribeContacts", "ram:*")."""
         with self.lock:
             self._denied.setdefault(access_key_id, set()).update(actions)
 
@@ -228,14 +272,18 @@ class FakeCloud:
             ctype = handler.headers.get("content-type") or ""
             if body and ctype.startswith("application/x-www-form-urlencoded"):
                 params.update(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
+            rpc = _is_rpc(handler, params)
+            if rpc:  # the older RPC style: action and version are parameters
+                action, version = params.get("Action") or "", params.get("Version") or ""
+                product, host_id = PRODUCTS.get(version, ("", "openapi.aliyuncs.com"))
             with self.lock:
                 # Only known names become keys: a header cannot grow the counter without bound.
-                known = action in ram.ACTIONS or action in arms.ACTIONS
+                known = any(action in names for names in ACTIONS.values())
                 self.calls[action if known else "(unknown)"] += 1
                 self.requests.append((action[:100], dict(params)))
                 if len(self.requests) > MAX_REQUESTS_KEPT:
                     del self.requests[: MAX_REQUESTS_KEPT // 2]
-            answer = self._answer(handler, product, action, path, raw_query, body, params)
+            answer = self._answer(handler, product, action, path, raw_query, body, params, rpc)
             status = 200
             if self._take_lost_answer(action):
                 handler.close_connection = True
@@ -277,28 +325,37 @@ class FakeCloud:
         if self._log is not None:
             self._log(f"{action or '-'} {status}" + (f" {answer['Code']}" if status >= 400 else ""))
 
-    def _answer(self, handler, product, action, path, raw_query, body, params) -> dict:
+    def _answer(self, handler, product, action, path, raw_query, body, params, rpc) -> dict:
         headers: dict[str, list[str]] = {}
         for name, value in handler.headers.items():
             headers.setdefault(name.lower(), []).append(value)
         with self.lock:
-            secrets = dict(self.access_keys)
-        access_key_id = signing.verify(
-            method=handler.command,
-            path=path,
-            raw_query=raw_query,
-            headers=headers,
-            body=body,
-            secrets=secrets,
-        )
-        self._check_freshness(
-            handler.headers.get("x-acs-date"), handler.headers.get("x-acs-signature-nonce")
-        )
+            secrets = {**self.access_keys, **self.sts.secrets()}
+        if rpc:
+            access_key_id = signing.verify_rpc(
+                method=handler.command, params=params, secrets=secrets
+            )
+            self._check_freshness(params.get("Timestamp"), params.get("SignatureNonce"))
+            token = params.get("SecurityToken")
+        else:
+            access_key_id = signing.verify(
+                method=handler.command,
+                path=path,
+                raw_query=raw_query,
+                headers=headers,
+                body=body,
+                secrets=secrets,
+            )
+            self._check_freshness(
+                handler.headers.get("x-acs-date"), handler.headers.get("x-acs-signature-nonce")
+            )
+            token = handler.headers.get("x-acs-security-token")
+        # A temporary key (STS) works only with its own token, and only until it expires.
+        session = self.sts.check_token(access_key_id, token)
         if not product:
             raise ApiError(400, "InvalidVersion", "Specified parameter Version is not valid.")
-        state = self.ram if product == "ram" else self.arms
-        known = ram.ACTIONS if product == "ram" else arms.ACTIONS
-        if action not in known:
+        state = {"ram": self.ram, "arms": self.arms, "sts": self.sts}[product]
+        if action not in ACTIONS[product]:
             raise ApiError(
                 404,
                 "InvalidAction.NotFound",
@@ -306,7 +363,9 @@ class FakeCloud:
             )
         with self.lock:
             self._take_fault(action)
-            if self._is_denied(access_key_id, f"{product}:{action}"):
+            if self._is_denied(access_key_id, f"{product}:{action}") or (
+                session is not None and self._is_denied(session.role_arn, f"{product}:{action}")
+            ):
                 if product == "ram":
                     raise ApiError(
                         403,
@@ -320,6 +379,8 @@ class FakeCloud:
                     "User not authorized to operate on the specified resource, "
                     "or this API doesn't support RAM.",
                 )
+            if product == "sts":
+                return getattr(state, action)(params, access_key_id)
             return getattr(state, action)(params)
 
     def _check_freshness(self, date: str | None, nonce: str | None) -> None:
@@ -380,6 +441,15 @@ class FakeCloud:
             return False
         product = action.split(":", 1)[0]
         return action in denied or f"{product}:*" in denied or "*" in denied
+
+
+def _is_rpc(handler, params: dict[str, str]) -> bool:
+    """An RPC-style request: signed in the query (Signature), no ACS3 Authorization header."""
+    return (
+        not handler.headers.get("authorization")
+        and "Signature" in params
+        and "SignatureMethod" in params
+    )
 
 
 def _action_set(actions):

@@ -9,6 +9,7 @@ import pytest
 from aliyun import services
 from audit.models import Entry
 from tests.cloud.conftest import CLOUD_AK_ID, CLOUD_AK_SECRET, cloud_fake  # noqa: F401
+from tests.cloud.helpers import fields as connection_fields
 
 pytestmark = pytest.mark.django_db
 
@@ -24,13 +25,7 @@ def test_connect_and_disconnect_are_recorded_with_the_secret_masked(
     owner_principal,
     cloud_fake,  # noqa: F811
 ):
-    fields = {
-        "access_key_id": CLOUD_AK_ID,
-        "access_key_secret": CLOUD_AK_SECRET,
-        "ram_endpoint": cloud_fake.endpoint,
-        "arms_endpoint": cloud_fake.endpoint,
-        "protocol": "http",
-    }
+    fields = connection_fields(cloud_fake)
     refused, _ = services.connect(
         account=account, actor=owner_principal, **{**fields, "access_key_secret": "wrong"}
     )

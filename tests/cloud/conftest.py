@@ -39,6 +39,24 @@ def cloud_fake():
     try:
         yield fake
     finally:
-        fake.stop()
+        fake.close()
     # A bug of the fake answers 500 like a server; it must not pass for a fault a test wanted.
     assert not fake.internal_errors, fake.internal_errors[0]
+
+
+@pytest.fixture
+def fake_tls(cloud_fake, monkeypatch):
+    """STS is HTTPS only (alibabacloud-credentials sends AssumeRole over https whatever the
+    client's protocol): trust the fake's own certificate, as OpenSSL reads SSL_CERT_FILE."""
+    monkeypatch.setenv("SSL_CERT_FILE", cloud_fake.ca_file)
+    return cloud_fake
+
+
+@pytest.fixture
+def quick_retries(settings):
+    """aliyun.retry's waits in tenths of seconds, three tries of a failing call."""
+    settings.CLOUD_PUSH_BACKOFF_SECONDS = 0.05
+    settings.CLOUD_PUSH_BACKOFF_MAX_SECONDS = 0.2
+    settings.CLOUD_PUSH_MAX_ATTEMPTS = 3
+    settings.RAM_SYNC_RETRY_BUDGET = 10
+    settings.RAM_WRITE_RETRY_BUDGET = 5

@@ -9,15 +9,38 @@ from ram_directory.principal import Principal
 from tests.cloud.conftest import CLOUD_AK_ID, CLOUD_AK_SECRET
 
 
+def fields(fake, **changes) -> dict[str, str]:
+    """A connection's settings pointing at the fake, as the form and connect() take them."""
+    return {
+        "access_key_id": CLOUD_AK_ID,
+        "access_key_secret": CLOUD_AK_SECRET,
+        "region": "cn-hangzhou",
+        "ram_endpoint": fake.endpoint,
+        "arms_endpoint": fake.endpoint,
+        "sts_endpoint": fake.endpoint,
+        "protocol": "http",
+        **changes,
+    }
+
+
+def connect_args(account, fake, *extra: str, secret_env="SAE_TEST_CLOUD_SECRET") -> list[str]:
+    """cloud_connect's arguments for the fake (the secret read from `secret_env`)."""
+    return [
+        "cloud_connect",
+        account.account_id,
+        "--access-key-id",
+        CLOUD_AK_ID,
+        "--secret-env",
+        secret_env,
+        *("--ram-endpoint", fake.endpoint, "--arms-endpoint", fake.endpoint),
+        *("--sts-endpoint", fake.endpoint, "--protocol", "http"),
+        *extra,
+    ]
+
+
 def connect(account, fake) -> CloudConnection:
-    return CloudConnection.objects.create(
-        account=account,
-        access_key_id=CLOUD_AK_ID,
-        access_key_secret=CLOUD_AK_SECRET,
-        ram_endpoint=fake.endpoint,
-        arms_endpoint=fake.endpoint,
-        protocol="http",
-    )
+    """Saved directly, as cloud_connect would after its check."""
+    return CloudConnection.objects.create(account=account, **fields(fake))
 
 
 def new_contact(account, ram_user, phone, mailbox=""):

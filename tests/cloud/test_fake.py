@@ -31,10 +31,11 @@ from alibabacloud_tea_openapi.exceptions import (
     ServerException,
     ThrottlingException,
 )
-from alibabacloud_tea_openapi.utils_models import Config, OpenApiRequest, Params
+from alibabacloud_tea_openapi.utils_models import Config, OpenApiRequest
 from darabonba.exceptions import UnretryableException
 from darabonba.runtime import RuntimeOptions
 
+from aliyun.clients import rpc_params
 from aliyun.fake import FakeCloud
 from tests.cloud.conftest import CLOUD_AK_ID, CLOUD_AK_SECRET
 
@@ -759,17 +760,7 @@ def test_the_command_says_where_it_listens_in_json():
     ],
 )
 def test_an_unknown_action_or_version_is_refused(cloud_fake, action, version, status, code):
-    params = Params(
-        action=action,
-        version=version,
-        protocol="HTTPS",
-        pathname="/",
-        method="POST",
-        auth_type="AK",
-        style="RPC",
-        req_body_type="formData",
-        body_type="json",
-    )
+    params = rpc_params(action, version)
     client = ram_client(cloud_fake)
     refused = error_of(lambda: client.call_api(params, OpenApiRequest(), RuntimeOptions()))
 

@@ -126,10 +126,57 @@ def test_the_policy_of_a_group_taken_away_in_ram_stops_counting(account, cloud_f
     assert not Principal(account, alice).can_list_users()
 
 
-def test_a_ram_that_refuses_leaves_everything_as_it_was(account, cloud_fake):
+def test_a_ram_that_refuses_leaves_everything_as_it_was(account, cloud_fake, quick_retries):
     cloud_fake.seed_demo()
     connect(account, cloud_fake)
-    cloud_fake.fail(1, status=503)
+    cloud_fake.fail(100, status=503)  # beyond the retries
     code, _out, err, _problem = run_as_shell(["sync_ram", account.account_id])
     assert code == 1 and "ServiceUnavailable" in err
     assert not RamUser.objects.for_account(account).exists()
+
+
+def test_ram_users_held_by_another_console_account_stop_the_sync_with_a_clear_message(
+    account, other_account, cloud_fake
+):
+    """Connected twice before the one-account rule (or by hand): RAM user IDs are global, so
+    the second sync names the console account holding them and writes nothing."""
+    cloud_fake.seed_users(3)
+    connect(other_account, cloud_fake)
+    assert _sync(other_account)["added"] == 3
+    connect(account, cloud_fake)
+    code, _out, err, problem = run_as_shell(["sync_ram", account.account_id])
+    assert code == 1 and not problem
+    assert err.startswith("error: RAM sync failed: RAM ListUsers: RamUserHeldElsewhere: RAM user")
+    assert f"is already held by console account {other_account.account_id}" in err
+    assert not RamUser.objects.filter(account=account).exists()
+
+
+def test_sync_rides_out_throttling_5xx_and_lost_answers(account, cloud_fake, quick_retries):
+    cloud_fake.seed_users(20)
+    connect(account, cloud_fake)
+    cloud_fake.throttle(3, retry_after_ms=50, actions=["GetUser"])
+    cloud_fake.fail(2, 503, actions=["ListPoliciesForUser"])  # one fail() at a time
+    cloud_fake.lose_answers(2, actions=["ListGroupsForUser"])  # the connection just closes
+    report = _sync(account)
+    assert report["added"] == 20
+    assert report["retried"]["Throttling.User"] == 3
+    assert report["retried"]["ServiceUnavailable"] == 2
+    assert report["retried"]["NetworkError"] == 2
+    # Each user was read once in the end: the retries are the only extra calls.
+    assert cloud_fake.calls["GetUser"] == 20 + 3
+    assert cloud_fake.calls["ListPoliciesForUser"] == 20 + 2
+    assert cloud_fake.calls["ListGroupsForUser"] == 20 + 2
+    assert RamUser.objects.filter(account=account).count() == 20
+
+
+def test_sync_gives_up_after_the_bounded_retries_and_writes_nothing(
+    account, cloud_fake, quick_retries
+):
+    cloud_fake.seed_users(3)
+    connect(account, cloud_fake)
+    cloud_fake.fail(100, 503, actions=["ListUsers"])
+    code, _out, err, problem = run_as_shell(["sync_ram", account.account_id])
+    assert code == 1 and not problem
+    assert err.startswith("error: RAM sync failed: RAM ListUsers: ServiceUnavailable")
+    assert cloud_fake.calls["ListUsers"] == settings.CLOUD_PUSH_MAX_ATTEMPTS
+    assert not RamUser.objects.filter(account=account).exists()

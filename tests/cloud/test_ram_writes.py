@@ -72,3 +72,37 @@ def test_an_unconnected_account_writes_only_here(account, cloud_fake, alice):
     policy = services.create_policy(account=account, name="EcsRead", document=DOCUMENT)
     services.attach_policy(ram_user=alice, policy=policy)
     assert sum(cloud_fake.calls.values()) == 0
+
+
+def test_writes_ride_out_throttling_and_5xx(account, cloud_fake, alice, quick_retries):
+    connect(account, cloud_fake)
+    cloud_fake.throttle(2, retry_after_ms=50, actions=["CreatePolicy"])
+    policy = services.create_policy(account=account, name="EcsRead", document=DOCUMENT)
+    assert cloud_fake.calls["CreatePolicy"] == 3
+    cloud_fake.fail(2, 503, actions=["AttachPolicyToUser"])
+    services.attach_policy(ram_user=alice, policy=policy)
+    assert cloud_fake.calls["AttachPolicyToUser"] == 3
+    assert ("Custom", "EcsRead") in cloud_fake.ram.user_policies["alice"]
+    assert PolicyAttachment.objects.filter(ram_user=alice, policy=policy).exists()
+
+
+def test_a_create_whose_answer_was_lost_is_done_once(account, cloud_fake, alice, quick_retries):
+    connect(account, cloud_fake)
+    cloud_fake.lose_answers(1, actions=["CreatePolicy"])
+    services.create_policy(account=account, name="EcsRead", document=DOCUMENT)
+    # The first try made it and its answer was lost; the second found it made.
+    assert cloud_fake.calls["CreatePolicy"] == 2
+    assert Policy.objects.filter(account=account, name="EcsRead").exists()
+
+
+def test_a_ram_that_keeps_failing_is_the_forms_error_after_bounded_retries(
+    account, cloud_fake, alice, quick_retries
+):
+    connect(account, cloud_fake)
+    cloud_fake.fail(100, 503, actions=["AttachPolicyToUser"])
+    policy = Policy.objects.get(account=account, name="AliyunRAMReadOnlyAccess")
+    with pytest.raises(ValidationError) as refused:
+        services.attach_policy(ram_user=alice, policy=policy)
+    assert "RAM did not answer (ServiceUnavailable)" in refused.value.messages[0]
+    assert cloud_fake.calls["AttachPolicyToUser"] == 3
+    assert not PolicyAttachment.objects.filter(ram_user=alice).exists()

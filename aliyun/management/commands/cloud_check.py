@@ -4,13 +4,17 @@ from __future__ import annotations
 
 from django.core.management.base import CommandError
 
-from aliyun.check import all_ok, check_connection
+from aliyun import services
+from aliyun.check import all_ok
 from aliyun.management.base import first_failure, get_connection
 from ram_directory.management.base import OperatorCommand
 
 
 class Command(OperatorCommand):
-    help = "Check an account's cloud connection: RAM ListUsers / GetUser, ARMS DescribeContacts."
+    help = (
+        "Check an account's cloud connection: STS AssumeRole (a role), RAM ListUsers / GetUser, "
+        "ARMS DescribeContacts, STS GetCallerIdentity."
+    )
     reports = True
 
     def add_arguments(self, parser):
@@ -18,7 +22,7 @@ class Command(OperatorCommand):
 
     def handle(self, *args, **options):
         connection = get_connection(options["account_id"])
-        results = check_connection(connection)
+        results = services.check(connection)
         if options["as_json"]:
             self.print_json(
                 {

@@ -1,5 +1,6 @@
 """`cloud_connect ACCOUNT_ID --access-key-id ID --secret-env VAR ...`: connect an account to
-its Alibaba Cloud account; saved only when the check passes."""
+its Alibaba Cloud account; saved only when the check passes, and only if no other console
+account holds that Alibaba Cloud account."""
 
 from __future__ import annotations
 
@@ -32,6 +33,9 @@ class Command(OperatorCommand):
         parser.add_argument("--region", default=DEFAULT_REGION)
         parser.add_argument("--ram-endpoint", default="", metavar="HOST[:PORT]")
         parser.add_argument("--arms-endpoint", default="", metavar="HOST[:PORT]")
+        parser.add_argument(
+            "--sts-endpoint", default="", metavar="HOST[:PORT]", help="STS, always over HTTPS"
+        )
         parser.add_argument("--protocol", default="https", choices=["https", "http"])
         parser.add_argument("--proxy", default="", help="outbound HTTP proxy URL (optional)")
 
@@ -48,6 +52,7 @@ class Command(OperatorCommand):
             region=options["region"],
             ram_endpoint=options["ram_endpoint"],
             arms_endpoint=options["arms_endpoint"],
+            sts_endpoint=options["sts_endpoint"],
             protocol=options["protocol"],
             proxy=options["proxy"],
         )
