@@ -11,10 +11,10 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from arms_sync.notify.models import Event
-from ram_directory.models import Account, AccountScopedQuerySet
+from ram_directory.models import Account, AccountScoped, account_key, unique_in_account
 
 
-class IntakeToken(models.Model):
+class IntakeToken(AccountScoped):
     """One live token per account, stored as its SHA-256 (the token is shown once, when
     created). Rotating replaces the hash, which revokes the old token at once."""
 
@@ -31,8 +31,6 @@ class IntakeToken(models.Model):
     window_started_at = models.DateTimeField(_("rate window started"), null=True, blank=True)
     window_count = models.PositiveIntegerField(_("posts in the rate window"), default=0)
 
-    objects = AccountScopedQuerySet.as_manager()
-
     class Meta:
         verbose_name = _("intake token")
         verbose_name_plural = _("intake tokens")
@@ -46,16 +44,14 @@ class AlertStatus(models.TextChoices):
     RESOLVED = "resolved", _("Resolved")
 
 
-class Alert(models.Model):
+class Alert(AccountScoped):
     """One alert and its state (rules §15): firing opens or re-opens it, resolved closes it.
     Each post that touches it is a `ReceivedAlert` (its timeline). What is shown of it
     (labels, annotations, times) is the latest post's."""
 
     Status = AlertStatus
 
-    account = models.ForeignKey(
-        Account, on_delete=models.CASCADE, related_name="alert_states", verbose_name=_("account")
-    )
+    account = account_key("alert_states")
     # Alertmanager's fingerprint, else a hash of the sorted labels (intake.payload).
     fingerprint = models.CharField(_("fingerprint"), max_length=64)
     status = models.CharField(_("status"), max_length=16, choices=AlertStatus.choices)
@@ -84,17 +80,11 @@ class Alert(models.Model):
     # Firing first (0), then resolved (1): the Alerts page's order.
     status_rank = models.PositiveSmallIntegerField(_("status order"), default=0)
 
-    objects = AccountScopedQuerySet.as_manager()
-
     class Meta:
         verbose_name = _("alert")
         verbose_name_plural = _("alerts")
         ordering = ["status_rank", "-last_received_at", "-id"]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["account", "fingerprint"], name="alert_fingerprint_unique_in_account"
-            )
-        ]
+        constraints = [unique_in_account("fingerprint", name="alert_fingerprint_unique_in_account")]
         indexes = [
             models.Index(
                 fields=["account", "status_rank", "-last_received_at"], name="alert_state_order"
@@ -121,7 +111,7 @@ class Alert(models.Model):
         return max(end - self.starts_at, timedelta(0))
 
 
-class ReceivedAlert(models.Model):
+class ReceivedAlert(AccountScoped):
     """One alert of one post: a point on its alert's timeline."""
 
     Status = AlertStatus
@@ -134,9 +124,7 @@ class ReceivedAlert(models.Model):
         # A repeat inside the repeat interval, an acknowledged repeat, a second "resolved".
         QUIET = "quiet", _("Received, nobody notified")
 
-    account = models.ForeignKey(
-        Account, on_delete=models.CASCADE, related_name="alerts", verbose_name=_("account")
-    )
+    account = account_key("alerts")
     event = models.ForeignKey(
         Event, on_delete=models.CASCADE, related_name="alerts", verbose_name=_("event")
     )
@@ -166,8 +154,6 @@ class ReceivedAlert(models.Model):
         _("matched notification policies"), default=list, blank=True
     )
     received_at = models.DateTimeField(_("received"), default=timezone.now)
-
-    objects = AccountScopedQuerySet.as_manager()
 
     class Meta:
         ordering = ["-received_at", "-id"]
