@@ -27,11 +27,11 @@ from django.db import connections
 
 from audit.services import Actor, acting
 from core import gate
-from ram_directory.models import Account, Policy, RamUser
+from ram_directory.models import Account, AccountScoped, Policy, RamUser
 
 UNKNOWN_ACCOUNT = "no account with ID {account_id}"
 UNKNOWN_RAM_USER = "account {account_id} has no RAM user named {user_name!r}"
-UNKNOWN_POLICY = "account {account_id} has no policy named {policy_name!r}"
+UNKNOWN_POLICY = "account {account_id} has no policy named {name!r}"
 PASSWORD_ENV_UNSET = "environment variable {name} is not set or empty (--password-env)"
 BAD_CHOICE = "--{option} must be one of {choices}"
 MAX_LIMIT = 10_000
@@ -129,10 +129,21 @@ class AccountCommand(OperatorCommand):
     def handle_account(self, account: Account, **options: Any) -> None:
         raise NotImplementedError
 
-    def print_rows(
-        self, rows: list[dict[str, Any]], line: Callable[[dict], str], *, empty: str
+    def report_rows(
+        self,
+        account: Account,
+        key: str,
+        rows: list[dict[str, Any]],
+        options: dict[str, Any],
+        *,
+        line: Callable[[dict], str],
+        empty: str,
     ) -> None:
-        """A listing's human output: one `line(row)` per row, or `empty` when there is none."""
+        """A listing: `{"account_id": ..., <key>: rows}` with --json, else one `line(row)` per
+        row, or `empty` when there is none."""
+        if options["as_json"]:
+            self.print_json({"account_id": account.account_id, key: rows})
+            return
         if not rows:
             self.stdout.write(empty)
         for row in rows:
@@ -161,22 +172,15 @@ def get_account(account_id: str) -> Account:
     return account
 
 
-def get_ram_user(account: Account, user_name: str) -> RamUser:
-    ram_user = RamUser.objects.for_account(account).filter(user_name=user_name).first()
-    if ram_user is None:
-        raise CommandError(
-            UNKNOWN_RAM_USER.format(account_id=account.account_id, user_name=user_name)
-        )
-    return ram_user
-
-
-def get_policy(account: Account, policy_name: str) -> Policy:
-    policy = Policy.objects.for_account(account).filter(name=policy_name).first()
-    if policy is None:
-        raise CommandError(
-            UNKNOWN_POLICY.format(account_id=account.account_id, policy_name=policy_name)
-        )
-    return policy
+def find_in_account(
+    model: type[AccountScoped], account: Account, missing: str, **lookup: str
+) -> AccountScoped:
+    """The account's `model` row matching `lookup`, else the command's error: `missing` with
+    the account ID and the lookup's values."""
+    found = model.objects.for_account(account).filter(**lookup).first()
+    if found is None:
+        raise CommandError(missing.format(account_id=account.account_id, **lookup))
+    return found
 
 
 class PolicyAttachmentCommand(AccountCommand):
@@ -198,8 +202,10 @@ class PolicyAttachmentCommand(AccountCommand):
         )
 
     def handle_account(self, account: Account, **options: Any) -> None:
-        ram_user = get_ram_user(account, options["user_name"])
-        policy = get_policy(account, options["policy_name"])
+        ram_user = find_in_account(
+            RamUser, account, UNKNOWN_RAM_USER, user_name=options["user_name"]
+        )
+        policy = find_in_account(Policy, account, UNKNOWN_POLICY, name=options["policy_name"])
         self.change(ram_user=ram_user, policy=policy)
         if options["as_json"]:
             self.print_json(

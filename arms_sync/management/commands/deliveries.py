@@ -58,10 +58,9 @@ class Command(AccountCommand):
             }
             for d in rows
         ]
-        if options["as_json"]:
-            self.print_json({"account_id": account.account_id, "deliveries": data})
-            return
-        self.print_rows(data, delivery_line, empty="no deliveries")
+        self.report_rows(
+            account, "deliveries", data, options, line=delivery_line, empty="no deliveries"
+        )
 
 
 def delivery_line(row: dict[str, Any]) -> str:

@@ -43,10 +43,9 @@ class Command(AccountCommand):
             }
             for r in rows
         ]
-        if options["as_json"]:
-            self.print_json({"account_id": account.account_id, "requests": data})
-            return
-        self.print_rows(data, request_lines, empty="no permission requests")
+        self.report_rows(
+            account, "requests", data, options, line=request_lines, empty="no permission requests"
+        )
 
 
 def request_lines(row: dict[str, Any]) -> str:

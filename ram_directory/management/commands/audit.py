@@ -61,10 +61,7 @@ class Command(AccountCommand):
             }
             for e in rows
         ]
-        if options["as_json"]:
-            self.print_json({"account_id": account.account_id, "entries": data})
-            return
-        self.print_rows(data, entry_line, empty="no entries")
+        self.report_rows(account, "entries", data, options, line=entry_line, empty="no entries")
 
 
 def entry_line(row: dict[str, Any]) -> str:
