@@ -44,7 +44,31 @@ class AlertStatus(models.TextChoices):
     RESOLVED = "resolved", _("Resolved")
 
 
-class Alert(AccountScoped):
+class AlertFields(AccountScoped):
+    """What a post says of one alert (Alertmanager's webhook): an `Alert` shows its latest
+    post's, a `ReceivedAlert` keeps each post's."""
+
+    status = models.CharField(_("status"), max_length=16, choices=AlertStatus.choices)
+    name = models.CharField(_("alert name"), max_length=256)
+    severity = models.CharField(_("severity"), max_length=64, blank=True)
+    labels = models.JSONField(_("labels"), default=dict)
+    annotations = models.JSONField(_("annotations"), default=dict)
+    starts_at = models.DateTimeField(_("started"), null=True, blank=True)
+    ends_at = models.DateTimeField(_("ended"), null=True, blank=True)
+    generator_url = models.URLField(_("generator URL"), max_length=2048, blank=True)
+    # The names of the notification policies whose match labels matched.
+    matched_policies = models.JSONField(
+        _("matched notification policies"), default=list, blank=True
+    )
+
+    class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.status})"
+
+
+class Alert(AlertFields):
     """One alert and its state (rules §15): firing opens or re-opens it, resolved closes it.
     Each post that touches it is a `ReceivedAlert` (its timeline). What is shown of it
     (labels, annotations, times) is the latest post's."""
@@ -54,21 +78,10 @@ class Alert(AccountScoped):
     account = account_key("alert_states")
     # Alertmanager's fingerprint, else a hash of the sorted labels (intake.payload).
     fingerprint = models.CharField(_("fingerprint"), max_length=64)
-    status = models.CharField(_("status"), max_length=16, choices=AlertStatus.choices)
-    name = models.CharField(_("alert name"), max_length=256)
-    severity = models.CharField(_("severity"), max_length=64, blank=True)
     summary = models.CharField(_("summary"), max_length=500, blank=True)
-    labels = models.JSONField(_("labels"), default=dict)
     # "key=value key=value", lowercased: what the Alerts page's label search looks in (one
     # text column works the same on SQLite and PostgreSQL, unlike lookups into JSON).
     label_text = models.TextField(_("labels as text"), blank=True)
-    annotations = models.JSONField(_("annotations"), default=dict)
-    starts_at = models.DateTimeField(_("started"), null=True, blank=True)
-    ends_at = models.DateTimeField(_("ended"), null=True, blank=True)
-    generator_url = models.URLField(_("generator URL"), max_length=2048, blank=True)
-    matched_policies = models.JSONField(
-        _("matched notification policies"), default=list, blank=True
-    )
     first_received_at = models.DateTimeField(_("first received"), default=timezone.now)
     last_received_at = models.DateTimeField(_("last received"), default=timezone.now)
     # When a post last notified anyone about it: the repeat interval counts from here.
@@ -91,9 +104,6 @@ class Alert(AccountScoped):
             )
         ]
 
-    def __str__(self) -> str:
-        return f"{self.name} ({self.status})"
-
     @staticmethod
     def text_of(labels: dict) -> str:
         return " ".join(f"{k}={v}" for k, v in sorted(labels.items())).lower()
@@ -111,7 +121,7 @@ class Alert(AccountScoped):
         return max(end - self.starts_at, timedelta(0))
 
 
-class ReceivedAlert(AccountScoped):
+class ReceivedAlert(AlertFields):
     """One alert of one post: a point on its alert's timeline."""
 
     Status = AlertStatus
@@ -140,19 +150,7 @@ class ReceivedAlert(AccountScoped):
     notified = models.BooleanField(_("notified"), default=False)
     # Its place in the post (and in the event's payload): deliveries name alerts by it.
     position = models.PositiveIntegerField(_("position in the post"))
-    status = models.CharField(_("status"), max_length=16, choices=AlertStatus.choices)
-    name = models.CharField(_("alert name"), max_length=256)
-    severity = models.CharField(_("severity"), max_length=64, blank=True)
     fingerprint = models.CharField(_("fingerprint"), max_length=64, blank=True)
-    labels = models.JSONField(_("labels"), default=dict)
-    annotations = models.JSONField(_("annotations"), default=dict)
-    starts_at = models.DateTimeField(_("started"), null=True, blank=True)
-    ends_at = models.DateTimeField(_("ended"), null=True, blank=True)
-    generator_url = models.URLField(_("generator URL"), max_length=2048, blank=True)
-    # The names of the notification policies whose match labels matched.
-    matched_policies = models.JSONField(
-        _("matched notification policies"), default=list, blank=True
-    )
     received_at = models.DateTimeField(_("received"), default=timezone.now)
 
     class Meta:
@@ -160,6 +158,3 @@ class ReceivedAlert(AccountScoped):
         verbose_name = _("received alert")
         verbose_name_plural = _("received alerts")
         indexes = [models.Index(fields=["account", "-received_at"], name="alert_account_recent")]
-
-    def __str__(self) -> str:
-        return f"{self.name} ({self.status})"
