@@ -82,20 +82,16 @@ class ArmsContact(AccountScoped):
         return self.sae_contact_id is not None
 
 
-class ContactGroup(AccountScoped):
-    account = account_key("contact_groups")
+class ManagedByName(AccountScoped):
+    """A contact group or notification policy: named once in its account, and managed by the
+    console (arms_sync.managed) when its name starts with `sae:`."""
+
     name = models.CharField(_("name"), max_length=128)
-    description = models.CharField(_("description"), max_length=256, blank=True)
-    members = models.ManyToManyField(
-        ArmsContact, related_name="groups", blank=True, verbose_name=_("members")
-    )
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
 
     class Meta:
+        abstract = True
         ordering = ["name"]
-        verbose_name = _("contact group")
-        verbose_name_plural = _("contact groups")
-        constraints = [unique_in_account("name", name="contact_group_name_unique_in_account")]
 
     def __str__(self) -> str:
         return self.name
@@ -103,6 +99,19 @@ class ContactGroup(AccountScoped):
     @property
     def is_managed(self) -> bool:
         return self.name.startswith(MANAGED_PREFIX)
+
+
+class ContactGroup(ManagedByName):
+    account = account_key("contact_groups")
+    description = models.CharField(_("description"), max_length=256, blank=True)
+    members = models.ManyToManyField(
+        ArmsContact, related_name="groups", blank=True, verbose_name=_("members")
+    )
+
+    class Meta(ManagedByName.Meta):
+        verbose_name = _("contact group")
+        verbose_name_plural = _("contact groups")
+        constraints = [unique_in_account("name", name="contact_group_name_unique_in_account")]
 
     @property
     def display_description(self) -> str:
@@ -113,11 +122,10 @@ class ContactGroup(AccountScoped):
         return self.description
 
 
-class NotificationPolicy(AccountScoped):
+class NotificationPolicy(ManagedByName):
     """Routes events whose labels match `match_labels` to the contacts of `groups`."""
 
     account = account_key("notification_policies")
-    name = models.CharField(_("name"), max_length=128)
     # Every key must be present in the event's labels with this value; {} matches every event.
     match_labels = models.JSONField(_("match labels"), default=dict, blank=True)
     groups = models.ManyToManyField(
@@ -131,20 +139,11 @@ class NotificationPolicy(AccountScoped):
         default=timedelta(hours=4),
         help_text=_("A firing alert posted again notifies again only after this long."),
     )
-    created_at = models.DateTimeField(_("created at"), default=timezone.now)
 
-    class Meta:
-        ordering = ["name"]
+    class Meta(ManagedByName.Meta):
         verbose_name = _("notification policy")
         verbose_name_plural = _("notification policies")
         constraints = [unique_in_account("name", name="notification_policy_name_unique_in_account")]
-
-    def __str__(self) -> str:
-        return self.name
-
-    @property
-    def is_managed(self) -> bool:
-        return self.name.startswith(MANAGED_PREFIX)
 
 
 # The notification outbox (arms_sync.notify) and the alert intake (arms_sync.intake) keep
