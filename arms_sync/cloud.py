@@ -21,6 +21,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Protocol
 
+from core.ports import Port
+
 if TYPE_CHECKING:
     from arms_sync.models import ArmsContact
     from contacts.models import Contact
@@ -68,13 +70,5 @@ class LocalArms:
         return None
 
 
-_port: ArmsCloud = LocalArms()
-
-
-def register(port: ArmsCloud) -> None:
-    global _port
-    _port = port
-
-
-def port() -> ArmsCloud:
-    return _port
+port = Port[ArmsCloud](LocalArms())
+register = port.register

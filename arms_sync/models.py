@@ -14,7 +14,7 @@ from phonenumber_field.modelfields import PhoneNumberField
 
 from contacts.models import Contact
 from core.fields import EncryptedTextField
-from ram_directory.models import Account, AccountScopedQuerySet
+from ram_directory.models import AccountScoped, account_key, unique_in_account
 
 MANAGED_PREFIX = "sae:"
 CONTACTS_GROUP = "sae:contacts"
@@ -32,10 +32,8 @@ def new_arms_contact_id() -> int:
     return 10**8 + secrets.randbelow(9 * 10**8)
 
 
-class ArmsContact(models.Model):
-    account = models.ForeignKey(
-        Account, on_delete=models.CASCADE, related_name="arms_contacts", verbose_name=_("account")
-    )
+class ArmsContact(AccountScoped):
+    account = account_key("arms_contacts")
     contact_id = models.BigIntegerField(_("ARMS contact ID"), default=new_arms_contact_id)
     name = models.CharField(_("name"), max_length=128)
     phone = PhoneNumberField(_("phone"), blank=True)
@@ -57,23 +55,19 @@ class ArmsContact(models.Model):
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
-    objects = AccountScopedQuerySet.as_manager()
-
     class Meta:
         ordering = ["name", "id"]
         verbose_name = _("ARMS contact")
         verbose_name_plural = _("ARMS contacts")
         constraints = [
-            models.UniqueConstraint(
-                fields=["account", "contact_id"], name="arms_contact_id_unique_in_account"
-            ),
-            models.UniqueConstraint(
-                fields=["account", "phone"],
+            unique_in_account("contact_id", name="arms_contact_id_unique_in_account"),
+            unique_in_account(
+                "phone",
                 condition=~Q(phone=""),
                 name="arms_phone_unique_in_account",
             ),
-            models.UniqueConstraint(
-                fields=["account", "email"],
+            unique_in_account(
+                "email",
                 condition=~Q(email=""),
                 name="arms_email_unique_in_account",
             ),
@@ -88,28 +82,16 @@ class ArmsContact(models.Model):
         return self.sae_contact_id is not None
 
 
-class ContactGroup(models.Model):
-    account = models.ForeignKey(
-        Account, on_delete=models.CASCADE, related_name="contact_groups", verbose_name=_("account")
-    )
+class ManagedByName(AccountScoped):
+    """A contact group or notification policy: named once in its account, and managed by the
+    console (arms_sync.managed) when its name starts with `sae:`."""
+
     name = models.CharField(_("name"), max_length=128)
-    description = models.CharField(_("description"), max_length=256, blank=True)
-    members = models.ManyToManyField(
-        ArmsContact, related_name="groups", blank=True, verbose_name=_("members")
-    )
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
 
-    objects = AccountScopedQuerySet.as_manager()
-
     class Meta:
+        abstract = True
         ordering = ["name"]
-        verbose_name = _("contact group")
-        verbose_name_plural = _("contact groups")
-        constraints = [
-            models.UniqueConstraint(
-                fields=["account", "name"], name="contact_group_name_unique_in_account"
-            )
-        ]
 
     def __str__(self) -> str:
         return self.name
@@ -117,6 +99,19 @@ class ContactGroup(models.Model):
     @property
     def is_managed(self) -> bool:
         return self.name.startswith(MANAGED_PREFIX)
+
+
+class ContactGroup(ManagedByName):
+    account = account_key("contact_groups")
+    description = models.CharField(_("description"), max_length=256, blank=True)
+    members = models.ManyToManyField(
+        ArmsContact, related_name="groups", blank=True, verbose_name=_("members")
+    )
+
+    class Meta(ManagedByName.Meta):
+        verbose_name = _("contact group")
+        verbose_name_plural = _("contact groups")
+        constraints = [unique_in_account("name", name="contact_group_name_unique_in_account")]
 
     @property
     def display_description(self) -> str:
@@ -127,16 +122,10 @@ class ContactGroup(models.Model):
         return self.description
 
 
-class NotificationPolicy(models.Model):
+class NotificationPolicy(ManagedByName):
     """Routes events whose labels match `match_labels` to the contacts of `groups`."""
 
-    account = models.ForeignKey(
-        Account,
-        on_delete=models.CASCADE,
-        related_name="notification_policies",
-        verbose_name=_("account"),
-    )
-    name = models.CharField(_("name"), max_length=128)
+    account = account_key("notification_policies")
     # Every key must be present in the event's labels with this value; {} matches every event.
     match_labels = models.JSONField(_("match labels"), default=dict, blank=True)
     groups = models.ManyToManyField(
@@ -150,26 +139,11 @@ class NotificationPolicy(models.Model):
         default=timedelta(hours=4),
         help_text=_("A firing alert posted again notifies again only after this long."),
     )
-    created_at = models.DateTimeField(_("created at"), default=timezone.now)
 
-    objects = AccountScopedQuerySet.as_manager()
-
-    class Meta:
-        ordering = ["name"]
+    class Meta(ManagedByName.Meta):
         verbose_name = _("notification policy")
         verbose_name_plural = _("notification policies")
-        constraints = [
-            models.UniqueConstraint(
-                fields=["account", "name"], name="notification_policy_name_unique_in_account"
-            )
-        ]
-
-    def __str__(self) -> str:
-        return self.name
-
-    @property
-    def is_managed(self) -> bool:
-        return self.name.startswith(MANAGED_PREFIX)
+        constraints = [unique_in_account("name", name="notification_policy_name_unique_in_account")]
 
 
 # The notification outbox (arms_sync.notify) and the alert intake (arms_sync.intake) keep

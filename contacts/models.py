@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from phonenumber_field.modelfields import PhoneNumberField
 
 from contacts import channels
-from ram_directory.models import Account, AccountScopedQuerySet, RamUser
+from ram_directory.models import AccountScoped, RamUser, account_key, unique_in_account
 
 
 def _with_channel_fields(model: type[models.Model]) -> type[models.Model]:
@@ -32,10 +32,8 @@ def _with_channel_fields(model: type[models.Model]) -> type[models.Model]:
 
 
 @_with_channel_fields
-class Contact(models.Model):
-    account = models.ForeignKey(
-        Account, on_delete=models.CASCADE, related_name="contacts", verbose_name=_("account")
-    )
+class Contact(AccountScoped):
+    account = account_key("contacts")
     # The username: one RAM user of the account, or (when empty) the account itself.
     ram_user = models.ForeignKey(
         RamUser,
@@ -59,22 +57,18 @@ class Contact(models.Model):
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
-    objects = AccountScopedQuerySet.as_manager()
-
     class Meta:
         ordering = ["created_at", "id"]
         verbose_name = _("SAE contact")
         verbose_name_plural = _("SAE contacts")
         constraints = [
-            models.UniqueConstraint(
-                fields=["account", "ram_user"], name="one_contact_per_ram_user"
-            ),
+            unique_in_account("ram_user", name="one_contact_per_ram_user"),
             models.UniqueConstraint(
                 fields=["account"],
                 condition=Q(ram_user__isnull=True),
                 name="one_contact_for_the_account_itself",
             ),
-            models.UniqueConstraint(fields=["account", "phone"], name="one_contact_per_phone"),
+            unique_in_account("phone", name="one_contact_per_phone"),
         ]
 
     def __str__(self) -> str:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Protocol
 
+from core.ports import Port
+
 if TYPE_CHECKING:
     from ram_directory.models import Account, Policy, RamUser
 
@@ -43,13 +45,5 @@ class LocalRam:
         return None
 
 
-_port: RamWrites = LocalRam()
-
-
-def register(port: RamWrites) -> None:
-    global _port
-    _port = port
-
-
-def port() -> RamWrites:
-    return _port
+port = Port[RamWrites](LocalRam())
+register = port.register

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib.auth.models import AbstractUser
 from django.core.validators import RegexValidator
 from django.db import models
@@ -90,14 +92,34 @@ class AccountScopedQuerySet(models.QuerySet):
         return self.filter(account=account)
 
 
-class Policy(models.Model):
+class AccountScoped(models.Model):
+    """A row that belongs to one account (its `account` field, `account_key`): every read of
+    tenant data starts from `objects.for_account(account)`."""
+
+    objects = AccountScopedQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+
+def account_key(related_name: str) -> models.ForeignKey:
+    """The `account` field of an account-scoped row: deleting the account deletes the row."""
+    return models.ForeignKey(
+        Account, on_delete=models.CASCADE, related_name=related_name, verbose_name=_("account")
+    )
+
+
+def unique_in_account(*fields: str, name: str, **options: Any) -> models.UniqueConstraint:
+    """At most one row of an account per value of `fields` (`condition=` narrows it)."""
+    return models.UniqueConstraint(fields=["account", *fields], name=name, **options)
+
+
+class Policy(AccountScoped):
     class PolicyType(models.TextChoices):
         SYSTEM = "System", _("System")
         CUSTOM = "Custom", _("Custom")
 
-    account = models.ForeignKey(
-        Account, on_delete=models.CASCADE, related_name="policies", verbose_name=_("account")
-    )
+    account = account_key("policies")
     name = models.CharField(
         _("name"),
         max_length=128,
@@ -117,17 +139,11 @@ class Policy(models.Model):
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
-    objects = AccountScopedQuerySet.as_manager()
-
     class Meta:
         ordering = ["policy_type", "name"]
         verbose_name = _("policy")
         verbose_name_plural = _("policies")
-        constraints = [
-            models.UniqueConstraint(
-                fields=["account", "name"], name="policy_name_unique_in_account"
-            )
-        ]
+        constraints = [unique_in_account("name", name="policy_name_unique_in_account")]
 
     def __str__(self) -> str:
         return self.name
@@ -148,12 +164,10 @@ class Policy(models.Model):
         return self.description
 
 
-class RamUser(models.Model):
+class RamUser(AccountScoped):
     """A RAM user: a sub-account of one account."""
 
-    account = models.ForeignKey(
-        Account, on_delete=models.CASCADE, related_name="ram_users", verbose_name=_("account")
-    )
+    account = account_key("ram_users")
     user_id = models.CharField(_("user ID"), max_length=32, unique=True)
     user_name = models.CharField(_("user name"), max_length=64, validators=[user_name_validator])
     display_name = models.CharField(_("display name"), max_length=128, blank=True)
@@ -176,17 +190,11 @@ class RamUser(models.Model):
     # disabled and its contact kept, marked "RAM user deleted" (rules §14).
     deleted_in_ram_at = models.DateTimeField(_("deleted in RAM"), null=True, blank=True)
 
-    objects = AccountScopedQuerySet.as_manager()
-
     class Meta:
         ordering = ["user_name"]
         verbose_name = _("RAM user")
         verbose_name_plural = _("RAM users")
-        constraints = [
-            models.UniqueConstraint(
-                fields=["account", "user_name"], name="ram_user_name_unique_in_account"
-            )
-        ]
+        constraints = [unique_in_account("user_name", name="ram_user_name_unique_in_account")]
 
     def __str__(self) -> str:
         return self.user_name
@@ -218,13 +226,11 @@ class PolicyAttachment(models.Model):
         return f"{self.policy} -> {self.ram_user}"
 
 
-class RamGroup(models.Model):
+class RamGroup(AccountScoped):
     """A RAM user group: its members hold the policies attached to it (read from RAM by a
     connected account; policy evaluation counts them like the user's own)."""
 
-    account = models.ForeignKey(
-        Account, on_delete=models.CASCADE, related_name="ram_groups", verbose_name=_("account")
-    )
+    account = account_key("ram_groups")
     group_name = models.CharField(_("group name"), max_length=128)
     comments = models.CharField(_("comments"), max_length=128, blank=True)
     members = models.ManyToManyField(
@@ -234,17 +240,11 @@ class RamGroup(models.Model):
         Policy, related_name="ram_groups", blank=True, verbose_name=_("policies")
     )
 
-    objects = AccountScopedQuerySet.as_manager()
-
     class Meta:
         ordering = ["group_name"]
         verbose_name = _("RAM user group")
         verbose_name_plural = _("RAM user groups")
-        constraints = [
-            models.UniqueConstraint(
-                fields=["account", "group_name"], name="ram_group_name_unique_in_account"
-            )
-        ]
+        constraints = [unique_in_account("group_name", name="ram_group_name_unique_in_account")]
 
     def __str__(self) -> str:
         return self.group_name
@@ -295,7 +295,7 @@ class User(AbstractUser):
         ]
 
 
-class PermissionRequest(models.Model):
+class PermissionRequest(AccountScoped):
     """rules §9: a RAM user asks the account owner for a permission (today: ram:ListUsers, so it
     may pick any RAM user in New Contact). Every step is a PermissionRequestStep."""
 
@@ -305,12 +305,7 @@ class PermissionRequest(models.Model):
         REJECTED = "rejected", _("Rejected")
         WITHDRAWN = "withdrawn", _("Withdrawn")
 
-    account = models.ForeignKey(
-        Account,
-        on_delete=models.CASCADE,
-        related_name="permission_requests",
-        verbose_name=_("account"),
-    )
+    account = account_key("permission_requests")
     requester = models.ForeignKey(
         RamUser,
         on_delete=models.CASCADE,
@@ -334,8 +329,6 @@ class PermissionRequest(models.Model):
         related_name="+",
         verbose_name=_("granted policy"),
     )
-
-    objects = AccountScopedQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -177,14 +177,9 @@ def policies_for_list(
     return policies.order_by("policy_type", "name")
 
 
-def policy_for_view(principal: Principal, name: str) -> Policy:
-    policy = get_for_account(Policy.objects.all(), principal, name=name)
-    ensure_allowed(principal, GET_POLICY, Arn(principal).policy(policy))
-    return policy
-
-
-def policy_for_change(principal: Principal, name: str, action: str) -> Policy:
-    """A custom policy the principal may edit (UPDATE_POLICY) or delete (DELETE_POLICY)."""
+def policy_for_view(principal: Principal, name: str, action: str = GET_POLICY) -> Policy:
+    """The account's policy `name` (404 outside the account) if the principal may do `action`
+    on it: view it (GET_POLICY), edit it (UPDATE_POLICY) or delete it (DELETE_POLICY)."""
     policy = get_for_account(Policy.objects.all(), principal, name=name)
     ensure_allowed(principal, action, Arn(principal).policy(policy))
     return policy

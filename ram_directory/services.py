@@ -80,6 +80,11 @@ def set_console_password(*, ram_user: RamUser, password: str | None) -> User:
         ram_user=ram_user,
         defaults={"username": ram_user.upn.lower(), "account": ram_user.account},
     )
+    return _save_password(sign_in, password)
+
+
+def _save_password(sign_in: User, password: str | None) -> User:
+    """Set the sign-in's password, or with None leave it none that works."""
     if password:
         sign_in.set_password(password)
     else:
@@ -281,9 +286,4 @@ def attach_policies(
 def set_owner_password(*, account: Account, password: str | None) -> User:
     """Set (or, with None, disable) the account owner's console password."""
     owner = User.objects.select_for_update().get(account=account, ram_user__isnull=True)
-    if password:
-        owner.set_password(password)
-    else:
-        owner.set_unusable_password()
-    owner.save(update_fields=["password"])
-    return owner
+    return _save_password(owner, password)

@@ -352,7 +352,7 @@ def policy_create(request: HttpRequest) -> HttpResponse:
 def _custom_policy_for_change(request: HttpRequest, name: str, action: str) -> Policy:
     """The policy to edit or delete: 404 outside the account, 403 without `action` or when
     it is a system policy (rules §2: read-only)."""
-    policy = selectors.policy_for_change(request.principal, name, action)
+    policy = selectors.policy_for_view(request.principal, name, action)
     if policy.is_system:
         raise PermissionDenied(_(services.SYSTEM_POLICY_READ_ONLY))
     return policy

@@ -4,6 +4,7 @@
 # end-to-end test), Prometheus and promtool (the /metrics scrape and the alerting rules), HAProxy
 # (`haproxy -c` checks the shipped configurations), GNU gettext (msgfmt checks the catalogue).
 set -euo pipefail
+. "$(dirname "$0")/debian.sh"
 missing=()
 [ -x /usr/bin/chromium ] || missing+=(chromium)
 fc-list 2>/dev/null | grep -qi 'wenquanyi' || missing+=(fonts-wqy-zenhei)
@@ -11,12 +12,4 @@ fc-list 2>/dev/null | grep -qi 'wenquanyi' || missing+=(fonts-wqy-zenhei)
 { [ -x /usr/bin/prometheus ] && [ -x /usr/bin/promtool ]; } || missing+=(prometheus)
 command -v haproxy >/dev/null || [ -x /usr/sbin/haproxy ] || missing+=(haproxy)
 command -v msgfmt >/dev/null || missing+=(gettext)
-[ "${#missing[@]}" -eq 0 ] && exit 0
-if [ "$(id -u)" != 0 ]; then
-  echo "error: missing ${missing[*]}; run: sudo apt-get install -y ${missing[*]}" >&2
-  exit 1
-fi
-echo "Installing Debian's ${missing[*]} for the tests..."
-export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq
-apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+install_missing "the tests" "${missing[@]}"

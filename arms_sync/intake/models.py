@@ -11,10 +11,10 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from arms_sync.notify.models import Event
-from ram_directory.models import Account, AccountScopedQuerySet
+from ram_directory.models import Account, AccountScoped, account_key, unique_in_account
 
 
-class IntakeToken(models.Model):
+class IntakeToken(AccountScoped):
     """One live token per account, stored as its SHA-256 (the token is shown once, when
     created). Rotating replaces the hash, which revokes the old token at once."""
 
@@ -31,8 +31,6 @@ class IntakeToken(models.Model):
     window_started_at = models.DateTimeField(_("rate window started"), null=True, blank=True)
     window_count = models.PositiveIntegerField(_("posts in the rate window"), default=0)
 
-    objects = AccountScopedQuerySet.as_manager()
-
     class Meta:
         verbose_name = _("intake token")
         verbose_name_plural = _("intake tokens")
@@ -46,33 +44,44 @@ class AlertStatus(models.TextChoices):
     RESOLVED = "resolved", _("Resolved")
 
 
-class Alert(models.Model):
+class AlertFields(AccountScoped):
+    """What a post says of one alert (Alertmanager's webhook): an `Alert` shows its latest
+    post's, a `ReceivedAlert` keeps each post's."""
+
+    status = models.CharField(_("status"), max_length=16, choices=AlertStatus.choices)
+    name = models.CharField(_("alert name"), max_length=256)
+    severity = models.CharField(_("severity"), max_length=64, blank=True)
+    labels = models.JSONField(_("labels"), default=dict)
+    annotations = models.JSONField(_("annotations"), default=dict)
+    starts_at = models.DateTimeField(_("started"), null=True, blank=True)
+    ends_at = models.DateTimeField(_("ended"), null=True, blank=True)
+    generator_url = models.URLField(_("generator URL"), max_length=2048, blank=True)
+    # The names of the notification policies whose match labels matched.
+    matched_policies = models.JSONField(
+        _("matched notification policies"), default=list, blank=True
+    )
+
+    class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.status})"
+
+
+class Alert(AlertFields):
     """One alert and its state (rules §15): firing opens or re-opens it, resolved closes it.
     Each post that touches it is a `ReceivedAlert` (its timeline). What is shown of it
     (labels, annotations, times) is the latest post's."""
 
     Status = AlertStatus
 
-    account = models.ForeignKey(
-        Account, on_delete=models.CASCADE, related_name="alert_states", verbose_name=_("account")
-    )
+    account = account_key("alert_states")
     # Alertmanager's fingerprint, else a hash of the sorted labels (intake.payload).
     fingerprint = models.CharField(_("fingerprint"), max_length=64)
-    status = models.CharField(_("status"), max_length=16, choices=AlertStatus.choices)
-    name = models.CharField(_("alert name"), max_length=256)
-    severity = models.CharField(_("severity"), max_length=64, blank=True)
     summary = models.CharField(_("summary"), max_length=500, blank=True)
-    labels = models.JSONField(_("labels"), default=dict)
     # "key=value key=value", lowercased: what the Alerts page's label search looks in (one
     # text column works the same on SQLite and PostgreSQL, unlike lookups into JSON).
     label_text = models.TextField(_("labels as text"), blank=True)
-    annotations = models.JSONField(_("annotations"), default=dict)
-    starts_at = models.DateTimeField(_("started"), null=True, blank=True)
-    ends_at = models.DateTimeField(_("ended"), null=True, blank=True)
-    generator_url = models.URLField(_("generator URL"), max_length=2048, blank=True)
-    matched_policies = models.JSONField(
-        _("matched notification policies"), default=list, blank=True
-    )
     first_received_at = models.DateTimeField(_("first received"), default=timezone.now)
     last_received_at = models.DateTimeField(_("last received"), default=timezone.now)
     # When a post last notified anyone about it: the repeat interval counts from here.
@@ -84,25 +93,16 @@ class Alert(models.Model):
     # Firing first (0), then resolved (1): the Alerts page's order.
     status_rank = models.PositiveSmallIntegerField(_("status order"), default=0)
 
-    objects = AccountScopedQuerySet.as_manager()
-
     class Meta:
         verbose_name = _("alert")
         verbose_name_plural = _("alerts")
         ordering = ["status_rank", "-last_received_at", "-id"]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["account", "fingerprint"], name="alert_fingerprint_unique_in_account"
-            )
-        ]
+        constraints = [unique_in_account("fingerprint", name="alert_fingerprint_unique_in_account")]
         indexes = [
             models.Index(
                 fields=["account", "status_rank", "-last_received_at"], name="alert_state_order"
             )
         ]
-
-    def __str__(self) -> str:
-        return f"{self.name} ({self.status})"
 
     @staticmethod
     def text_of(labels: dict) -> str:
@@ -121,7 +121,7 @@ class Alert(models.Model):
         return max(end - self.starts_at, timedelta(0))
 
 
-class ReceivedAlert(models.Model):
+class ReceivedAlert(AlertFields):
     """One alert of one post: a point on its alert's timeline."""
 
     Status = AlertStatus
@@ -134,9 +134,7 @@ class ReceivedAlert(models.Model):
         # A repeat inside the repeat interval, an acknowledged repeat, a second "resolved".
         QUIET = "quiet", _("Received, nobody notified")
 
-    account = models.ForeignKey(
-        Account, on_delete=models.CASCADE, related_name="alerts", verbose_name=_("account")
-    )
+    account = account_key("alerts")
     event = models.ForeignKey(
         Event, on_delete=models.CASCADE, related_name="alerts", verbose_name=_("event")
     )
@@ -152,28 +150,11 @@ class ReceivedAlert(models.Model):
     notified = models.BooleanField(_("notified"), default=False)
     # Its place in the post (and in the event's payload): deliveries name alerts by it.
     position = models.PositiveIntegerField(_("position in the post"))
-    status = models.CharField(_("status"), max_length=16, choices=AlertStatus.choices)
-    name = models.CharField(_("alert name"), max_length=256)
-    severity = models.CharField(_("severity"), max_length=64, blank=True)
     fingerprint = models.CharField(_("fingerprint"), max_length=64, blank=True)
-    labels = models.JSONField(_("labels"), default=dict)
-    annotations = models.JSONField(_("annotations"), default=dict)
-    starts_at = models.DateTimeField(_("started"), null=True, blank=True)
-    ends_at = models.DateTimeField(_("ended"), null=True, blank=True)
-    generator_url = models.URLField(_("generator URL"), max_length=2048, blank=True)
-    # The names of the notification policies whose match labels matched.
-    matched_policies = models.JSONField(
-        _("matched notification policies"), default=list, blank=True
-    )
     received_at = models.DateTimeField(_("received"), default=timezone.now)
-
-    objects = AccountScopedQuerySet.as_manager()
 
     class Meta:
         ordering = ["-received_at", "-id"]
         verbose_name = _("received alert")
         verbose_name_plural = _("received alerts")
         indexes = [models.Index(fields=["account", "-received_at"], name="alert_account_recent")]
-
-    def __str__(self) -> str:
-        return f"{self.name} ({self.status})"

@@ -12,6 +12,39 @@ from typing import Any
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
+__all__ = [
+    "ACTIONS",
+    "ACTION_LABELS",
+    "ARMS_CREATED",
+    "ARMS_LINKED_ELSEWHERE",
+    "BAD_RAM_EMAIL",
+    "CONTACT_LIMIT_REACHED",
+    "CREATED",
+    "LINKED",
+    "MAILBOX_HELD_BY_ARMS",
+    "NOT_ALLOWED",
+    "NO_MAINLAND_MOBILE",
+    "PHONE_HELD_BY_CONTACT",
+    "PLAN_CHANGED",
+    "RELINKED",
+    "RENAMED",
+    "SKIPPED",
+    "SKIP_ARMS_LINKED",
+    "SKIP_BAD_MAILBOX",
+    "SKIP_LIMIT",
+    "SKIP_MAILBOX_TAKEN",
+    "SKIP_NO_MOBILE",
+    "SKIP_PHONE_TAKEN",
+    "SUBJECT_ACCOUNT",
+    "SUBJECT_RAM_USER",
+    "UNCHANGED",
+    "MergeFailed",
+    "MergePlan",
+    "MergeReport",
+    "MergeRow",
+    "PlanChanged",
+]
+
 # Row actions, in the order the preview's summary lists them.
 LINKED = "linked"  # an existing contact linked to an existing, free ARMS contact
 CREATED = "created"  # an SAE contact created (and linked, rules §5)

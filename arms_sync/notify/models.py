@@ -15,7 +15,12 @@ from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 
 from core.fields import EncryptedTextField
-from ram_directory.models import Account, AccountScopedQuerySet
+from ram_directory.models import (
+    AccountScoped,
+    AccountScopedQuerySet,
+    account_key,
+    unique_in_account,
+)
 
 # A permission request's event titles, translated when shown (Event.display_title).
 APPROVAL_TITLES = {
@@ -26,15 +31,13 @@ APPROVAL_TITLES = {
 }
 
 
-class Event(models.Model):
+class Event(AccountScoped):
     class Kind(models.TextChoices):
         ALERT = "alert", _("Alert")
         APPROVAL = "approval", _("Permission approval")
         TEST = "test", _("Test")
 
-    account = models.ForeignKey(
-        Account, on_delete=models.CASCADE, related_name="events", verbose_name=_("account")
-    )
+    account = account_key("events")
     kind = models.CharField(_("event"), max_length=16, choices=Kind.choices)
     title = models.CharField(_("title"), max_length=200)
     # What the message templates render: alerts, the approval request, the tested contact.
@@ -44,15 +47,13 @@ class Event(models.Model):
     dedup_key = models.CharField(_("dedup key"), max_length=128, blank=True)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
 
-    objects = AccountScopedQuerySet.as_manager()
-
     class Meta:
         ordering = ["-created_at", "-id"]
         verbose_name = _("event")
         verbose_name_plural = _("events")
         constraints = [
-            models.UniqueConstraint(
-                fields=["account", "dedup_key"],
+            unique_in_account(
+                "dedup_key",
                 condition=~Q(dedup_key=""),
                 name="event_dedup_key_unique_in_account",
             )
@@ -82,7 +83,7 @@ class DeliveryQuerySet(AccountScopedQuerySet):
         )
 
 
-class Delivery(models.Model):
+class Delivery(AccountScoped):
     class Status(models.TextChoices):
         PENDING = "pending", _("Pending")
         SENDING = "sending", _("Sending")
@@ -94,9 +95,7 @@ class Delivery(models.Model):
         DINGTALK = "dingtalk", _("DingTalk robot")
         WECOM = "wecom", _("WeCom robot")
 
-    account = models.ForeignKey(
-        Account, on_delete=models.CASCADE, related_name="deliveries", verbose_name=_("account")
-    )
+    account = account_key("deliveries")
     event = models.ForeignKey(
         Event, on_delete=models.CASCADE, related_name="deliveries", verbose_name=_("event")
     )

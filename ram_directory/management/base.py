@@ -10,6 +10,7 @@ import contextlib
 import json
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -26,12 +27,15 @@ from django.db import connections
 
 from audit.services import Actor, acting
 from core import gate
-from ram_directory.models import Account, Policy, RamUser
+from ram_directory.models import Account, AccountScoped, Policy, RamUser
 
 UNKNOWN_ACCOUNT = "no account with ID {account_id}"
 UNKNOWN_RAM_USER = "account {account_id} has no RAM user named {user_name!r}"
-UNKNOWN_POLICY = "account {account_id} has no policy named {policy_name!r}"
+UNKNOWN_POLICY = "account {account_id} has no policy named {name!r}"
 PASSWORD_ENV_UNSET = "environment variable {name} is not set or empty (--password-env)"
+BAD_CHOICE = "--{option} must be one of {choices}"
+MAX_LIMIT = 10_000
+BAD_LIMIT = f"--limit must be between 1 and {MAX_LIMIT}"
 
 
 def one_line(text: str) -> str:
@@ -106,6 +110,61 @@ class OperatorCommand(BaseCommand):
         self.stdout.write(json.dumps(data, cls=DjangoJSONEncoder, ensure_ascii=False, indent=2))
 
 
+class AccountCommand(OperatorCommand):
+    """`<command> ACCOUNT_ID ... [--json]`: a command about one account. The account is looked
+    up once, here (an unknown ID is the one `error:` line), and handed to `handle_account`."""
+
+    reports = True
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("account_id", metavar="ACCOUNT_ID", help="16-digit account ID.")
+        self.add_options(parser)
+
+    def add_options(self, parser: CommandParser) -> None:
+        """The command's own arguments, after ACCOUNT_ID."""
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        self.handle_account(get_account(options["account_id"]), **options)
+
+    def handle_account(self, account: Account, **options: Any) -> None:
+        raise NotImplementedError
+
+    def report_rows(
+        self,
+        account: Account,
+        key: str,
+        rows: list[dict[str, Any]],
+        options: dict[str, Any],
+        *,
+        line: Callable[[dict], str],
+        empty: str,
+    ) -> None:
+        """A listing: `{"account_id": ..., <key>: rows}` with --json, else one `line(row)` per
+        row, or `empty` when there is none."""
+        if options["as_json"]:
+            self.print_json({"account_id": account.account_id, key: rows})
+            return
+        if not rows:
+            self.stdout.write(empty)
+        for row in rows:
+            self.stdout.write(line(row))
+
+
+def choice_option(options: dict[str, Any], name: str, choices: list[str]) -> str:
+    """`--<name>`, stripped: empty (no filter) or one of `choices`."""
+    value = options[name].strip()
+    if value and value not in choices:
+        raise CommandError(BAD_CHOICE.format(option=name, choices=", ".join(choices)))
+    return value
+
+
+def limit_option(options: dict[str, Any]) -> int:
+    """`--limit`: how many rows a listing prints, 1 to MAX_LIMIT."""
+    if not 1 <= options["limit"] <= MAX_LIMIT:
+        raise CommandError(BAD_LIMIT)
+    return options["limit"]
+
+
 def get_account(account_id: str) -> Account:
     account = Account.objects.filter(account_id=str(account_id).strip()).first()
     if account is None:
@@ -113,29 +172,21 @@ def get_account(account_id: str) -> Account:
     return account
 
 
-def get_ram_user(account: Account, user_name: str) -> RamUser:
-    ram_user = RamUser.objects.for_account(account).filter(user_name=user_name).first()
-    if ram_user is None:
-        raise CommandError(
-            UNKNOWN_RAM_USER.format(account_id=account.account_id, user_name=user_name)
-        )
-    return ram_user
+def find_in_account(
+    model: type[AccountScoped], account: Account, missing: str, **lookup: str
+) -> AccountScoped:
+    """The account's `model` row matching `lookup`, else the command's error: `missing` with
+    the account ID and the lookup's values."""
+    found = model.objects.for_account(account).filter(**lookup).first()
+    if found is None:
+        raise CommandError(missing.format(account_id=account.account_id, **lookup))
+    return found
 
 
-def get_policy(account: Account, policy_name: str) -> Policy:
-    policy = Policy.objects.for_account(account).filter(name=policy_name).first()
-    if policy is None:
-        raise CommandError(
-            UNKNOWN_POLICY.format(account_id=account.account_id, policy_name=policy_name)
-        )
-    return policy
-
-
-class PolicyAttachmentCommand(OperatorCommand):
+class PolicyAttachmentCommand(AccountCommand):
     """`attach_policy` / `detach_policy ACCOUNT_ID USER_NAME POLICY_NAME` (rules §2, §10): the
     same arguments, look-ups and report; only the service called and the wording differ."""
 
-    reports = True
     #: The `--json` key that reports the result ("attached" / "detached").
     result_key = ""
     #: The human line, e.g. "Attached {policy} to {user}."
@@ -144,17 +195,17 @@ class PolicyAttachmentCommand(OperatorCommand):
     def change(self, *, ram_user: RamUser, policy: Policy) -> None:
         raise NotImplementedError
 
-    def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("account_id", metavar="ACCOUNT_ID", help="16-digit account ID.")
+    def add_options(self, parser: CommandParser) -> None:
         parser.add_argument("user_name", metavar="USER_NAME", help="The RAM user's user name.")
         parser.add_argument(
             "policy_name", metavar="POLICY_NAME", help="e.g. AliyunRAMReadOnlyAccess."
         )
 
-    def handle(self, *args: Any, **options: Any) -> None:
-        account = get_account(options["account_id"])
-        ram_user = get_ram_user(account, options["user_name"])
-        policy = get_policy(account, options["policy_name"])
+    def handle_account(self, account: Account, **options: Any) -> None:
+        ram_user = find_in_account(
+            RamUser, account, UNKNOWN_RAM_USER, user_name=options["user_name"]
+        )
+        policy = find_in_account(Policy, account, UNKNOWN_POLICY, name=options["policy_name"])
         self.change(ram_user=ram_user, policy=policy)
         if options["as_json"]:
             self.print_json(
@@ -173,14 +224,11 @@ class ImportFileError(CommandError):
     """The import file is refused; the message says where in it (`Users.User[2].Email: ...`)."""
 
 
-class ImportCommand(OperatorCommand):
+class ImportCommand(AccountCommand):
     """`<import command> ACCOUNT_ID FILE`: a JSON answer of the cloud API, checked whole before
     anything is written; errors name the entry and field of the file they are about."""
 
-    reports = True
-
-    def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("account_id", metavar="ACCOUNT_ID", help="16-digit account ID.")
+    def add_options(self, parser: CommandParser) -> None:
         parser.add_argument("file", metavar="FILE", help="JSON file; '-' reads stdin.")
 
 

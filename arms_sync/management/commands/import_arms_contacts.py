@@ -19,11 +19,11 @@ from ram_directory.management.base import (
     ImportCommand,
     ImportFileError,
     entry_error,
-    get_account,
     one_line,
     parse_json,
     read_input,
 )
+from ram_directory.models import Account
 
 BAD_SHAPE = (
     'expected an ARMS contact search answer {"PageBean": {"Contacts": [...]}} '
@@ -136,8 +136,7 @@ class Command(ImportCommand):
         "a contact or Merge Contacts does); ARMS contacts already linked keep SAE's values."
     )
 
-    def handle(self, *args: Any, **options: Any) -> None:
-        account = get_account(options["account_id"])
+    def handle_account(self, account: Account, **options: Any) -> None:
         entries = load_entries(read_input(options["file"]))
         notes: list[str] = []
         records = [

@@ -7,19 +7,18 @@ from typing import Any
 from django.core.management.base import CommandParser
 
 from arms_sync.intake import services
-from ram_directory.management.base import OperatorCommand, get_account
+from ram_directory.management.base import AccountCommand
+from ram_directory.models import Account
 
 
-class Command(OperatorCommand):
+class Command(AccountCommand):
     help = (
         "Create a new intake token for the account, revoking the old one at once, and print "
         "it with the Alertmanager webhook_configs snippet that uses it. The token is shown "
         "only now; the console keeps only its hash."
     )
-    reports = True
 
-    def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("account_id", metavar="ACCOUNT_ID", help="16-digit account ID.")
+    def add_options(self, parser: CommandParser) -> None:
         parser.add_argument(
             "--url",
             default="",
@@ -27,8 +26,7 @@ class Command(OperatorCommand):
             "else http://127.0.0.1:8000)",
         )
 
-    def handle(self, *args: Any, **options: Any) -> None:
-        account = get_account(options["account_id"])
+    def handle_account(self, account: Account, **options: Any) -> None:
         url = services.endpoint_url(options["url"])
         token = services.rotate_token(account=account, created_by="manage.py intake_token")
         snippet = services.snippet(url=url, token=token)

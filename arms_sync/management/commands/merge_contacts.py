@@ -7,7 +7,8 @@ from typing import Any
 from django.core.management.base import CommandError, CommandParser
 
 from arms_sync import merge
-from ram_directory.management.base import OperatorCommand, get_account
+from ram_directory.management.base import AccountCommand
+from ram_directory.models import Account
 from ram_directory.principal import Principal
 
 
@@ -32,23 +33,21 @@ def plan_table(plan: merge.MergePlan) -> list[str]:
     ]
 
 
-class Command(OperatorCommand):
+class Command(AccountCommand):
     help = (
         "Merge Contacts for an account, as its owner: link every RAM user (and the account "
         "itself) to the ARMS contact with its phone number, creating contacts and ARMS "
         "contacts where needed, and name each linked ARMS contact after its RAM user. "
         "--dry-run prints the preview and changes nothing."
     )
-    reports = True
 
-    def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("account_id", metavar="ACCOUNT_ID", help="16-digit account ID.")
+    def add_options(self, parser: CommandParser) -> None:
         parser.add_argument(
             "--dry-run", action="store_true", help="Print the preview only; change nothing."
         )
 
-    def handle(self, *args: Any, **options: Any) -> None:
-        principal = Principal(get_account(options["account_id"]))
+    def handle_account(self, account: Account, **options: Any) -> None:
+        principal = Principal(account)
         try:
             if options["dry_run"]:
                 result = merge.plan_merge(principal=principal)

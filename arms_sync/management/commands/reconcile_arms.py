@@ -8,7 +8,8 @@ from django.core.management.base import CommandError, CommandParser
 
 from arms_sync import cloud
 from arms_sync.reconcile import FixReport, find_drift, fix_drift
-from ram_directory.management.base import OperatorCommand, get_account
+from ram_directory.management.base import AccountCommand
+from ram_directory.models import Account
 
 DRIFT_REMAINS = "{count} drift item(s) remain{hint}"
 NOT_CONNECTED = (
@@ -16,7 +17,7 @@ NOT_CONNECTED = (
 )
 
 
-class Command(OperatorCommand):
+class Command(AccountCommand):
     help = (
         "Report drift between SAE and the ARMS side of an account: missing sae: groups or "
         "policy, sae:default not routing to sae:contacts, linked ARMS contacts missing from "
@@ -24,10 +25,8 @@ class Command(OperatorCommand):
         "not linked. --fix repairs what is safe. Exit status: 0 when there is no drift (or "
         "--fix repaired all of it), 1 when drift remains or the input is bad."
     )
-    reports = True
 
-    def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("account_id", metavar="ACCOUNT_ID", help="16-digit account ID.")
+    def add_options(self, parser: CommandParser) -> None:
         parser.add_argument("--fix", action="store_true", help="Repair what is safe to repair.")
         parser.add_argument(
             "--remote",
@@ -36,8 +35,7 @@ class Command(OperatorCommand):
             "deleted or edited in the ARMS console; --fix restores them.",
         )
 
-    def handle(self, *args: Any, **options: Any) -> None:
-        account = get_account(options["account_id"])
+    def handle_account(self, account: Account, **options: Any) -> None:
         if options["remote"]:
             self._remote(account, fix=options["fix"], as_json=options["as_json"])
             return

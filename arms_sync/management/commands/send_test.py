@@ -12,7 +12,8 @@ from arms_sync.notify.outbox import Recipient
 from arms_sync.notify.services import TestRefused, send_test
 from contacts.models import Contact
 from contacts.validators import normalize_mainland_mobile
-from ram_directory.management.base import OperatorCommand, get_account, one_line
+from ram_directory.management.base import AccountCommand, one_line
+from ram_directory.models import Account
 from ram_directory.principal import Principal
 
 NO_CONTACT = "account {account_id} has no contact with phone {phone}"
@@ -35,21 +36,18 @@ def result_row(result) -> dict[str, Any]:
     }
 
 
-class Command(OperatorCommand):
+class Command(AccountCommand):
     help = (
         "Send a test notification to the contact with this phone number on every channel it "
         "has (email, DingTalk robot, WeCom robot), through the real renderer, signer, rate "
         "limiter and transports, without retries; print each channel's answer. Exit status 1 "
         "when a channel failed or the input is bad."
     )
-    reports = True
 
-    def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("account_id", metavar="ACCOUNT_ID", help="16-digit account ID.")
+    def add_options(self, parser: CommandParser) -> None:
         parser.add_argument("phone", metavar="PHONE", help="The contact's phone number.")
 
-    def handle(self, *args: Any, **options: Any) -> None:
-        account = get_account(options["account_id"])
+    def handle_account(self, account: Account, **options: Any) -> None:
         try:
             phone = normalize_mainland_mobile(options["phone"])
         except ValidationError as exc:

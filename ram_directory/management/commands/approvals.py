@@ -4,26 +4,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.management.base import CommandError, CommandParser
+from django.core.management.base import CommandParser
 
-from ram_directory.management.base import OperatorCommand, get_account
-from ram_directory.models import PermissionRequest
+from ram_directory.management.base import AccountCommand, choice_option
+from ram_directory.models import Account, PermissionRequest
 
 
-class Command(OperatorCommand):
+class Command(AccountCommand):
     help = "List an account's permission requests, newest first, with every step (who, when, what)."
-    reports = True
 
-    def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("account_id", metavar="ACCOUNT_ID", help="16-digit account ID.")
+    def add_options(self, parser: CommandParser) -> None:
         parser.add_argument("--status", default="", help="pending, approved, rejected or withdrawn")
 
-    def handle(self, *args: Any, **options: Any) -> None:
-        account = get_account(options["account_id"])
-        status = options["status"].strip()
-        if status and status not in PermissionRequest.Status.values:
-            choices = ", ".join(PermissionRequest.Status.values)
-            raise CommandError(f"--status must be one of {choices}")
+    def handle_account(self, account: Account, **options: Any) -> None:
+        status = choice_option(options, "status", PermissionRequest.Status.values)
         rows = (
             PermissionRequest.objects.for_account(account)
             .select_related("requester")
@@ -49,19 +43,20 @@ class Command(OperatorCommand):
             }
             for r in rows
         ]
-        if options["as_json"]:
-            self.print_json({"account_id": account.account_id, "requests": data})
-            return
-        if not data:
-            self.stdout.write("no permission requests")
-        for row in data:
-            self.stdout.write(
-                f"{row['id']:>5} {row['created_at']:%Y-%m-%d %H:%M} UTC {row['status']:<9} "
-                f"{row['requester']:<20} {row['permission']}  {row['reason']}"
-            )
-            for step in row["steps"]:
-                note = f"  {step['note']}" if step["note"] and step["action"] != "requested" else ""
-                self.stdout.write(
-                    f"        {step['at']:%Y-%m-%d %H:%M:%S} {step['action']:<9} "
-                    f"by {step['by']}{note}"
-                )
+        self.report_rows(
+            account, "requests", data, options, line=request_lines, empty="no permission requests"
+        )
+
+
+def request_lines(row: dict[str, Any]) -> str:
+    """The request, then one line per step."""
+    lines = [
+        f"{row['id']:>5} {row['created_at']:%Y-%m-%d %H:%M} UTC {row['status']:<9} "
+        f"{row['requester']:<20} {row['permission']}  {row['reason']}"
+    ]
+    for step in row["steps"]:
+        note = f"  {step['note']}" if step["note"] and step["action"] != "requested" else ""
+        lines.append(
+            f"        {step['at']:%Y-%m-%d %H:%M:%S} {step['action']:<9} by {step['by']}{note}"
+        )
+    return "\n".join(lines)

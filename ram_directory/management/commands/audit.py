@@ -10,11 +10,11 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
 from ram_directory import audit_log
-from ram_directory.management.base import OperatorCommand, get_account
+from ram_directory.management.base import AccountCommand, limit_option
+from ram_directory.models import Account
 from ram_directory.principal import Principal
 
 BAD_SINCE = "--since must be a date (YYYY-MM-DD) or an ISO 8601 time, not {value!r}"
-BAD_LIMIT = "--limit must be between 1 and 10000"
 
 
 def parse_since(value: str) -> dt.date | dt.datetime:
@@ -30,26 +30,21 @@ def parse_since(value: str) -> dt.date | dt.datetime:
     return parsed
 
 
-class Command(OperatorCommand):
+class Command(AccountCommand):
     help = (
         "List an account's audit log, newest first: when, who, what action, on which object, "
         "and the fields changed (secrets masked)."
     )
-    reports = True
 
-    def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("account_id", metavar="ACCOUNT_ID", help="16-digit account ID.")
+    def add_options(self, parser: CommandParser) -> None:
         parser.add_argument(
             "--since", default="", help="only entries from this day (YYYY-MM-DD) or ISO time"
         )
         parser.add_argument("--limit", type=int, default=1000, help="at most this many (1000)")
 
-    def handle(self, *args: Any, **options: Any) -> None:
-        account = get_account(options["account_id"])
+    def handle_account(self, account: Account, **options: Any) -> None:
         since = parse_since(options["since"].strip()) if options["since"].strip() else None
-        if not 1 <= options["limit"] <= 10_000:
-            raise CommandError(BAD_LIMIT)
-        rows = audit_log.entries(Principal(account), since=since)[: options["limit"]]
+        rows = audit_log.entries(Principal(account), since=since)[: limit_option(options)]
         data = [
             {
                 "id": e.pk,
@@ -66,18 +61,16 @@ class Command(OperatorCommand):
             }
             for e in rows
         ]
-        if options["as_json"]:
-            self.print_json({"account_id": account.account_id, "entries": data})
-            return
-        if not data:
-            self.stdout.write("no entries")
-        for row in data:
-            changed = ", ".join(
-                f"{field}: {old!s} -> {new!s}" for field, (old, new) in row["changes"].items()
-            )
-            self.stdout.write(
-                f"{timezone.localtime(row['at']):%Y-%m-%d %H:%M:%S} {row['actor']}  "
-                f"{row['action']}  {row['object']}"
-                + (f"  [{changed}]" if changed else "")
-                + (f"  ({row['note']})" if row["note"] else "")
-            )
+        self.report_rows(account, "entries", data, options, line=entry_line, empty="no entries")
+
+
+def entry_line(row: dict[str, Any]) -> str:
+    changed = ", ".join(
+        f"{field}: {old!s} -> {new!s}" for field, (old, new) in row["changes"].items()
+    )
+    return (
+        f"{timezone.localtime(row['at']):%Y-%m-%d %H:%M:%S} {row['actor']}  "
+        f"{row['action']}  {row['object']}"
+        + (f"  [{changed}]" if changed else "")
+        + (f"  ({row['note']})" if row["note"] else "")
+    )

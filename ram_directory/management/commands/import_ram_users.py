@@ -14,12 +14,11 @@ from ram_directory.management.base import (
     ImportCommand,
     ImportFileError,
     entry_error,
-    get_account,
     parse_json,
     password_from_env,
     read_input,
 )
-from ram_directory.models import RamUser
+from ram_directory.models import Account, RamUser
 
 BAD_SHAPE = (
     'expected RAM ListUsers JSON {"Users": {"User": [...]}} or a list of GetUser answers '
@@ -109,8 +108,7 @@ class Command(ImportCommand):
             "variable; they sign in as user_name@<alias>.onaliyun.com.",
         )
 
-    def handle(self, *args: Any, **options: Any) -> None:
-        account = get_account(options["account_id"])
+    def handle_account(self, account: Account, **options: Any) -> None:
         password = password_from_env(options["password_env"]) if options["password_env"] else None
         entries, truncated = load_entries(read_input(options["file"]))
         records = [to_record(where, user) for where, user in entries]
