@@ -43,7 +43,14 @@ def browser_type_launch_args(browser_type_launch_args):
 
 @pytest.fixture(scope="session")
 def browser_context_args(browser_context_args):
-    return {**browser_context_args, "viewport": {"width": 1360, "height": 900}, "locale": "en-US"}
+    # Reduced motion: Bootstrap then opens and closes dialogs without a transition, and a key
+    # pressed while one was still fading in (ignored by Bootstrap) cannot make a test flaky.
+    return {
+        **browser_context_args,
+        "viewport": {"width": 1360, "height": 900},
+        "locale": "en-US",
+        "reduced_motion": "reduce",
+    }
 
 
 def screenshooter(page, request) -> Callable[[str], Path]:
