@@ -6,22 +6,16 @@ from django.core.management.base import CommandError
 
 from aliyun import services
 from aliyun.check import all_ok
-from aliyun.management.base import first_failure, get_connection
-from ram_directory.management.base import OperatorCommand
+from aliyun.management.base import ConnectionCommand, first_failure
 
 
-class Command(OperatorCommand):
+class Command(ConnectionCommand):
     help = (
         "Check an account's cloud connection: STS AssumeRole (a role), RAM ListUsers / GetUser, "
         "ARMS DescribeContacts, STS GetCallerIdentity."
     )
-    reports = True
 
-    def add_arguments(self, parser):
-        parser.add_argument("account_id", metavar="ACCOUNT_ID")
-
-    def handle(self, *args, **options):
-        connection = get_connection(options["account_id"])
+    def handle_connection(self, connection, **options):
         results = services.check(connection)
         if options["as_json"]:
             self.print_json(

@@ -11,20 +11,18 @@ from django.core.management.base import CommandError
 from aliyun import services
 from aliyun.management.base import first_failure
 from aliyun.models import DEFAULT_REGION
-from ram_directory.management.base import OperatorCommand, get_account
+from ram_directory.management.base import AccountCommand
 
 SECRET_ENV_UNSET = "environment variable {name} is not set or empty (--secret-env)"
 
 
-class Command(OperatorCommand):
+class Command(AccountCommand):
     help = (
         "Connect an account to its Alibaba Cloud account (RAM and ARMS). The AccessKey secret "
         "comes from an environment variable; nothing is saved unless RAM and ARMS both answer."
     )
-    reports = True
 
-    def add_arguments(self, parser):
-        parser.add_argument("account_id", metavar="ACCOUNT_ID")
+    def add_options(self, parser):
         parser.add_argument("--access-key-id", required=True)
         parser.add_argument(
             "--secret-env", required=True, metavar="VAR", help="variable holding the secret"
@@ -39,8 +37,7 @@ class Command(OperatorCommand):
         parser.add_argument("--protocol", default="https", choices=["https", "http"])
         parser.add_argument("--proxy", default="", help="outbound HTTP proxy URL (optional)")
 
-    def handle(self, *args, **options):
-        account = get_account(options["account_id"])
+    def handle_account(self, account, **options):
         secret = os.environ.get(options["secret_env"], "")
         if not secret:
             raise CommandError(SECRET_ENV_UNSET.format(name=options["secret_env"]))

@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 from aliyun import services
-from aliyun.management.base import get_connection
-from ram_directory.management.base import OperatorCommand
+from aliyun.management.base import ConnectionCommand
 
 
-class Command(OperatorCommand):
+class Command(ConnectionCommand):
     help = "Disconnect an account from Alibaba Cloud: the local tables become the truth again."
+    # Nothing to report: no --json.
+    reports = False
 
-    def add_arguments(self, parser):
-        parser.add_argument("account_id", metavar="ACCOUNT_ID")
-
-    def handle(self, *args, **options):
-        connection = get_connection(options["account_id"])
+    def handle_connection(self, connection, **options):
         services.disconnect(account=connection.account)
         self.stdout.write(f"Disconnected account {connection.account.account_id}.")

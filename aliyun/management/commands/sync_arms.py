@@ -7,30 +7,26 @@ import time
 from django.core.management.base import CommandError
 from django.utils import timezone
 
-from aliyun.management.base import get_connection
+from aliyun.management.base import ConnectionCommand
 from aliyun.models import ArmsPush
 from aliyun.push import PushReport, push_account
-from ram_directory.management.base import OperatorCommand
 
 STILL_PENDING = "{pending} change(s) still pending after {seconds:g} s ({error})"
 FAILED = "{failed} change(s) failed: {errors}"
 
 
-class Command(OperatorCommand):
+class Command(ConnectionCommand):
     help = (
         "Push every pending change of the account to ARMS now and wait for the answers, "
         "retrying throttled and failed calls. Exit 1 if any change failed or is still pending."
     )
-    reports = True
 
-    def add_arguments(self, parser):
-        parser.add_argument("account_id", metavar="ACCOUNT_ID")
+    def add_options(self, parser):
         parser.add_argument(
             "--timeout", type=float, default=120, help="seconds to wait at most (default 120)"
         )
 
-    def handle(self, *args, **options):
-        connection = get_connection(options["account_id"])
+    def handle_connection(self, connection, **options):
         account_pk = connection.account_id
         total = PushReport()
         deadline = time.monotonic() + options["timeout"]

@@ -5,23 +5,17 @@ from __future__ import annotations
 from django.core.management.base import CommandError
 
 from aliyun.clients import CloudError
-from aliyun.management.base import get_connection
+from aliyun.management.base import ConnectionCommand
 from aliyun.ram_sync import sync_ram
-from ram_directory.management.base import OperatorCommand
 
 
-class Command(OperatorCommand):
+class Command(ConnectionCommand):
     help = (
         "Read RAM users, their groups and attached policies (documents included) from the "
         "account's Alibaba Cloud account; users gone from RAM lose sign-in, contacts stay."
     )
-    reports = True
 
-    def add_arguments(self, parser):
-        parser.add_argument("account_id", metavar="ACCOUNT_ID")
-
-    def handle(self, *args, **options):
-        connection = get_connection(options["account_id"])
+    def handle_connection(self, connection, **options):
         try:
             report = sync_ram(connection=connection)
         except CloudError as error:
