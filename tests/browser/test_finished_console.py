@@ -16,6 +16,7 @@ from tests.browser import tour
 from tests.factories import PASSWORD, AccountFactory, ContactFactory
 from tests.integration.contacts_support import ram_user_named
 from tests.notify.conftest import _robot_sink_server, robot_sink  # noqa: F401 (fixtures)
+from tests.notify.console_support import contact_with_robots
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -29,14 +30,9 @@ def account():
 def alice(account, robot_sink) -> Contact:  # noqa: F811 (the fixture imported above)
     """A contact with a mailbox, a DingTalk robot that refuses (keyword or signature) and a
     WeCom robot that accepts: two of three channels succeed."""
-    with transaction.atomic():
-        return ContactFactory(
-            account=account,
-            ram_user=ram_user_named(account, "alice"),
-            mailbox="alice.on.call@example.com",
-            dingtalk_webhook=robot_sink.url("dingtalk", "err310000-finished"),
-            wecom_webhook=robot_sink.url("wecom", "ok-finished-wecom"),
-        )
+    return contact_with_robots(
+        account, robot_sink, tag="finished", mailbox="alice.on.call@example.com"
+    )
 
 
 def open_contacts(page: Page, live_server) -> None:

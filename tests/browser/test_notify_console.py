@@ -13,10 +13,9 @@ from playwright.sync_api import Page, expect
 
 from arms_sync.notify import base, hints
 from contacts.models import Contact
-from tests.factories import PASSWORD, AccountFactory, ContactFactory
-from tests.integration.contacts_support import ram_user_named
+from tests.factories import PASSWORD, AccountFactory
 from tests.notify.conftest import _robot_sink_server, robot_sink  # noqa: F401 (fixtures)
-from tests.notify.console_support import make_delivery
+from tests.notify.console_support import contact_with_robots, make_delivery
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -32,14 +31,7 @@ def account():
 def alice(account, robot_sink) -> Contact:  # noqa: F811 (the fixture imported above)
     """A contact whose DingTalk robot refuses for the keyword or signature and whose WeCom
     robot accepts."""
-    with transaction.atomic():  # the ARMS link locks rows (PostgreSQL needs a transaction)
-        return ContactFactory(
-            account=account,
-            ram_user=ram_user_named(account, "alice"),
-            mailbox="",
-            dingtalk_webhook=robot_sink.url("dingtalk", "err310000-browser"),
-            wecom_webhook=robot_sink.url("wecom", "ok-browser-wecom"),
-        )
+    return contact_with_robots(account, robot_sink, tag="browser", mailbox="")
 
 
 def open_contacts(page: Page, live_server) -> None:

@@ -5,12 +5,17 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from django.db import transaction
 from django.utils import timezone
 
 from arms_sync.notify import base, outbox
 from arms_sync.notify.models import Delivery, DeliveryAttempt, Event
 from arms_sync.notify.outbox import Recipient
+from contacts.models import Contact
 from ram_directory.models import Account
+from tests.factories import ContactFactory
+from tests.integration.contacts_support import ram_user_named
+from tests.notify.sink import RobotSink
 
 # A token and a signing secret that must never appear in a page (rules §8).
 RAW_TOKEN = "err310000" + "7f3e" * 12
@@ -23,6 +28,19 @@ KEYWORD_ANSWER = {
     "errcode": 310000,
     "errmsg": "keywords not in content",
 }
+
+
+def contact_with_robots(account: Account, sink: RobotSink, *, tag: str, mailbox: str) -> Contact:
+    """RAM user alice's contact: her DingTalk robot refuses for the keyword or signature (sink
+    token `err310000-<tag>-ding`), her WeCom robot accepts (`ok-<tag>-wecom`)."""
+    with transaction.atomic():  # the ARMS link locks rows (PostgreSQL needs a transaction)
+        return ContactFactory(
+            account=account,
+            ram_user=ram_user_named(account, "alice"),
+            mailbox=mailbox,
+            dingtalk_webhook=sink.url("dingtalk", f"err310000-{tag}-ding"),
+            wecom_webhook=sink.url("wecom", f"ok-{tag}-wecom"),
+        )
 
 
 def recipient(name: str = "alice", *, channel: str = base.DINGTALK, url: str = "") -> Recipient:

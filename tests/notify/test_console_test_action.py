@@ -21,7 +21,7 @@ from contacts.models import Contact
 from contacts.validators import INVALID_MAINLAND_MOBILE
 from tests.factories import AccountFactory, ContactFactory, owner_of
 from tests.integration.contacts_support import ram_user_named
-from tests.notify.console_support import RAW_SECRET
+from tests.notify.console_support import RAW_SECRET, contact_with_robots
 
 pytestmark = pytest.mark.django_db
 
@@ -52,13 +52,7 @@ def results(page: str) -> list[str]:
 def robots_contact(account, robot_sink):
     """A contact with a DingTalk robot that refuses for the keyword or signature and a WeCom
     robot that accepts, and a mailbox."""
-    return ContactFactory(
-        account=account,
-        ram_user=ram_user_named(account, "alice"),
-        mailbox="alice@example.com",
-        dingtalk_webhook=robot_sink.url("dingtalk", "err310000-alice-ding"),
-        wecom_webhook=robot_sink.url("wecom", "ok-alice-wecom"),
-    )
+    return contact_with_robots(account, robot_sink, tag="alice", mailbox="alice@example.com")
 
 
 RUN = "0123456789abcdef0123456789abcdef"  # the Test dialog's name for its sends
