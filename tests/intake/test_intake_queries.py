@@ -14,9 +14,11 @@ from django.test.utils import CaptureQueriesContext
 
 from arms_sync.intake import services
 from arms_sync.intake.models import Alert, ReceivedAlert
+from arms_sync.models import ArmsContact
 from tests.factories import (
     AccountFactory,
     ArmsContactFactory,
+    ContactFactory,
     ContactGroupFactory,
     NotificationPolicyFactory,
 )
@@ -44,12 +46,20 @@ def body(count: int, status: str = "firing", *, nonce: str = "", name: str = "n"
 
 def account_with(contacts: int):
     """An account whose one policy (repeat interval 0: every repeat notifies) routes every
-    alert to `contacts` contacts, each with a DingTalk robot and a mailbox of their own."""
+    alert to `contacts` ARMS contacts, each linked to an SAE contact of a RAM user (the
+    language of what they are sent is read through that link), each with a DingTalk robot and
+    a mailbox of their own."""
     account = AccountFactory()
     group = ContactGroupFactory(account=account)
     for n in range(contacts):
         robot = f"https://oapi.dingtalk.com/robot/send?access_token=query{n}"
-        group.members.add(ArmsContactFactory(account=account, ding_robot_url=robot))
+        linked = ContactFactory(account=account)  # an SAE contact of a RAM user
+        arms = ArmsContact.objects.filter(sae_contact=linked).first()
+        if arms is None:
+            arms = ArmsContactFactory(account=account, sae_contact=linked)
+        arms.ding_robot_url = robot
+        arms.save()
+        group.members.add(arms)
     policy = NotificationPolicyFactory(
         account=account, match_labels={}, repeat_interval=timedelta(0)
     )
