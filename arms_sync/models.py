@@ -59,6 +59,18 @@ class ArmsContact(models.Model):
 
     objects = AccountScopedQuerySet.as_manager()
 
+    # Who the contact is and how to reach them: what the admin edits and what a notification
+    # is made of (outbox.Recipient.from_arms_contact; routing reads members with these only).
+    CHANNEL_FIELDS = (
+        "name",
+        "phone",
+        "email",
+        "ding_robot_url",
+        "ding_robot_secret",
+        "ding_robot_keyword",
+        "wecom_robot_url",
+    )
+
     class Meta:
         ordering = ["name", "id"]
         verbose_name = _("ARMS contact")

@@ -22,13 +22,7 @@ def matches(policy: NotificationPolicy, labels: dict[str, str]) -> bool:
 # members are read with these fields only, not their SAE contact's and RAM user's whole rows
 # (a post routed to 100 contacts read and decrypted three rows' worth of each).
 MEMBER_FIELDS = (
-    "name",
-    "phone",
-    "email",
-    "ding_robot_url",
-    "ding_robot_secret",
-    "ding_robot_keyword",
-    "wecom_robot_url",
+    *ArmsContact.CHANNEL_FIELDS,
     "sae_contact__ram_user_id",
     "sae_contact__ram_user__sign_in__language",
 )
