@@ -117,17 +117,7 @@ class ArmsContactAdminForm(ConfirmBreakMixin):
 
     class Meta:
         model = ArmsContact
-        fields = [
-            "account",
-            "contact_id",
-            "name",
-            "phone",
-            "email",
-            "ding_robot_url",
-            "ding_robot_secret",
-            "ding_robot_keyword",
-            "wecom_robot_url",
-        ]
+        fields = ["account", "contact_id", *ArmsContact.CHANNEL_FIELDS]
 
     def clean_ding_robot_keyword(self):
         # The same rule as the SAE contact's Dingtalk keyword (20 characters, no controls).

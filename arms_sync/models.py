@@ -55,6 +55,18 @@ class ArmsContact(AccountScoped):
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
+    # Who the contact is and how to reach them: what the admin edits and what a notification
+    # is made of (outbox.Recipient.from_arms_contact; routing reads members with these only).
+    CHANNEL_FIELDS = (
+        "name",
+        "phone",
+        "email",
+        "ding_robot_url",
+        "ding_robot_secret",
+        "ding_robot_keyword",
+        "wecom_robot_url",
+    )
+
     class Meta:
         ordering = ["name", "id"]
         verbose_name = _("ARMS contact")

@@ -246,10 +246,10 @@ class Bench:
     def env(self, **extra: str) -> dict[str, str]:
         return {**os.environ, **extra}
 
-    def server(self):
+    def server(self, *, workers: int = 2, threads: int = 1):
         from bench.server import Server
 
-        return Server(self.env(), self.logs / "gunicorn.log")
+        return Server(self.env(), self.logs / "gunicorn.log", workers=workers, threads=threads)
 
     # --- sessions ----------------------------------------------------------------------------
     def session(self, user) -> str:

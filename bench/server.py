@@ -1,8 +1,11 @@
-"""The console as production serves it: gunicorn, 2 sync workers, debug off, collected static
-files, persistent database connections. Started and stopped by its PID."""
+"""The console as production serves it: gunicorn, debug off, collected static files, persistent
+database connections; 2 sync workers for the page and write phases, and for a burst of posts
+(the time-to-notify of bench/dispatch.py) the workers and threads `burst()` says. Started and
+stopped by its PID."""
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
 import sys
@@ -23,11 +26,12 @@ def free_port() -> int:
 
 
 class Server:
-    def __init__(self, env: dict[str, str], log: Path, *, workers: int = 2):
+    def __init__(self, env: dict[str, str], log: Path, *, workers: int = 2, threads: int = 1):
         self.port = free_port()
         self.env = env
         self.log_path = log
         self.workers = workers
+        self.threads = threads
         self.proc: subprocess.Popen | None = None
 
     @property
@@ -42,6 +46,9 @@ class Server:
                 str(gunicorn),
                 "sae_console.wsgi:application",
                 f"--workers={self.workers}",
+                # More than one thread: gunicorn's gthread workers (deploy/gunicorn.conf.py's
+                # SAE_WEB_THREADS does the same).
+                f"--threads={self.threads}",
                 f"--bind=127.0.0.1:{self.port}",
                 "--log-level=warning",
                 "--timeout=120",
@@ -65,6 +72,12 @@ class Server:
         self.stop()
         raise RuntimeError(f"gunicorn did not answer within 60 s; see {self.log_path}")
 
+    @property
+    def described(self) -> str:
+        if self.threads > 1:
+            return f"gunicorn, {self.workers} workers of {self.threads} threads"
+        return f"gunicorn, {self.workers} sync workers"
+
     def stop(self) -> None:
         stop_processes([self.proc], grace=30)
         if self.proc is not None:
@@ -76,3 +89,12 @@ class Server:
 
     def __exit__(self, *exc_info: object) -> None:
         self.stop()
+
+
+def burst_size(posts: int) -> tuple[int, int]:
+    """Workers and threads for a burst of `posts` concurrent posts, as a deployment sized for
+    bursts would run deploy/gunicorn.conf.py: its default of 2 workers per core, and enough
+    threads each that every post of the burst is taken at once rather than queued behind the
+    others (a post waits on PostgreSQL about as long as it computes)."""
+    workers = 2 * (os.cpu_count() or 1)
+    return workers, -(-posts // workers)

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -159,31 +160,38 @@ def advance(
     policies: list[NotificationPolicy],
     now: datetime,
 ) -> list[Step]:
-    """Move each posted alert's `Alert` (inside the caller's transaction); one step per posted
-    alert, in the post's order. The same fingerprint twice in one post: the later one sees the
-    earlier one's result (a post that fires and resolves it is two changes)."""
+    """Move each posted alert's `Alert` in memory, its row locked (inside the caller's
+    transaction, which writes them with `save`); one step per posted alert, in the post's order.
+    The same fingerprint twice in one post: the later one sees the earlier one's result (a post
+    that fires and resolves it is two changes)."""
     keys = [fingerprint_of(posted) for posted in alerts]
     rows = _claim(account, keys, now)
-    steps = [
+    return [
         _apply(rows[key], posted, matched[i], policies, now)
         for i, (key, posted) in enumerate(zip(keys, alerts, strict=True))
     ]
-    Alert.objects.bulk_update(list(rows.values()), UPDATED_FIELDS)
-    return steps
 
 
-def count_deliveries(steps: list[Step], deliveries) -> None:
-    """Add to each alert the deliveries that carry it (`context["alerts"]` names positions)."""
-    added: dict[int, int] = {}
+def save(steps: list[Step], deliveries) -> None:
+    """Write the alerts the steps moved, each with the deliveries that carry it added to its
+    count (`context["alerts"]` names positions), in one statement: an upsert on the primary key
+    of rows that exist and are locked, so it only ever updates. (`bulk_update` would build a
+    CASE per field and row: three seconds of Python for a post of 100 alerts.)"""
+    notifying = [position for position, step in enumerate(steps) if step.notify]
+    carried = Counter()
     for delivery in deliveries:
         positions = (delivery.context or {}).get("alerts")
-        for position, step in enumerate(steps):
-            if step.notify and (positions is None or position in positions):
-                added[step.alert.pk] = added.get(step.alert.pk, 0) + 1
-    changed = []
-    for step in steps:
-        if step.alert.pk in added:
-            step.alert.notified_count += added.pop(step.alert.pk)
-            changed.append(step.alert)
-    if changed:
-        Alert.objects.bulk_update(changed, ["notified_count"])
+        carried.update(notifying if positions is None else positions)
+    added = Counter()
+    for position, count in carried.items():
+        if steps[position].notify:
+            added[steps[position].alert.pk] += count
+    rows = {step.alert.pk: step.alert for step in steps}
+    for pk, count in added.items():
+        rows[pk].notified_count += count
+    Alert.objects.bulk_create(
+        sorted(rows.values(), key=lambda row: row.pk),
+        update_conflicts=True,
+        unique_fields=["id"],
+        update_fields=[*UPDATED_FIELDS, "notified_count"],
+    )

@@ -222,7 +222,7 @@ def receive(*, account: Account, post: Post, body: bytes) -> Received:
                 for i, (alert, step) in enumerate(zip(post.alerts, steps, strict=True))
             )
             deliveries = list(event.deliveries.only("pk", "context"))
-            lifecycle.count_deliveries(steps, deliveries)
+            lifecycle.save(steps, deliveries)
     except IntegrityError:
         # The same post, received at the same moment by another request: that one notifies.
         replay = _replay(account, keys)

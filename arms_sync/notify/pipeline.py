@@ -6,21 +6,25 @@
 2. Sends go to the network with up to `SAE_NOTIFY_CONCURRENCY` in flight (lanes.py): the
    threads only connect, send and read; the guard runs inside each send, right before its
    connection, and the client connects to the address the guard checked.
-3. Answers are recorded in the batch's thread as they arrive, each row committed right after
-   its answer (answers that arrive together share a commit), so a worker killed at any instant
-   repeats at most the messages in flight. The rate slot counts from the end of its send; a
-   send the guard refused gives its slot back (nothing reached the robot).
-4. With `refill`, the batch keeps taking due rows while it has room, so a slow or silent robot
-   holds one place in flight, not the whole batch, and the worker never waits for the slowest
-   send of a batch before starting the next messages.
+3. Answers are recorded in the batch's thread, each row committed right after its answer:
+   answers are held for at most HOLD_SECONDS so that several share a commit, and always
+   committed before any new send starts, so an answered row not yet committed still counts as
+   in flight and a worker killed at any instant repeats at most `SAE_NOTIFY_CONCURRENCY`
+   messages. The rate slot counts from the end of its send; a send the guard refused gives its
+   slot back (nothing reached the robot).
+4. With `refill`, the batch keeps taking due rows while it has room (a chunk of a quarter of
+   the concurrency at a time, one claim and one rate transaction each), so a slow or silent
+   robot holds one place in flight, not the whole batch, and the worker never waits for the
+   slowest send of a batch before starting the next messages.
 """
 
 from __future__ import annotations
 
 import logging
+import queue
 import time
 from collections import Counter, deque
-from concurrent.futures import FIRST_COMPLETED, Future, wait
+from concurrent.futures import Future
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 
@@ -40,9 +44,10 @@ Status = Delivery.Status
 DIGEST_MAX = 500
 # How often a batch with nothing new to send looks for due rows while its sends are out.
 POLL_SECONDS = 0.2
-# How long an answer may wait for others to share its commit (each is still marked right after
-# its answer: a worker killed meanwhile repeats only sends it had in flight).
-COALESCE_SECONDS = 0.005
+# How long an answer may wait for others to share its commit. It is committed before any new
+# send starts, and counts as in flight until then: a worker killed meanwhile repeats at most
+# the concurrency. (A commit per answer cost the batch's thread more than the rendering.)
+HOLD_SECONDS = 0.02
 
 
 @dataclass
@@ -90,6 +95,12 @@ class Batch:
         self.results: list[sending.Result] = []
         self._queue: deque[Send] = deque()
         self._in_flight: dict[Future, Send] = {}
+        # Answered, not yet committed (still in flight for the bound above), since `_held_at`.
+        self._held: dict[Future, Send] = {}
+        self._answers: queue.SimpleQueue[Future] = queue.SimpleQueue()
+        self._held_at = 0.0
+        # Refill in chunks: a claim and a rate transaction for several rows at once.
+        self._chunk = max(1, self.limit // 4)
         self._smtp = lanes.SmtpLane()
         self._rendered: dict[tuple, base.Message] = {}
         self._refill_until = time.monotonic() + settings.NOTIFY_LEASE_SECONDS / 2
@@ -106,15 +117,18 @@ class Batch:
             while True:
                 self._submit()
                 if self._in_flight:
-                    done, _ = wait(
-                        list(self._in_flight), timeout=POLL_SECONDS, return_when=FIRST_COMPLETED
-                    )
-                    if done:
-                        # Answers arriving within a few milliseconds share one commit.
-                        time.sleep(COALESCE_SECONDS)
-                        self._record([f for f in self._in_flight if f.done()])
+                    timeout = POLL_SECONDS
+                    if self._held:
+                        timeout = max(self._held_at + HOLD_SECONDS - time.monotonic(), 0)
+                    self._hold(self._answered(timeout))
+                if self._held and (
+                    not self._in_flight
+                    or len(self._held) >= self._chunk
+                    or time.monotonic() >= self._held_at + HOLD_SECONDS
+                ):
+                    self._record()
                 took = self._take_more()
-                if not (took or self._in_flight or self._queue):
+                if not (took or self._in_flight or self._queue or self._held):
                     break
         finally:
             self._give_back_unsent()
@@ -122,6 +136,8 @@ class Batch:
         return self
 
     def _submit(self) -> None:
+        if self._queue and self._held:
+            self._record()  # every answer committed before a new send starts
         while self._queue and len(self._in_flight) < self.limit:
             send = self._queue.popleft()
             cutoff = send.delivery.lease_until - self._margin
@@ -129,6 +145,7 @@ class Batch:
                 future = self._smtp.submit(_transmit_mail, send, cutoff, self._smtp)
             else:
                 future = lanes.robot_pool().submit(_transmit, send, cutoff)
+            future.add_done_callback(self._answers.put)  # robots and mail alike
             self._in_flight[future] = send
 
     def _take_more(self) -> bool:
@@ -136,10 +153,10 @@ class Batch:
         a bounded time so that the worker gets back to its queue)."""
         if not self.refill or lanes.stopping.is_set() or time.monotonic() > self._refill_until:
             return False
-        room = self.limit - len(self._in_flight) - len(self._queue)
+        room = self.limit - len(self._in_flight) - len(self._held) - len(self._queue)
         # Claim in chunks (one query for several rows) unless the batch would otherwise end.
-        idle = not (self._in_flight or self._queue)
-        if room < max(1, self.limit // 8) and not idle:
+        idle = not (self._in_flight or self._queue or self._held)
+        if room < self._chunk and not idle:
             return False
         if time.monotonic() < self._next_poll and not idle:
             return False
@@ -231,11 +248,10 @@ class Batch:
                 attempts=F("attempts") + 1,
                 updated_at=now,
             )
-        return list(
-            Delivery.objects.filter(pk__in=pks, claimed_by=self.worker_id, status=Status.SENDING)
-            .select_related("event")
-            .order_by("created_at", "id")
+        taken = Delivery.objects.filter(
+            pk__in=pks, claimed_by=self.worker_id, status=Status.SENDING
         )
+        return sending.with_events(list(taken.order_by("created_at", "id")))
 
     def _digest_message(self, head: Delivery, backlog: list[Delivery]):
         """The digest naming the most backlog events that the robot takes whole (the transport
@@ -303,10 +319,30 @@ class Batch:
         )
 
     # --- after sending --------------------------------------------------------------------------
-    def _record(self, done) -> None:
-        answered, back = [], []
+    def _answered(self, timeout: float) -> list[Future]:
+        """The sends that finished, waiting up to `timeout` for the first. (The threads hand
+        each finished send over through a queue: `concurrent.futures.wait` on 64 futures
+        costs the batch's thread a waiter on each, for every answer.)"""
+        try:
+            done = [self._answers.get(timeout=timeout)]
+        except queue.Empty:
+            return []
+        while True:
+            try:
+                done.append(self._answers.get_nowait())
+            except queue.Empty:
+                return done
+
+    def _hold(self, done) -> None:
+        if done and not self._held:
+            self._held_at = time.monotonic()
         for future in done:
-            send = self._in_flight.pop(future)
+            self._held[future] = self._in_flight.pop(future)
+
+    def _record(self) -> None:
+        answered, back = [], []
+        held, self._held = self._held, {}
+        for future, send in held.items():
             answer = future.result()
             (back if answer is None else answered).append((send, answer))
         if answered:

@@ -20,7 +20,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Q, Subquery
 from django.tasks import TaskResultStatus
 from django.utils import timezone
 
@@ -124,17 +124,24 @@ def reclaim_expired(now) -> int:
 
 
 def enqueue_due(now) -> int:
+    """Give due rows without a live task one: one UPDATE marks them (its subquery locks them
+    with SKIP LOCKED, so two sweepers mark different rows, and only while that statement runs:
+    a worker's refill claim skipping locked rows never finds the due rows all held by a sweep),
+    then the rows it marked, read back by their mark, get their tasks."""
     lost_before = now - timedelta(seconds=settings.NOTIFY_REQUEUE_AFTER_SECONDS)
+    due = (
+        Delivery.objects.select_for_update(skip_locked=True)
+        .filter(status=Delivery.Status.PENDING, next_attempt_at__lte=now)
+        .filter(Q(enqueued_at__isnull=True) | Q(enqueued_at__lt=lost_before))
+        .order_by("next_attempt_at", "id")
+        .values("pk")[:BATCH]
+    )
     with transaction.atomic():
-        pks = list(
-            Delivery.objects.select_for_update(skip_locked=True)
-            .filter(status=Delivery.Status.PENDING, next_attempt_at__lte=now)
-            .filter(Q(enqueued_at__isnull=True) | Q(enqueued_at__lt=lost_before))
-            .order_by("next_attempt_at", "id")
-            .values_list("pk", flat=True)[:BATCH]
-        )
-        Delivery.objects.filter(pk__in=pks).update(enqueued_at=now)
-        enqueue_on_commit(pks)
+        if not Delivery.objects.filter(pk__in=Subquery(due)).update(enqueued_at=now):
+            return 0
+    marked = Delivery.objects.filter(enqueued_at=now, status=Delivery.Status.PENDING)
+    pks = list(marked.order_by("next_attempt_at", "id").values_list("pk", flat=True))
+    enqueue_on_commit(pks)
     return len(pks)
 
 
