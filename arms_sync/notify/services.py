@@ -13,10 +13,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from arms_sync.notify import base, outbox, ratelimit, sending
+from arms_sync.notify import outbox, ratelimit, sending
 from arms_sync.notify.models import Delivery, Event
 from arms_sync.notify.outbox import Recipient
 from arms_sync.notify.tasks import worker_id
+from contacts import channels
 from ram_directory.principal import Principal
 
 NOTHING_TO_TEST = gettext_noop(
@@ -45,24 +46,15 @@ class TooManyTests(TestRefused):
     pass
 
 
-# The Recipient fields of each channel: a Test of one channel blanks the others'.
-_CHANNEL_FIELDS = {
-    base.EMAIL: ("email",),
-    base.DINGTALK: ("dingtalk_url", "dingtalk_secret", "dingtalk_keyword"),
-    base.WECOM: ("wecom_url",),
-}
-TEST_CHANNELS = tuple(_CHANNEL_FIELDS)
-
-
 def only_channel(recipient: Recipient, channel: str) -> Recipient:
-    """`recipient` on `channel` alone (one of TEST_CHANNELS)."""
+    """`recipient` on `channel` alone: the other channels' Recipient fields blanked."""
     return dataclasses.replace(
         recipient,
         **{
-            name: ""
-            for other, names in _CHANNEL_FIELDS.items()
-            if other != channel
-            for name in names
+            field.recipient_key: ""
+            for other in channels.all_channels()
+            if other.name != channel
+            for field in other.fields
         },
     )
 
