@@ -23,7 +23,7 @@ from contacts import channels
 register = template.Library()
 
 _EMPTY = "—"  # a cell with nothing in it
-_WHOLE = 24  # an address this long or shorter is never broken
+_WHOLE = 16  # an address this long or shorter is never broken
 
 
 def _escape(value: str) -> str:
@@ -45,7 +45,7 @@ def _address(value: str, head: str = "", tail: str = "") -> str:
     cuts = [i + 1 for i, c in enumerate(value) if c == "@"] + [
         i for i, c in enumerate(value) if c == "." and i > 0
     ]
-    # A short one stays whole (alice@demo.example.com fits its column; a break would only make
+    # A short one stays whole (a name such as Alice.Wang; a break would only make
     # the row taller and the text harder to find on the page).
     cut = min(cuts, key=lambda i: max(i, len(value) - i), default=0) if len(value) > _WHOLE else 0
     if not cut:
