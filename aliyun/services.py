@@ -11,8 +11,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 import audit.services as audit
+from aliyun import push
 from aliyun.check import ApiCheck, all_ok, check_connection, cloud_account_id
 from aliyun.models import DEFAULT_REGION, ArmsPush, CloudConnection
+from arms_sync.models import ArmsContact
 from ram_directory.models import Account
 
 HTTP_NOT_ALLOWED = gettext_noop(
@@ -147,7 +149,25 @@ def _save(account: Account, actor, values: dict, uid: str) -> CloudConnection:
         obj=connection,
         changes=audit.diff(before, values, mask=AUDIT_MASKS),
     )
+    if created:
+        _push_what_is_here(account)
     return connection
+
+
+def _push_what_is_here(account: Account) -> None:
+    """A new connection: the contacts linked before it go to ARMS too, with the `sae:` groups
+    and policy, as if each had just been made (the outbox pushes them after the commit; a phone
+    ARMS already holds elsewhere shows Failed with ARMS's message, and Merge Contacts settles
+    it). Without this, only contacts changed after connecting would ever reach the cloud."""
+    linked = dict(
+        ArmsContact.objects.filter(account=account, sae_contact__isnull=False).values_list(
+            "pk", "sae_contact_id"
+        )
+    )
+    if linked:
+        push.record_contacts(account.pk, list(linked), linked)
+    else:
+        push.record_groups(account.pk)
 
 
 def check(connection: CloudConnection) -> list[ApiCheck]:

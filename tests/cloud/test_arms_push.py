@@ -276,3 +276,23 @@ def test_a_wecom_robot_becomes_an_arms_im_robot_and_goes_with_it(
     assert _state(contact).wecom_robot_id == robot["RobotId"]
     commit(contact_services.delete_contact, principal=Principal(account), contact=contact)
     assert cloud_fake.arms.robots == {} and cloud_fake.arms.contacts == {}
+
+
+def test_connecting_pushes_the_contacts_linked_before_the_connection(
+    account, users, cloud_fake, commit
+):
+    """A console used before it was connected: the first connect sends its linked contacts and
+    the sae: groups to ARMS (only contacts changed afterwards would otherwise ever arrive)."""
+    from aliyun import services as cloud_services
+    from tests.cloud.helpers import fields
+
+    before = new_contact(account, users["alice"], "13811112222", "alice@example.com")
+    assert "13811112222" not in arms_phones(cloud_fake)
+    commit(cloud_services.connect, account=account, **fields(cloud_fake))
+    remote = arms_phones(cloud_fake)["13811112222"]
+    assert remote["ContactName"] == "alice"
+    state = _state(before)
+    assert (state.state, state.remote_id) == ("synced", remote["ContactId"])
+    assert any(g["ContactGroupName"] == "sae:contacts" for g in cloud_fake.arms.groups.values())
+    code, report = _sync_arms(account)
+    assert code == 0 and report["failed"] == 0
