@@ -1,4 +1,5 @@
-"""Self-signed certificates for the TLS tests (SMTP STARTTLS, https robots)."""
+"""Self-signed certificates for loopback TLS: the tests (SMTP STARTTLS, https robots), the
+benchmark's robot sink and the cloud fake's STS (aliyun/fake/tls.py)."""
 
 from __future__ import annotations
 
@@ -14,9 +15,13 @@ from cryptography.x509.oid import NameOID
 
 
 def self_signed_certificate(
-    directory: Path, *, dns_names: tuple[str, ...] = (), ips: tuple[str, ...] = ()
+    directory: Path,
+    *,
+    dns_names: tuple[str, ...] = (),
+    ips: tuple[str, ...] = (),
+    hours: float = 1,
 ) -> tuple[str, str]:
-    """(certificate path, key path) of a one-hour self-signed certificate for the names and
+    """(certificate path, key path) of a self-signed certificate valid `hours` for the names and
     addresses given. Trust it in a test with monkeypatch.setenv("SSL_CERT_FILE", cert)."""
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, (dns_names + ips)[0])])
@@ -31,7 +36,7 @@ def self_signed_certificate(
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
         .not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(now + datetime.timedelta(hours=1))
+        .not_valid_after(now + datetime.timedelta(hours=hours))
         .add_extension(x509.SubjectAlternativeName(alternative_names), critical=False)
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
         .sign(key, hashes.SHA256())
@@ -45,6 +50,7 @@ def self_signed_certificate(
             serialization.NoEncryption(),
         )
     )
+    key_path.chmod(0o600)
     return str(cert_path), str(key_path)
 
 
