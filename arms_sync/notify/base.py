@@ -74,8 +74,16 @@ class Answer:
     duration_ms: int = 0
 
 
+# The forms of a message (Message's fields); a transport renders only those it reads.
+SUBJECT, TEXT, MARKDOWN, HTML = "subject", "text", "markdown", "html"
+ALL_PARTS = frozenset({SUBJECT, TEXT, MARKDOWN, HTML})
+
+
 class Transport(Protocol):
     channel: str
+    # What of a Message this transport reads: the worker renders nothing else (each template
+    # rendered is a good part of a delivery's CPU).
+    parts: frozenset[str]
 
     def send(self, target: Target, message: Message) -> Answer: ...
 

@@ -116,6 +116,8 @@ def _longest(render, text: str, data: bytes, guess: int, *, limit: int, empty):
 
 class DingTalkTransport(RobotTransport):
     channel = base.DINGTALK
+    # The subject is the markdown's title; text only stands in for an empty markdown.
+    parts = frozenset({base.SUBJECT, base.MARKDOWN})
 
     def _render(self, target: Target, message: Message) -> tuple[Callable[[str], dict], str]:
         """(the body for a given text, the whole text): the keyword and @mentions go around

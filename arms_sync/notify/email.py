@@ -72,6 +72,7 @@ def _without_credentials(text: str, mailer: Any) -> str:
 
 class EmailTransport:
     channel = base.EMAIL
+    parts = frozenset({base.SUBJECT, base.TEXT, base.HTML})
 
     def build(self, target: Target, message: Message) -> EmailMultiAlternatives:
         mail = EmailMultiAlternatives(

@@ -167,12 +167,19 @@ def _tidy(text: str) -> str:
     return "\n".join(kept).strip()
 
 
-def _render(folder: str, ctx: dict, lang: str, *, html: bool) -> base.Message:
+def _render(folder: str, ctx: dict, lang: str, parts: frozenset[str]) -> base.Message:
+    """The message's `parts` (base.SUBJECT, TEXT, MARKDOWN, HTML); the others are left empty.
+    A markdown that comes out empty (an operator's template) brings the text in its place."""
+    subject = text = markdown = body_html = ""
     with translation.override(lang):
-        subject = render_to_string(f"{folder}/subject.txt", ctx).strip()
-        text = _tidy(render_to_string(f"{folder}/text.txt", ctx))
-        markdown = _tidy(render_to_string(f"{folder}/markdown.md", _markdown_context(ctx)))
-        body_html = render_to_string(f"{folder}/email.html", ctx).strip() if html else ""
+        if base.SUBJECT in parts:
+            subject = render_to_string(f"{folder}/subject.txt", ctx).strip()
+        if base.MARKDOWN in parts:
+            markdown = _tidy(render_to_string(f"{folder}/markdown.md", _markdown_context(ctx)))
+        if base.TEXT in parts or (base.MARKDOWN in parts and not markdown):
+            text = _tidy(render_to_string(f"{folder}/text.txt", ctx))
+        if base.HTML in parts:
+            body_html = render_to_string(f"{folder}/email.html", ctx).strip()
     return base.Message(
         subject=" ".join(subject.split())[:200],
         text=text,
@@ -189,13 +196,17 @@ def render_event(
     mentions: tuple[str, ...] = (),
     context: dict | None = None,
     lang: str = "",
+    parts: frozenset[str] | None = None,
 ) -> base.Message:
     """The message for one delivery of `event`; `context` is the delivery's (which of the
-    event's alerts it carries), `lang` its recipient's language."""
+    event's alerts it carries), `lang` its recipient's language, `parts` what its transport
+    reads (by default every form; HTML only for email)."""
     lang = language(lang)
     only = (context or {}).get("alerts")
     ctx = _context(event, channel, lang, only) | {"mentions": mentions}
-    return _render(f"notify/{lang}/{event.kind}", ctx, lang, html=channel == base.EMAIL)
+    if parts is None:
+        parts = base.ALL_PARTS if channel == base.EMAIL else base.ALL_PARTS - {base.HTML}
+    return _render(f"notify/{lang}/{event.kind}", ctx, lang, parts)
 
 
 def _translated_title(event, lang: str) -> str:
@@ -220,4 +231,4 @@ def render_digest(
         "rate": settings.ROBOT_RATE_LIMIT,
         "mentions": mentions,
     }
-    return _render(f"notify/{lang}/digest", ctx, lang, html=False)
+    return _render(f"notify/{lang}/digest", ctx, lang, base.ALL_PARTS - {base.HTML})

@@ -24,6 +24,7 @@ from django.utils import timezone
 
 from arms_sync.notify import base, hints, render
 from arms_sync.notify.models import Delivery, DeliveryAttempt, Event
+from arms_sync.notify.transports import get_transport
 from core.metrics import record_delivery
 
 logger = logging.getLogger("arms_sync.notify")
@@ -64,13 +65,15 @@ def target_of(delivery: Delivery) -> base.Target:
 
 
 def compose(delivery: Delivery) -> base.Message:
-    """The message of one delivery (every rendering of a single delivery goes through here)."""
+    """The message of one delivery (every rendering of a single delivery goes through here),
+    in the forms its channel's transport reads."""
     return render.render_event(
         delivery.event,
         channel=delivery.channel,
         mentions=mentions(delivery),
         context=delivery.context,
         lang=delivery.language,
+        parts=get_transport(delivery.channel).parts,
     )
 
 

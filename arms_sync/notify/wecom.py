@@ -21,6 +21,8 @@ ERRCODE_INVALID_WEBHOOK = 93000  # invalid webhook url (key removed or wrong)
 
 class WeComTransport(RobotTransport):
     channel = base.WECOM
+    # Markdown, or text when someone is @mentioned (the mentions are added after rendering).
+    parts = frozenset({base.TEXT, base.MARKDOWN})
 
     def payload(self, target: Target, message: Message) -> dict[str, Any]:
         mobiles = mention_numbers(message)

@@ -23,6 +23,7 @@ from arms_sync.notify import base, guard, outbox, render, sending
 from arms_sync.notify.models import Delivery, DeliveryAttempt, Event, RobotRateSlot
 from arms_sync.notify.outbox import Recipient
 from arms_sync.notify.sweeper import LOST_TASK, SEND_TASK, sweep
+from arms_sync.notify.transports import get_transport
 from tests.notify.support import max_in_window, pending_events
 from tests.notify.test_email_smtp import Recorder, running_smtp
 
@@ -170,6 +171,69 @@ def test_robot_markdown_carries_no_markup_from_alert_labels(account):
     assert r"\[full\]\(https://evil.example/x\)" in markdown
     assert "up%29%20%5Bx%5D%28https://evil.example" in markdown
     assert "[ops](https://evil.example)" in message.text  # plain text shows it as typed
+
+
+def _test_deliveries(account, **channels) -> dict[str, Delivery]:
+    event = outbox.record_event(
+        account=account,
+        kind=Event.Kind.TEST,
+        title="Alice",
+        payload={"contact": "Alice"},
+        recipients=[Recipient(name="Alice", phone="+8613811112222", **channels)],
+        claimed_by="nobody",
+    )
+    return {d.channel: d for d in sending.with_events(list(event.deliveries.all()))}
+
+
+def test_a_delivery_renders_only_what_its_transport_reads(account):
+    """Each template rendered is a good part of a delivery's CPU: a DingTalk message is its
+    subject (the title) and markdown, a WeCom one markdown or text, an email subject, text
+    and HTML; nothing else is rendered."""
+    rows = _test_deliveries(
+        account,
+        email="alice@example.com",
+        dingtalk_url="https://oapi.dingtalk.com/robot/send?access_token=abc",
+        wecom_url="https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=abc",
+    )
+    dingtalk = sending.compose(rows[base.DINGTALK])
+    assert (bool(dingtalk.subject), bool(dingtalk.markdown)) == (True, True)
+    assert (dingtalk.text, dingtalk.html) == ("", "")
+    wecom = sending.compose(rows[base.WECOM])
+    assert (bool(wecom.text), bool(wecom.markdown)) == (True, True)
+    assert (wecom.subject, wecom.html) == ("", "")
+    email = sending.compose(rows[base.EMAIL])
+    assert (bool(email.subject), bool(email.text), bool(email.html)) == (True, True, True)
+    assert email.markdown == ""
+
+
+def test_an_empty_markdown_template_brings_the_text_in_its_place(account, settings):
+    """An operator may override a template with an empty one: a DingTalk message then goes
+    as text (the transport's fallback) instead of going out empty."""
+    settings.TEMPLATES = [
+        {
+            **settings.TEMPLATES[0],
+            "APP_DIRS": False,
+            "OPTIONS": {
+                **settings.TEMPLATES[0]["OPTIONS"],
+                "loaders": [
+                    (
+                        "django.template.loaders.locmem.Loader",
+                        {f"notify/{lang}/test/markdown.md": "" for lang in render.LANGUAGES},
+                    ),
+                    "django.template.loaders.filesystem.Loader",
+                    "django.template.loaders.app_directories.Loader",
+                ],
+            },
+        }
+    ]
+    rows = _test_deliveries(
+        account, dingtalk_url="https://oapi.dingtalk.com/robot/send?access_token=abc"
+    )
+    message = sending.compose(rows[base.DINGTALK])
+    assert message.markdown == ""
+    assert "Alice" in message.text
+    body = get_transport(base.DINGTALK).payload(sending.target_of(rows[base.DINGTALK]), message)
+    assert body["msgtype"] == "text" and "Alice" in body["text"]["content"]
 
 
 def test_the_name_cache_never_skips_the_check(settings, resolve_as):
