@@ -27,6 +27,7 @@ from collections import Counter, deque
 from concurrent.futures import Future
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
+from functools import partial
 
 from django.conf import settings
 from django.db import transaction
@@ -160,13 +161,17 @@ class Batch:
             return False
         if time.monotonic() < self._next_poll and not idle:
             return False
-        rows = sending.claim_due(
-            worker_id=self.worker_id, limit=min(room, settings.NOTIFY_BATCH_SIZE)
-        )
+        # The claim and the robots' rate slots in one transaction: one commit (a flush to disk,
+        # 4 ms on the benchmark's machine) per chunk instead of two.
+        with transaction.atomic():
+            rows = sending.claim_due(
+                worker_id=self.worker_id, limit=min(room, settings.NOTIFY_BATCH_SIZE)
+            )
+            sends = self._reserve(rows)
         if not rows:
             self._next_poll = time.monotonic() + POLL_SECONDS
             return False
-        self._prepare(rows)
+        self._enqueue(sends)
         return True
 
     def _give_back_unsent(self) -> None:
@@ -182,9 +187,19 @@ class Batch:
 
     # --- before sending -------------------------------------------------------------------------
     def _prepare(self, rows: list[Delivery]) -> None:
+        self._enqueue(self._reserve(rows))
+
+    def _reserve(self, rows: list[Delivery]) -> list[Send]:
+        """The sends of claimed rows, with their digests and rate slots (the database's part)."""
+        if not rows:
+            return []
         rows, sends = self._digests(rows)
         sends += [Send(row) for row in rows]
-        for send in self._with_slots(sends):
+        return self._with_slots(sends)
+
+    def _enqueue(self, sends: list[Send]) -> None:
+        """Render the sends' messages (outside any transaction) and queue them."""
+        for send in sends:
             send.target = sending.target_of(send.delivery)
             if send.message is None:
                 send.message = self._compose(send.delivery)
@@ -304,7 +319,10 @@ class Batch:
                 for send in group:
                     answer = self._rate_limited(wait_s)
                     self.outcomes[sending.RATE_LIMITED] += 1
-                    sending.record_outcome(send.delivery, answer, sending.RATE_LIMITED)
+                    # Counted once the release is committed (at once outside a transaction).
+                    transaction.on_commit(
+                        partial(sending.record_outcome, send.delivery, answer, sending.RATE_LIMITED)
+                    )
             else:
                 self._finish([(send, self._rate_limited(wait_s)) for send in group])
         return ready

@@ -78,7 +78,7 @@ def acquire_many(wanted: dict[str, int], *, now=None) -> dict[str, tuple[list[in
     now = now or timezone.now()
     span = window_length()
     keys = sorted(wanted)
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):  # see sending.claim_due
         locked = RobotRateLock.objects.select_for_update().filter(robot_key__in=keys)
         if len(list(locked.order_by("robot_key").values_list("pk", flat=True))) < len(keys):
             RobotRateLock.objects.bulk_create(

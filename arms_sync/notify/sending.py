@@ -131,7 +131,9 @@ def claim_due(*, worker_id: str, limit: int) -> list[Delivery]:
     them; their events."""
     now = timezone.now()
     lease = now + timedelta(seconds=settings.NOTIFY_LEASE_SECONDS)
-    with transaction.atomic():
+    # No savepoint: inside a caller's transaction (the batch's claim with its rate slots) a
+    # failure undoes the whole of it.
+    with transaction.atomic(savepoint=False):
         rows = list(
             Delivery.objects.select_for_update(skip_locked=True)
             .filter(status=Status.PENDING, next_attempt_at__lte=now)
