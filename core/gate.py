@@ -56,7 +56,8 @@ _LINE_BREAKING = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 
 class GateError(ValidationError):
-    """A value refused at the gate; `where` is the place it was found."""
+    """A value refused at the gate; `where` is the place it was found. `message` is translated
+    already (like a ValidationError's), its `{where}` and other fields filled from here."""
 
     def __init__(self, message: str, *, code: str, where: str = "", **params: Any):
         self.where = where
