@@ -14,7 +14,8 @@ from phonenumber_field.modelfields import PhoneNumberField
 
 from contacts.models import Contact
 from core.console_texts import shown_in_reader_language
-from core.fields import EncryptedTextField, optional_key
+from core.fields import EncryptedTextField
+from core.relations import optional_key
 from ram_directory.models import AccountScoped, account_key, unique_in_account
 
 MANAGED_PREFIX = "sae:"

@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from phonenumber_field.modelfields import PhoneNumberField
 
 from contacts import channels
-from core.fields import optional_key
+from core.relations import optional_key
 from ram_directory.models import AccountScoped, RamUser, account_key, unique_in_account
 
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 import base64
 import hashlib
 from functools import cache
-from typing import Any
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
@@ -62,16 +61,6 @@ def decrypt_text(value: str) -> str:
 def reencrypt_text(value: str) -> str:
     """The same secret under the newest key (MultiFernet.rotate)."""
     return field_cipher().rotate(value.encode()).decode() if value else ""
-
-
-def optional_key(
-    to: type[models.Model] | str, on_delete, *, one_to_one: bool = False, **options: Any
-) -> models.ForeignKey:
-    """A link a row may lack: NULL in the database, blank in forms (who created a contact, the
-    SAE contact an ARMS contact is linked to, the policy an approval granted). `one_to_one`
-    makes it a OneToOneField: at most one row links to each target."""
-    field = models.OneToOneField if one_to_one else models.ForeignKey
-    return field(to, on_delete=on_delete, null=True, blank=True, **options)
 
 
 class EncryptedTextField(models.TextField):

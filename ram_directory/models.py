@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop
 
 from core.console_texts import shown_in_reader_language
-from core.fields import optional_key
+from core.relations import optional_key
 
 account_id_validator = RegexValidator(
     r"^\d{16}$", _("An account ID is exactly 16 digits."), code="account_id"

@@ -14,7 +14,8 @@ from django.utils import timezone
 from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 
-from core.fields import EncryptedTextField, optional_key
+from core.fields import EncryptedTextField
+from core.relations import optional_key
 from ram_directory.models import (
     AccountScoped,
     AccountScopedQuerySet,
