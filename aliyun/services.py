@@ -8,7 +8,6 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop
 
 import audit.services as audit
 from aliyun import push
@@ -16,20 +15,6 @@ from aliyun.check import ApiCheck, all_ok, check_connection, cloud_account_id
 from aliyun.models import DEFAULT_REGION, ArmsPush, CloudConnection
 from arms_sync.models import ArmsContact
 from ram_directory.models import Account
-
-HTTP_NOT_ALLOWED = gettext_noop(
-    "Plain HTTP is allowed only while SAE_CLOUD_ALLOW_HTTP=1 (a loopback test fake)."
-)
-BAD_ENDPOINT = gettext_noop("Enter a host name, optionally with a port: host[:port].")
-BAD_REGION = gettext_noop("Enter a region ID such as cn-hangzhou.")
-BAD_ROLE_ARN = gettext_noop("Enter a role ARN such as acs:ram::1234567890123456:role/sae-console.")
-BAD_KEY_ID = gettext_noop("Enter the AccessKey ID (letters and digits).")
-SECRET_REQUIRED = gettext_noop("Enter the AccessKey secret.")
-BAD_PROXY = gettext_noop("Enter a proxy URL such as http://proxy.example.com:3128.")
-ALREADY_CONNECTED = gettext_noop(
-    "This Alibaba Cloud account ({cloud_account_id}) is already connected to console account "
-    "{account_id}. Disconnect it there first."
-)
 
 _ENDPOINT = re.compile(r"^[A-Za-z0-9.-]{1,253}(:\d{1,5})?$")
 _REGION = re.compile(r"^[a-z]{2,}(-[a-z0-9]+){1,3}$")
@@ -64,22 +49,26 @@ def clean_settings(
     }
     errors: dict[str, str] = {}
     if not _KEY_ID.match(values["access_key_id"]):
-        errors["access_key_id"] = _(BAD_KEY_ID)
+        errors["access_key_id"] = _("Enter the AccessKey ID (letters and digits).")
     if not values["access_key_secret"]:
-        errors["access_key_secret"] = _(SECRET_REQUIRED)
+        errors["access_key_secret"] = _("Enter the AccessKey secret.")
     if values["role_arn"] and not _ROLE_ARN.match(values["role_arn"]):
-        errors["role_arn"] = _(BAD_ROLE_ARN)
+        errors["role_arn"] = _(
+            "Enter a role ARN such as acs:ram::1234567890123456:role/sae-console."
+        )
     if not _REGION.match(values["region"]):
-        errors["region"] = _(BAD_REGION)
+        errors["region"] = _("Enter a region ID such as cn-hangzhou.")
     for field in ("ram_endpoint", "arms_endpoint", "sts_endpoint"):
         if values[field] and not _ENDPOINT.match(values[field]):
-            errors[field] = _(BAD_ENDPOINT)
+            errors[field] = _("Enter a host name, optionally with a port: host[:port].")
     if values["protocol"] not in CloudConnection.Protocol.values or (
         values["protocol"] == "http" and not settings.CLOUD_ALLOW_HTTP
     ):
-        errors["protocol"] = _(HTTP_NOT_ALLOWED)
+        errors["protocol"] = _(
+            "Plain HTTP is allowed only while SAE_CLOUD_ALLOW_HTTP=1 (a loopback test fake)."
+        )
     if values["proxy"] and not _PROXY.match(values["proxy"]):
-        errors["proxy"] = _(BAD_PROXY)
+        errors["proxy"] = _("Enter a proxy URL such as http://proxy.example.com:3128.")
     if errors:
         raise ValidationError(errors)
     return values
@@ -102,7 +91,10 @@ def _already_connected(account: Account, uid: str) -> ValidationError | None:
     if other is None:
         return None
     return ValidationError(
-        _(ALREADY_CONNECTED).format(cloud_account_id=uid, account_id=other.account.account_id),
+        _(
+            "This Alibaba Cloud account ({cloud_account_id}) is already connected to console "
+            "account {account_id}. Disconnect it there first."
+        ).format(cloud_account_id=uid, account_id=other.account.account_id),
         code="cloud_account_taken",
     )
 

@@ -8,12 +8,14 @@ from datetime import timedelta
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
-from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 from phonenumber_field.modelfields import PhoneNumberField
 
 from contacts.models import Contact
+from core.console_texts import shown_in_reader_language
 from core.fields import EncryptedTextField
+from core.relations import optional_key
 from ram_directory.models import AccountScoped, account_key, unique_in_account
 
 MANAGED_PREFIX = "sae:"
@@ -44,11 +46,10 @@ class ArmsContact(AccountScoped):
     ding_robot_keyword = models.CharField(_("DingTalk keyword"), max_length=20, blank=True)
     wecom_robot_url = EncryptedTextField(_("WeCom robot"), blank=True)
     # The SAE contact this ARMS contact is linked to (rules §5: one-to-one, both sides optional).
-    sae_contact = models.OneToOneField(
+    sae_contact = optional_key(
         Contact,
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
+        models.SET_NULL,
+        one_to_one=True,
         related_name="arms_contact",
         verbose_name=_("SAE contact"),
     )
@@ -128,10 +129,8 @@ class ContactGroup(ManagedByName):
     @property
     def display_description(self) -> str:
         """A `sae:` group's own description translated; any other shown as written."""
-        known = MANAGED_GROUP_DESCRIPTIONS.get(self.name)
-        if known and self.description == known:
-            return gettext(known)
-        return self.description
+        console_text = MANAGED_GROUP_DESCRIPTIONS.get(self.name)
+        return shown_in_reader_language(self.description, console_text)
 
 
 class NotificationPolicy(ManagedByName):

@@ -33,7 +33,6 @@ ACCOUNT_NAME_MISMATCH = gettext_noop(
     "Enter this Alibaba Cloud account's login name or account ID (the account you are signed "
     "in to)."
 )
-ACCOUNT_NAME_REQUIRED = gettext_noop("Enter the Alibaba Cloud account's login name.")
 RAM_USER_REQUIRED = gettext_noop("Select a RAM user from the drop-down list.")
 RAM_USER_NOT_ALLOWED = gettext_noop(
     "Select a RAM user from the drop-down list; you cannot add that user."
@@ -189,7 +188,7 @@ class NewContactForm(ChannelsMixin, forms.Form):
             typed = (cleaned.get("username") or "").strip()
             account = self.principal.account
             if not typed:
-                self.add_error("username", _(ACCOUNT_NAME_REQUIRED))
+                self.add_error("username", _("Enter the Alibaba Cloud account's login name."))
             elif typed.casefold() not in {account.login_name.casefold(), account.account_id}:
                 self.add_error("username", _(ACCOUNT_NAME_MISMATCH))
             elif self.taken.account_itself:

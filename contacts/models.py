@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from phonenumber_field.modelfields import PhoneNumberField
 
 from contacts import channels
+from core.relations import optional_key
 from ram_directory.models import AccountScoped, RamUser, account_key, unique_in_account
 
 
@@ -35,24 +36,14 @@ def _with_channel_fields(model: type[models.Model]) -> type[models.Model]:
 class Contact(AccountScoped):
     account = account_key("contacts")
     # The username: one RAM user of the account, or (when empty) the account itself.
-    ram_user = models.ForeignKey(
-        RamUser,
-        null=True,
-        blank=True,
-        on_delete=models.CASCADE,
-        related_name="contacts",
-        verbose_name=_("RAM user"),
+    ram_user = optional_key(
+        RamUser, models.CASCADE, related_name="contacts", verbose_name=_("RAM user")
     )
     phone = PhoneNumberField(_("Phone Number"), region="CN")
     # Then each channel's fields (mailbox, the robots and their companions): _with_channel_fields.
     # Who created it: a RAM user, or (when empty) the account owner.
-    created_by = models.ForeignKey(
-        RamUser,
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-        verbose_name=_("created by"),
+    created_by = optional_key(
+        RamUser, models.SET_NULL, related_name="+", verbose_name=_("created by")
     )
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)

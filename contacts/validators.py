@@ -24,16 +24,6 @@ INVALID_MAINLAND_MOBILE = gettext_noop(
     "Enter a valid phone number from the Chinese mainland (excluding Hong Kong, Macao, and "
     "Taiwan), such as 1381111****."
 )
-# What exactly is wrong, said under the seed's sentence's place (issue 18: "phone errors say
-# what is wrong").
-PHONE_NOT_MAINLAND = gettext_noop("This is a {region} number.")
-PHONE_FOREIGN = gettext_noop("This number is not from the Chinese mainland.")
-PHONE_LANDLINE = gettext_noop("This is a landline number, not a mobile one.")
-PHONE_DIGIT_COUNT = gettext_noop("A mainland mobile number has 11 digits; this one has {count}.")
-PHONE_NOT_A_NUMBER = gettext_noop(
-    "Only digits, spaces, hyphens, brackets and a leading + may be typed."
-)
-PHONE_EXTENSION = gettext_noop("A phone number with an extension cannot be used.")
 REGION_NAMES = {
     "HK": gettext_noop("Hong Kong"),
     "MO": gettext_noop("Macao"),
@@ -44,12 +34,6 @@ ROBOT_URL_NOT_HTTPS = gettext_noop("A robot webhook URL must start with https://
 ROBOT_URL_BAD_PORT = gettext_noop("A robot webhook URL may only use the standard HTTPS port 443.")
 ROBOT_URL_USERINFO = gettext_noop("A robot webhook URL must not contain a user name or password.")
 ROBOT_URL_FRAGMENT = gettext_noop("A robot webhook URL must not contain a #fragment.")
-ROBOT_URL_BAD_HOST = gettext_noop("The {robot} webhook must be on {hosts}.")
-ROBOT_URL_BAD_PATH = gettext_noop("The {robot} webhook path must be {path}.")
-ROBOT_URL_BAD_TOKEN = gettext_noop(
-    "The {robot} webhook URL must carry exactly one {param}=<value> made of letters, digits, "
-    "'-' and '_', and nothing else."
-)
 INVALID_DINGTALK_SECRET = gettext_noop(
     "A DingTalk signing secret starts with SEC followed by 40-80 letters and digits "
     "(copy it from the robot's Security Settings > Additional Signature)."
@@ -79,46 +63,51 @@ def normalize_mainland_mobile(text: str | PhoneNumber) -> PhoneNumber:
     if isinstance(text, phonenumbers.PhoneNumber):
         text = phonenumbers.format_number(text, phonenumbers.PhoneNumberFormat.E164)
     cleaned = unicodedata.normalize("NFKC", str(text or "")).strip()
+    if not cleaned:
+        raise _phone_error()
     if not _PHONE_CHARS.match(cleaned):
-        raise _phone_error(PHONE_NOT_A_NUMBER if cleaned else INVALID_MAINLAND_MOBILE)
+        raise _phone_error(
+            _("Only digits, spaces, hyphens, brackets and a leading + may be typed.")
+        )
     try:
         number = PhoneNumber.from_string(cleaned, region="CN")
     except (phonenumbers.NumberParseException, ValueError):
-        raise _phone_error(*_digit_count(cleaned)) from None
+        raise _phone_error(_digit_count(cleaned)) from None
     if number.extension:
-        raise _phone_error(PHONE_EXTENSION)
+        raise _phone_error(_("A phone number with an extension cannot be used."))
     region = phonenumbers.region_code_for_number(number)
     if region in REGION_NAMES:
-        raise _phone_error(PHONE_NOT_MAINLAND, region=_(REGION_NAMES[region]))
+        region_name = _(REGION_NAMES[region])
+        raise _phone_error(_("This is a {region} number.").format(region=region_name))
     if region not in ("CN", None) or (region is None and number.country_code != 86):
-        raise _phone_error(PHONE_FOREIGN)
+        raise _phone_error(_("This number is not from the Chinese mainland."))
     if not phonenumbers.is_valid_number(number):
-        raise _phone_error(*_digit_count(cleaned))
+        raise _phone_error(_digit_count(cleaned))
     if phonenumbers.number_type(number) not in _MOBILE_TYPES:
-        raise _phone_error(PHONE_LANDLINE)
+        raise _phone_error(_("This is a landline number, not a mobile one."))
     return number
 
 
-def _phone_error(message: str, params: dict | None = None, **more) -> ValidationError:
-    """A refused phone number: what is wrong, then the seed's own sentence of what to type."""
-    params = {**(params or {}), **more}
-    words = _(message).format(**params) if params else _(message)
-    if message != INVALID_MAINLAND_MOBILE:
-        words = f"{words} {_(INVALID_MAINLAND_MOBILE)}"
-    return ValidationError(words, code="invalid_phone")
+def _phone_error(problem: str = "") -> ValidationError:
+    """A refused phone number: what is wrong, when more is known than the seed's sentence says
+    (issue 18: "phone errors say what is wrong"), then the seed's own sentence of what to type."""
+    words = _(INVALID_MAINLAND_MOBILE)
+    return ValidationError(f"{problem} {words}" if problem else words, code="invalid_phone")
 
 
-def _digit_count(cleaned: str) -> tuple[str, dict]:
+def _digit_count(cleaned: str) -> str:
     """The wrong number of digits, when the typed number looks like a mainland mobile with too
-    many or too few (after a +86 / 0086 / 86- prefix); else the seed's sentence alone."""
+    many or too few (after a +86 / 0086 / 86- prefix); else nothing (the seed's sentence says
+    it alone)."""
     digits = re.sub(r"\D", "", cleaned)
     for prefix in ("0086", "86"):
         if digits.startswith(prefix) and len(digits) > 11:
             digits = digits[len(prefix) :]
             break
     if digits.startswith("1") and len(digits) != 11:
-        return PHONE_DIGIT_COUNT, {"count": len(digits)}
-    return INVALID_MAINLAND_MOBILE, {}
+        message = _("A mainland mobile number has 11 digits; this one has {count}.")
+        return message.format(count=len(digits))
+    return ""
 
 
 def validate_mailbox(value: str) -> str:
@@ -215,12 +204,16 @@ def check_robot_url(kind: str, url: str) -> str:
         hosts = [h.lower() for h in settings.ROBOT_WEBHOOK_HOSTS.get(kind, [])]
         raise _robot_error(
             kind,
-            _(ROBOT_URL_BAD_HOST).format(robot=_(robot), hosts=" or ".join(hosts)),
+            _("The {robot} webhook must be on {hosts}.").format(
+                robot=_(robot), hosts=" or ".join(hosts)
+            ),
             "robot_host",
         )
     if parts.path != path or ";" in parts.path:
         raise _robot_error(
-            kind, _(ROBOT_URL_BAD_PATH).format(robot=_(robot), path=path), "robot_path"
+            kind,
+            _("The {robot} webhook path must be {path}.").format(robot=_(robot), path=path),
+            "robot_path",
         )
     try:
         query = parse_qsl(parts.query, keep_blank_values=True, strict_parsing=True)
@@ -228,7 +221,12 @@ def check_robot_url(kind: str, url: str) -> str:
         query = []
     if len(query) != 1 or query[0][0] != param or not _TOKEN.match(query[0][1]):
         raise _robot_error(
-            kind, _(ROBOT_URL_BAD_TOKEN).format(robot=_(robot), param=param), "robot_token"
+            kind,
+            _(
+                "The {robot} webhook URL must carry exactly one {param}=<value> made of letters, "
+                "digits, '-' and '_', and nothing else."
+            ).format(robot=_(robot), param=param),
+            "robot_token",
         )
     return url
 

@@ -36,29 +36,11 @@ MAX_JSON_DEPTH = 32
 MAX_INTEGER_DIGITS = 20
 MAX_BIGINT = 2**63 - 1
 
+# The refusals raised at more than one place; the others are written where they are raised.
 TEXT_EXPECTED = gettext_noop("{where}: must be a string.")
-NUL_CHARACTER = gettext_noop("{where}: contains a NUL character, which cannot be stored.")
-LONE_SURROGATE = gettext_noop(
-    "{where}: contains a lone surrogate ({char}), which is not valid Unicode."
-)
-CONTROL_CHARACTER = gettext_noop("{where}: contains a control character ({char}).")
 TOO_LONG = gettext_noop("{where}: longer than {limit} characters.")
-REQUIRED = gettext_noop("{where}: missing.")
 INTEGER_EXPECTED = gettext_noop("{where}: must be a whole number written with the digits 0-9.")
-INTEGER_OUT_OF_RANGE = gettext_noop("{where}: must be a whole number from {minimum} to {maximum}.")
 NUMBER_TOO_LONG = gettext_noop("{where}: a number of more than {limit} digits.")
-NUMBER_NOT_FINITE = gettext_noop("{where}: {value} is not a number JSON allows.")
-DATETIME_FORMAT = gettext_noop(
-    "{where}: {value} is not an ISO 8601 date-time (such as 2020-02-29T08:00:00Z)."
-)
-DATETIME_INVALID = gettext_noop("{where}: {value} is not a real date and time.")
-JSON_INVALID = gettext_noop("Invalid JSON at line {line}, column {column}: {error}.")
-JSON_TOO_LONG = gettext_noop("The JSON text is longer than {limit} characters.")
-JSON_TOO_DEEP = gettext_noop("{where}: nested too deeply (more than {limit} levels).")
-JSON_KEY_EXPECTED = gettext_noop("{where}: a key must be a string.")
-
-# How the root of a JSON document is named when the problem is the document itself.
-JSON_ROOT = gettext_noop("The JSON text")
 
 _DIGITS = re.compile(r"[0-9]+", re.ASCII)
 # ISO 8601 as the cloud APIs write it: 2015-01-23T12:33:18Z, with optional fraction (up to
@@ -74,11 +56,14 @@ _LINE_BREAKING = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 
 class GateError(ValidationError):
-    """A value refused at the gate; `where` is the place it was found."""
+    """A value refused at the gate; `where` is the place it was found. `message` is translated
+    already (like a ValidationError's), its `{where}` and other fields filled from here."""
 
     def __init__(self, message: str, *, code: str, where: str = "", **params: Any):
         self.where = where
-        super().__init__(_(message).format(where=where or _(JSON_ROOT), **params), code=code)
+        # Without a `where`, the problem is the JSON document itself.
+        where_shown = where or _("The JSON text")
+        super().__init__(message.format(where=where_shown, **params), code=code)
 
     def __str__(self) -> str:
         return self.message
@@ -105,12 +90,12 @@ def check_text(
 ) -> str:
     """A text as a model may hold it (stripped); GateError if it cannot be."""
     if not isinstance(value, str):
-        raise GateError(TEXT_EXPECTED, code="not_text", where=where)
+        raise GateError(_(TEXT_EXPECTED), code="not_text", where=where)
     value = value.strip()
     if required and not value:
-        raise GateError(REQUIRED, code="required", where=where)
+        raise GateError(_("{where}: missing."), code="required", where=where)
     if max_length is not None and len(value) > max_length:
-        raise GateError(TOO_LONG, code="too_long", where=where, limit=max_length)
+        raise GateError(_(TOO_LONG), code="too_long", where=where, limit=max_length)
     check_characters(value, where=where, single_line=single_line)
     return value
 
@@ -119,11 +104,23 @@ def check_characters(value: str, *, where: str, single_line: bool = False) -> No
     """A text from outside holds neither NUL nor a lone surrogate (nor, single-line, a
     control character); nothing is changed."""
     if "\x00" in value:
-        raise GateError(NUL_CHARACTER, code="nul", where=where)
+        raise GateError(
+            _("{where}: contains a NUL character, which cannot be stored."), code="nul", where=where
+        )
     if not value.isascii() and (found := _SURROGATE.search(value)):
-        raise GateError(LONE_SURROGATE, code="surrogate", where=where, char=_escape(found[0]))
+        raise GateError(
+            _("{where}: contains a lone surrogate ({char}), which is not valid Unicode."),
+            code="surrogate",
+            where=where,
+            char=_escape(found[0]),
+        )
     if single_line and (found := _LINE_BREAKING.search(value)):
-        raise GateError(CONTROL_CHARACTER, code="control", where=where, char=_escape(found[0]))
+        raise GateError(
+            _("{where}: contains a control character ({char})."),
+            code="control",
+            where=where,
+            char=_escape(found[0]),
+        )
 
 
 def check_integer(
@@ -133,16 +130,22 @@ def check_integer(
     if isinstance(value, str):
         text = value.strip()
         if not _DIGITS.fullmatch(text):
-            raise GateError(INTEGER_EXPECTED, code="not_integer", where=where)
+            raise GateError(_(INTEGER_EXPECTED), code="not_integer", where=where)
         if len(text.lstrip("0")) > MAX_INTEGER_DIGITS:
-            raise GateError(NUMBER_TOO_LONG, code="too_long", where=where, limit=MAX_INTEGER_DIGITS)
+            raise GateError(
+                _(NUMBER_TOO_LONG), code="too_long", where=where, limit=MAX_INTEGER_DIGITS
+            )
         value = int(text)
     elif isinstance(value, bool) or not isinstance(value, int):
-        raise GateError(INTEGER_EXPECTED, code="not_integer", where=where)
+        raise GateError(_(INTEGER_EXPECTED), code="not_integer", where=where)
     if (minimum is not None and value < minimum) or value > maximum:
         lowest = minimum if minimum is not None else -maximum - 1
         raise GateError(
-            INTEGER_OUT_OF_RANGE, code="out_of_range", where=where, minimum=lowest, maximum=maximum
+            _("{where}: must be a whole number from {minimum} to {maximum}."),
+            code="out_of_range",
+            where=where,
+            minimum=lowest,
+            maximum=maximum,
         )
     return value
 
@@ -152,7 +155,7 @@ def check_identifier(value: Any, *, where: str, max_length: int) -> str:
     if isinstance(value, int) and not isinstance(value, bool):
         # Count the digits without converting: str() refuses more than 4,300 of them.
         if value.bit_length() > max_length * 3.33:
-            raise GateError(TOO_LONG, code="too_long", where=where, limit=max_length)
+            raise GateError(_(TOO_LONG), code="too_long", where=where, limit=max_length)
         value = str(value)
     return check_text(value, where=where, max_length=max_length, single_line=True)
 
@@ -161,10 +164,15 @@ def check_datetime(value: Any, *, where: str, default_tz: tzinfo = UTC) -> datet
     """An ISO 8601 date-time (RFC 3339 profile), a real one; without an offset it is taken in
     `default_tz`. Never the lenient guesses of `dateutil` nor a ValueError."""
     if not isinstance(value, str):
-        raise GateError(TEXT_EXPECTED, code="not_text", where=where)
+        raise GateError(_(TEXT_EXPECTED), code="not_text", where=where)
     match = _DATETIME.fullmatch(value.strip())
     if match is None:
-        raise GateError(DATETIME_FORMAT, code="datetime", where=where, value=repr(shown(value)))
+        raise GateError(
+            _("{where}: {value} is not an ISO 8601 date-time (such as 2020-02-29T08:00:00Z)."),
+            code="datetime",
+            where=where,
+            value=repr(shown(value)),
+        )
     year, month, day, hour, minute, second, fraction, offset = match.groups()
     try:
         zone = default_tz
@@ -186,12 +194,19 @@ def check_datetime(value: Any, *, where: str, default_tz: tzinfo = UTC) -> datet
         parsed.astimezone(UTC)
     except (ValueError, OverflowError):
         raise GateError(
-            DATETIME_INVALID, code="datetime", where=where, value=repr(shown(value))
+            _("{where}: {value} is not a real date and time."),
+            code="datetime",
+            where=where,
+            value=repr(shown(value)),
         ) from None
     return parsed
 
 
 # --- JSON -------------------------------------------------------------------------------------
+
+# The JSON refusals raised at more than one place (loads, its parse hooks, check_json).
+NUMBER_NOT_FINITE = gettext_noop("{where}: {value} is not a number JSON allows.")
+JSON_TOO_DEEP = gettext_noop("{where}: nested too deeply (more than {limit} levels).")
 
 
 class _NumberRefused(Exception):
@@ -201,19 +216,19 @@ class _NumberRefused(Exception):
 
 def _parse_int(text: str) -> int:
     if len(text.lstrip("-").lstrip("0")) > MAX_INTEGER_DIGITS:
-        raise _NumberRefused(NUMBER_TOO_LONG, "too_long", limit=MAX_INTEGER_DIGITS)
+        raise _NumberRefused(_(NUMBER_TOO_LONG), "too_long", limit=MAX_INTEGER_DIGITS)
     return int(text)
 
 
 def _parse_float(text: str) -> float:
     number = float(text)
     if number in (float("inf"), float("-inf")):
-        raise _NumberRefused(NUMBER_NOT_FINITE, "not_finite", value=shown(text))
+        raise _NumberRefused(_(NUMBER_NOT_FINITE), "not_finite", value=shown(text))
     return number
 
 
 def _parse_constant(text: str) -> Any:
-    raise _NumberRefused(NUMBER_NOT_FINITE, "not_finite", value=text)
+    raise _NumberRefused(_(NUMBER_NOT_FINITE), "not_finite", value=text)
 
 
 def loads(
@@ -221,7 +236,12 @@ def loads(
 ) -> Any:
     """Parse JSON from outside and pass every value of it through the gate (`check_json`)."""
     if max_length is not None and len(text) > max_length:
-        raise GateError(JSON_TOO_LONG, code="too_long", where=where, limit=max_length)
+        raise GateError(
+            _("The JSON text is longer than {limit} characters."),
+            code="too_long",
+            where=where,
+            limit=max_length,
+        )
     try:
         data = json.loads(
             text,
@@ -231,10 +251,15 @@ def loads(
         )
     except json.JSONDecodeError as exc:
         raise GateError(
-            JSON_INVALID, code="json", where=where, line=exc.lineno, column=exc.colno, error=exc.msg
+            _("Invalid JSON at line {line}, column {column}: {error}."),
+            code="json",
+            where=where,
+            line=exc.lineno,
+            column=exc.colno,
+            error=exc.msg,
         ) from None
     except RecursionError:
-        raise GateError(JSON_TOO_DEEP, code="too_deep", where=where, limit=max_depth) from None
+        raise GateError(_(JSON_TOO_DEEP), code="too_deep", where=where, limit=max_depth) from None
     except _NumberRefused as refused:
         # The scanner does not say where; the number is somewhere in the text.
         raise GateError(refused.message, code=refused.code, where=where, **refused.params) from None
@@ -248,12 +273,14 @@ def check_json(data: Any, *, where: str = "", max_depth: int = MAX_JSON_DEPTH) -
     while stack:
         value, at, depth = stack.pop()
         if isinstance(value, dict | list) and depth >= max_depth:
-            raise GateError(JSON_TOO_DEEP, code="too_deep", where=at, limit=max_depth)
+            raise GateError(_(JSON_TOO_DEEP), code="too_deep", where=at, limit=max_depth)
         if isinstance(value, dict):
             members = []
             for key, item in value.items():
                 if not isinstance(key, str):
-                    raise GateError(JSON_KEY_EXPECTED, code="not_text", where=at)
+                    raise GateError(
+                        _("{where}: a key must be a string."), code="not_text", where=at
+                    )
                 inner = _member(at, key)
                 check_characters(key, where=inner)
                 members.append((item, inner, depth + 1))
@@ -267,13 +294,13 @@ def check_json(data: Any, *, where: str = "", max_depth: int = MAX_JSON_DEPTH) -
         elif isinstance(value, int):
             if abs(value) >= 10**MAX_INTEGER_DIGITS:
                 raise GateError(
-                    NUMBER_TOO_LONG, code="too_long", where=at, limit=MAX_INTEGER_DIGITS
+                    _(NUMBER_TOO_LONG), code="too_long", where=at, limit=MAX_INTEGER_DIGITS
                 )
         elif isinstance(value, float):
             if value != value or value in (float("inf"), float("-inf")):
-                raise GateError(NUMBER_NOT_FINITE, code="not_finite", where=at, value=value)
+                raise GateError(_(NUMBER_NOT_FINITE), code="not_finite", where=at, value=value)
         else:
-            raise GateError(TEXT_EXPECTED, code="not_json", where=at)
+            raise GateError(_(TEXT_EXPECTED), code="not_json", where=at)
     return data
 
 

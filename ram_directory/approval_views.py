@@ -49,12 +49,6 @@ REQUESTED = gettext_noop(
     "Your request for {permission} was sent; the Alibaba Cloud account approves or rejects it."
 )
 APPROVED = gettext_noop("Approved: {user} now holds {permission}.")
-REJECTED = gettext_noop("Rejected the request of {user} for {permission}.")
-WITHDRAWN = gettext_noop("Your request for {permission} was withdrawn.")
-REQUESTED_NOBODY_TOLD = gettext_noop(
-    "Your request for {permission} was recorded, but no approver can be reached: nobody was "
-    "notified. Tell the Alibaba Cloud account yourself."
-)
 
 
 def approval_view(*methods: str) -> Callable:
@@ -188,7 +182,7 @@ def approval_reject(request: HttpRequest, pk: int) -> HttpResponse:
                 return _done(request, " ".join(exc.messages), level=messages.WARNING)
             form.add_error(None, exc)
         else:
-            message = _(REJECTED).format(
+            message = _("Rejected the request of {user} for {permission}.").format(
                 user=permission_request.requester.user_name,
                 permission=permission_request.permission,
             )
@@ -218,7 +212,10 @@ def approval_request(request: HttpRequest) -> HttpResponse:
         else:
             reach = approval_reach.reach(principal.account)
             if reach is not None and not reach.reaches_someone:
-                message = _(REQUESTED_NOBODY_TOLD).format(permission=created.permission)
+                message = _(
+                    "Your request for {permission} was recorded, but no approver can be "
+                    "reached: nobody was notified. Tell the Alibaba Cloud account yourself."
+                ).format(permission=created.permission)
                 return _done(request, message, level=messages.WARNING)
             return _done(request, _(REQUESTED).format(permission=created.permission))
     status = 422 if form.is_bound else 200
@@ -240,6 +237,7 @@ def approval_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
             approvals.withdraw(principal=principal, request=permission_request)
         except ValidationError as exc:
             return _done(request, " ".join(exc.messages), level=messages.WARNING)
-        return _done(request, _(WITHDRAWN).format(permission=permission_request.permission))
+        message = _("Your request for {permission} was withdrawn.")
+        return _done(request, message.format(permission=permission_request.permission))
     context = {"permission_request": permission_request}
     return _dialog(request, "withdraw", WITHDRAW, context)

@@ -8,8 +8,11 @@ from django.contrib.auth.models import AbstractUser
 from django.core.validators import RegexValidator
 from django.db import models
 from django.utils import timezone
-from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
+
+from core.console_texts import shown_in_reader_language
+from core.relations import optional_key
 
 account_id_validator = RegexValidator(
     r"^\d{16}$", _("An account ID is exactly 16 digits."), code="account_id"
@@ -155,13 +158,9 @@ class Policy(AccountScoped):
     @property
     def display_description(self) -> str:
         """The description as pages and the admin show it: a text the console wrote (a system
-        policy's, the approval grant's) is translated, keyed by the policy's name; anything an
-        operator wrote, also over one of those, is shown as written. Translating at display
-        time keeps the stored row the same in every account and language."""
-        known = CONSOLE_POLICY_DESCRIPTIONS.get(self.name)
-        if known and self.description == known:
-            return gettext(known)
-        return self.description
+        policy's, the approval grant's), keyed by the policy's name, is translated."""
+        console_text = CONSOLE_POLICY_DESCRIPTIONS.get(self.name)
+        return shown_in_reader_language(self.description, console_text)
 
 
 class RamUser(AccountScoped):
@@ -257,21 +256,11 @@ class User(AbstractUser):
     UPN for a RAM user. A user with no account is a platform operator (Django admin only).
     """
 
-    account = models.ForeignKey(
-        Account,
-        null=True,
-        blank=True,
-        on_delete=models.CASCADE,
-        related_name="sign_ins",
-        verbose_name=_("account"),
+    account = optional_key(
+        Account, models.CASCADE, related_name="sign_ins", verbose_name=_("account")
     )
-    ram_user = models.OneToOneField(
-        RamUser,
-        null=True,
-        blank=True,
-        on_delete=models.CASCADE,
-        related_name="sign_in",
-        verbose_name=_("RAM user"),
+    ram_user = optional_key(
+        RamUser, models.CASCADE, one_to_one=True, related_name="sign_in", verbose_name=_("RAM user")
     )
     # The console language this person last chose (the language switcher, or the session's
     # language at sign-in): what is sent to them is written in it (rules §15). Empty: the
@@ -321,13 +310,8 @@ class PermissionRequest(AccountScoped):
     decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
     decided_by = models.CharField(_("decided by"), max_length=200, blank=True)
     decision_reason = models.CharField(_("decision reason"), max_length=500, blank=True)
-    granted_policy = models.ForeignKey(
-        Policy,
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-        verbose_name=_("granted policy"),
+    granted_policy = optional_key(
+        Policy, models.SET_NULL, related_name="+", verbose_name=_("granted policy")
     )
 
     class Meta:

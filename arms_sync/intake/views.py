@@ -18,7 +18,6 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
@@ -29,13 +28,6 @@ from arms_sync.notify.selectors import ensure_may_view
 from ram_directory.access import console_view
 
 PAGE_SIZE = 25
-ONLY_OWNER_ROTATES = gettext_noop("Only the Alibaba Cloud account can create or rotate the token.")
-ONLY_OWNER_TESTS = gettext_noop("Only the Alibaba Cloud account can send a test alert.")
-ACKNOWLEDGED = gettext_noop("{name} acknowledged: no repeats are sent until its state changes.")
-TEST_SENT = gettext_noop(
-    "A test alert was received, firing then resolved: {deliveries} deliveries. It is listed "
-    "with the resolved alerts, labelled test."
-)
 
 
 def intake_url(request: HttpRequest) -> str:
@@ -85,7 +77,8 @@ def alert_acknowledge(request: HttpRequest, pk: int) -> HttpResponse:
     except ValidationError as exc:
         messages.warning(request, " ".join(exc.messages))
     else:
-        messages.success(request, _(ACKNOWLEDGED).format(name=alert.name))
+        message = _("{name} acknowledged: no repeats are sent until its state changes.")
+        messages.success(request, message.format(name=alert.name))
     return redirect("alerts:alert_detail", pk=alert.pk)
 
 
@@ -113,7 +106,9 @@ def intake(request: HttpRequest) -> HttpResponse:
     confirming = False
     if request.method == "POST":
         if not request.principal.is_owner:
-            raise PermissionDenied(_(ONLY_OWNER_ROTATES))
+            raise PermissionDenied(
+                _("Only the Alibaba Cloud account can create or rotate the token.")
+            )
         exists = IntakeToken.objects.filter(account=request.principal.account).exists()
         if exists and request.POST.get("confirm") != "rotate":
             confirming = True
@@ -133,8 +128,14 @@ def intake_test(request: HttpRequest) -> HttpResponse:
     """Send test alert: firing then resolved, through the intake's own path."""
     ensure_may_view(request.principal)
     if not request.principal.is_owner:
-        raise PermissionDenied(_(ONLY_OWNER_TESTS))
+        raise PermissionDenied(_("Only the Alibaba Cloud account can send a test alert."))
     received = services.send_test_alert(account=request.principal.account)
     deliveries = sum(r.deliveries for r in received)
-    messages.success(request, _(TEST_SENT).format(deliveries=deliveries))
+    messages.success(
+        request,
+        _(
+            "A test alert was received, firing then resolved: {deliveries} deliveries. It is "
+            "listed with the resolved alerts, labelled test."
+        ).format(deliveries=deliveries),
+    )
     return redirect("alerts:alert_list")

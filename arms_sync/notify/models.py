@@ -15,6 +15,7 @@ from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 
 from core.fields import EncryptedTextField
+from core.relations import optional_key
 from ram_directory.models import (
     AccountScoped,
     AccountScopedQuerySet,
@@ -137,13 +138,8 @@ class Delivery(AccountScoped):
     last_hint = models.CharField(_("last hint"), max_length=32, blank=True)
     sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
     # Sent inside another delivery's digest (a robot's backlog past its rate).
-    digest = models.ForeignKey(
-        "self",
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="digested",
-        verbose_name=_("digest"),
+    digest = optional_key(
+        "self", models.SET_NULL, related_name="digested", verbose_name=_("digest")
     )
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
