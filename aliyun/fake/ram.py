@@ -12,18 +12,15 @@ import json
 import re
 from typing import Any
 
+from ram_directory.system_policies import SYSTEM_POLICIES as CONSOLE_SYSTEM_POLICIES
+
 from .common import marker_answer, now_iso, required
 from .errors import ApiError
 
+# The console's system policies (rules §2) as RAM answers them: its read-only policy also
+# allows GenerateCredentialReport, and ARMS adds its own two.
 SYSTEM_POLICIES = {
-    "AdministratorAccess": (
-        "Provides full access to Alibaba Cloud services and resources.",
-        {"Version": "1", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]},
-    ),
-    "AliyunRAMFullAccess": (
-        "Provides full access to Resource Access Management (RAM).",
-        {"Version": "1", "Statement": [{"Effect": "Allow", "Action": "ram:*", "Resource": "*"}]},
-    ),
+    **CONSOLE_SYSTEM_POLICIES,
     "AliyunRAMReadOnlyAccess": (
         "Provides read-only access to Resource Access Management (RAM).",
         {
