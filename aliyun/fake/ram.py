@@ -478,11 +478,16 @@ class RamState:
         self._policy_order.pop(name, None)
         return {}
 
-    def AttachPolicyToUser(self, params):
+    def _user_attachment(self, params) -> tuple[dict[tuple[str, str], str], tuple[str, str]]:
+        """The policies attached to the user `params` names, and the key of the policy it names
+        (each 404 when it does not exist)."""
         policy = self._policy(params)
         user = self._user(params)
-        attachments = self.user_policies[user["UserName"]]
         key = (policy["PolicyType"], policy["PolicyName"])
+        return self.user_policies[user["UserName"]], key
+
+    def AttachPolicyToUser(self, params):
+        attachments, key = self._user_attachment(params)
         if key in attachments:
             raise ApiError(
                 409,
@@ -493,10 +498,7 @@ class RamState:
         return {}
 
     def DetachPolicyFromUser(self, params):
-        policy = self._policy(params)
-        user = self._user(params)
-        attachments = self.user_policies[user["UserName"]]
-        key = (policy["PolicyType"], policy["PolicyName"])
+        attachments, key = self._user_attachment(params)
         if key not in attachments:
             raise ApiError(
                 404,
