@@ -21,7 +21,7 @@ from django.utils.translation import gettext_lazy as _
 
 from aliyun import push, services
 from aliyun.models import ArmsContactSync, ArmsPush, CloudConnection
-from ram_directory.admin_lists import LargeListAdmin, account_filter, count_of
+from ram_directory.admin_lists import LargeListAdmin, account_filter, count_column, count_of
 from ram_directory.models import RamGroup
 
 SECRET_MASK = "********"
@@ -104,9 +104,7 @@ class CloudConnectionAdmin(ReadOnlyAdmin):
     def secret_shown(self, connection: CloudConnection) -> str:
         return SECRET_MASK
 
-    @admin.display(description=_("pending pushes"), ordering="pending_count")
-    def pending_pushes(self, connection: CloudConnection) -> int:
-        return connection.pending_count
+    pending_pushes = count_column("pending_count", _("pending pushes"))
 
     def delete_model(self, request, obj: CloudConnection) -> None:
         # As the Cloud Connection page's Disconnect: pending pushes go too, and it is audited
@@ -207,13 +205,8 @@ class RamGroupAdmin(ReadOnlyAdmin):
             )
         )
 
-    @admin.display(description=_("members"), ordering="members_n")
-    def member_count(self, group: RamGroup) -> int:
-        return group.members_n
-
-    @admin.display(description=_("policies"), ordering="policies_n")
-    def policy_count(self, group: RamGroup) -> int:
-        return group.policies_n
+    member_count = count_column("members_n", _("members"))
+    policy_count = count_column("policies_n", _("policies"))
 
     @admin.display(description=_("members"))
     def members_shown(self, group: RamGroup) -> str:

@@ -8,6 +8,11 @@ from django.utils.translation import gettext_lazy as _
 from aliyun.models import DEFAULT_REGION, CloudConnection
 
 
+def optional_address(label, help_text) -> forms.CharField:
+    """An endpoint or proxy the connection may name; left blank, the default is used."""
+    return forms.CharField(label=label, max_length=255, required=False, help_text=help_text)
+
+
 class ConnectionForm(forms.Form):
     access_key_id = forms.CharField(label=_("AccessKey ID"), max_length=128)
     # Never rendered back (a saved secret is not shown, even masked, in an input): left blank
@@ -25,23 +30,16 @@ class ConnectionForm(forms.Form):
         help_text=_("Optional: a role the AccessKey assumes (acs:ram::<account ID>:role/<name>)."),
     )
     region = forms.CharField(label=_("Region"), max_length=64, initial=DEFAULT_REGION)
-    ram_endpoint = forms.CharField(
-        label=_("RAM endpoint"),
-        max_length=255,
-        required=False,
-        help_text=_("Optional host[:port], e.g. a VPC endpoint. Default: ram.aliyuncs.com."),
+    ram_endpoint = optional_address(
+        _("RAM endpoint"),
+        _("Optional host[:port], e.g. a VPC endpoint. Default: ram.aliyuncs.com."),
     )
-    arms_endpoint = forms.CharField(
-        label=_("ARMS endpoint"),
-        max_length=255,
-        required=False,
-        help_text=_("Optional host[:port]. Default: arms.<region>.aliyuncs.com."),
+    arms_endpoint = optional_address(
+        _("ARMS endpoint"), _("Optional host[:port]. Default: arms.<region>.aliyuncs.com.")
     )
-    sts_endpoint = forms.CharField(
-        label=_("STS endpoint"),
-        max_length=255,
-        required=False,
-        help_text=_(
+    sts_endpoint = optional_address(
+        _("STS endpoint"),
+        _(
             "Optional host[:port] for STS (the RAM role and the account check), always over "
             "HTTPS. Default: sts.aliyuncs.com."
         ),
@@ -49,11 +47,9 @@ class ConnectionForm(forms.Form):
     protocol = forms.ChoiceField(
         label=_("Protocol"), choices=CloudConnection.Protocol.choices, initial="https"
     )
-    proxy = forms.CharField(
-        label=_("Outbound proxy"),
-        max_length=255,
-        required=False,
-        help_text=_(
+    proxy = optional_address(
+        _("Outbound proxy"),
+        _(
             "Optional, e.g. http://proxy.example.com:3128. Proxy variables of the "
             "environment are never used."
         ),

@@ -27,7 +27,7 @@ from arms_sync.forms import (
     clear_field_name,
 )
 from arms_sync.models import MANAGED_PREFIX, ArmsContact, ContactGroup, NotificationPolicy
-from ram_directory.admin_lists import LargeListAdmin, account_filter, count_of
+from ram_directory.admin_lists import LargeListAdmin, account_filter, count_column, count_of
 
 # {verb} ("is"/"are") is English grammar; a translation may leave it out, so msgfmt must not
 # require it.
@@ -203,9 +203,7 @@ class ContactGroupAdmin(SaeProtectedAdmin):
             super().get_queryset(request).annotate(member_total=count_of(members, "contactgroup"))
         )
 
-    @admin.display(description=_("members"), ordering="member_total")
-    def member_count(self, group: ContactGroup) -> int:
-        return group.member_total
+    member_count = count_column("member_total", _("members"))
 
     @admin.display(description=_("Managed by SAE"), boolean=True)
     def managed(self, group: ContactGroup) -> bool:

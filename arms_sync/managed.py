@@ -19,6 +19,8 @@ from ram_directory.models import Account
 
 # The labels SAE puts on every event it raises; `sae:default` routes exactly those.
 SAE_EVENT_LABELS = {"source": "sae"}
+# The `sae:` groups, in the order reconcile reports them missing.
+MANAGED_GROUPS = (CONTACTS_GROUP, APPROVERS_GROUP)
 
 
 class ManagedObjects:
@@ -63,11 +65,11 @@ def ensure_managed(account: Account) -> ManagedObjects:
     )
     groups = {
         g.name: g
-        for g in ContactGroup.objects.filter(
-            account=account, name__in=(CONTACTS_GROUP, APPROVERS_GROUP)
-        ).annotate(routed=Exists(routed))
+        for g in ContactGroup.objects.filter(account=account, name__in=MANAGED_GROUPS).annotate(
+            routed=Exists(routed)
+        )
     }
-    if len(groups) == 2 and groups[CONTACTS_GROUP].routed:
+    if len(groups) == len(MANAGED_GROUPS) and groups[CONTACTS_GROUP].routed:
         return ManagedObjects(groups[CONTACTS_GROUP], groups[APPROVERS_GROUP])
     return _create_managed(account)
 

@@ -20,9 +20,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from arms_sync import linking
-from arms_sync.managed import SAE_EVENT_LABELS, ensure_managed
+from arms_sync.managed import MANAGED_GROUPS, SAE_EVENT_LABELS, ensure_managed
 from arms_sync.models import (
-    APPROVERS_GROUP,
     CONTACTS_GROUP,
     DEFAULT_POLICY,
     ArmsContact,
@@ -88,12 +87,9 @@ def find_drift(account: Account) -> list[Drift]:
     """Every drift of the account, managed objects first, then contacts by username."""
     drifts: list[Drift] = []
     groups = {
-        g.name: g
-        for g in ContactGroup.objects.for_account(account).filter(
-            name__in=[CONTACTS_GROUP, APPROVERS_GROUP]
-        )
+        g.name: g for g in ContactGroup.objects.for_account(account).filter(name__in=MANAGED_GROUPS)
     }
-    for name in (CONTACTS_GROUP, APPROVERS_GROUP):
+    for name in MANAGED_GROUPS:
         if name not in groups:
             drifts.append(Drift(MISSING_GROUP, name, f"The group {name} does not exist."))
     policy = NotificationPolicy.objects.for_account(account).filter(name=DEFAULT_POLICY).first()

@@ -74,6 +74,14 @@ def _record_forced(obj, *, confirm_break: bool, action: str, changes=None) -> No
         audit.record(account=obj.account_id, actor=None, action=action, obj=obj, changes=changes)
 
 
+def _delete(obj, *, confirm_break: bool) -> None:
+    """Delete an ARMS object: refused if that breaks SAE notifications (rules §7) and the
+    operator has not confirmed it; recorded in the audit log when confirmed."""
+    _refuse_unconfirmed(obj, confirm_break=confirm_break)
+    _record_forced(obj, confirm_break=confirm_break, action="arms.forced_delete")
+    obj.delete()
+
+
 def _original(obj):
     return type(obj).objects.filter(pk=obj.pk).first() if obj.pk else None
 
@@ -155,9 +163,7 @@ def delete_arms_contact(*, arms_contact: ArmsContact, confirm_break: bool = Fals
         current = ArmsContact.objects.select_for_update().filter(pk=arms_contact.pk).first()
         if current is None:
             return  # already gone: nothing to do
-        _refuse_unconfirmed(current, confirm_break=confirm_break)
-        _record_forced(current, confirm_break=confirm_break, action="arms.forced_delete")
-        current.delete()
+        _delete(current, confirm_break=confirm_break)
 
 
 # --- contact groups ------------------------------------------------------------------------
@@ -215,9 +221,7 @@ def rename_group(*, group: ContactGroup, name: str, confirm_break: bool = False)
 
 @transaction.atomic
 def delete_group(*, group: ContactGroup, confirm_break: bool = False) -> None:
-    _refuse_unconfirmed(group, confirm_break=confirm_break)
-    _record_forced(group, confirm_break=confirm_break, action="arms.forced_delete")
-    group.delete()
+    _delete(group, confirm_break=confirm_break)
 
 
 # --- notification policies -----------------------------------------------------------------
@@ -252,9 +256,7 @@ def rename_policy(
 
 @transaction.atomic
 def delete_policy(*, policy: NotificationPolicy, confirm_break: bool = False) -> None:
-    _refuse_unconfirmed(policy, confirm_break=confirm_break)
-    _record_forced(policy, confirm_break=confirm_break, action="arms.forced_delete")
-    policy.delete()
+    _delete(policy, confirm_break=confirm_break)
 
 
 def delete_objects(objs: Iterable, *, confirm_break: bool = False) -> int:

@@ -21,9 +21,9 @@ from django.db import connection, models, transaction
 
 from arms_sync.managed import SAE_EVENT_LABELS
 from arms_sync.models import (
-    APPROVERS_GROUP,
     CONTACTS_GROUP,
     DEFAULT_POLICY,
+    MANAGED_GROUP_DESCRIPTIONS,
     ArmsContact,
     ContactGroup,
     NotificationPolicy,
@@ -198,10 +198,7 @@ def _build_chunk(lo: int, hi: int, ram_users: int, contacts: int) -> None:
             f"JOIN {acc} ON {ct}.account_id = {acc}.id WHERE {in_round}",
             [],
         )
-    for name, description in (
-        (CONTACTS_GROUP, "Every ARMS contact linked to an SAE contact (managed by SAE)."),
-        (APPROVERS_GROUP, "Receives SAE permission-approval requests (managed by SAE)."),
-    ):
+    for name, description in MANAGED_GROUP_DESCRIPTIONS.items():
         _insert(
             ContactGroup,
             {

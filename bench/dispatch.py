@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bench.common import BenchError, expect, log
 from bench.server import burst_size
 from core.processes import stop_processes
 
@@ -39,19 +40,6 @@ TTN_ACCOUNTS = 10
 TTN_CONTACTS = 100
 LATENCIES_MS = (0, 100, 300)
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
-
-
-def log(message: str) -> None:
-    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", flush=True)
-
-
-class DispatchError(RuntimeError):
-    pass
-
-
-def _expect(condition: bool, message: str) -> None:
-    if not condition:
-        raise DispatchError(message)
 
 
 def cpu_seconds(pid: int) -> float:
@@ -115,12 +103,12 @@ class Workers:
                 time.sleep(0.5)  # from the heartbeat to polling the task queue
                 return
             time.sleep(0.1)
-        raise DispatchError(f"the workers were not ready within {timeout:g} s")
+        raise BenchError(f"the workers were not ready within {timeout:g} s")
 
     def check(self) -> None:
         for proc in self.procs:
             if proc.poll() is not None:
-                raise DispatchError(f"notify_worker exited {proc.returncode}")
+                raise BenchError(f"notify_worker exited {proc.returncode}")
 
     def stop(self) -> None:
         stop_processes(self.procs, grace=30)
@@ -229,9 +217,9 @@ class Dispatch:
                 last_cpu = cpu_seconds(proc.pid)
             received = sink.received()
             handshakes = sink.connections
-        _expect(len(received) >= 2, f"{label}: the worker sent nothing")
+        expect(len(received) >= 2, f"{label}: the worker sent nothing")
         tokens = {r.token for r in received}
-        _expect(len(tokens) == len(received), f"{label}: a delivery reached the sink twice")
+        expect(len(tokens) == len(received), f"{label}: a delivery reached the sink twice")
         times = sorted(r.at for r in received)
         steady = (len(times) - 1) / (times[-1] - times[0])
         cpu_ms = 1000 * (last_cpu - (first_cpu or 0)) / len(received)
@@ -303,11 +291,11 @@ class Dispatch:
                 workers.check()
                 time.sleep(0.05)
             received = sink.received()
-        _expect(
+        expect(
             all(a.get("deliveries") == TTN_CONTACTS for a in answers.values()),
             f"the intake answered {list(answers.values())[:2]}",
         )
-        _expect(bool(received), "no message arrived")
+        expect(bool(received), "no message arrived")
         delays = [r.at - posted[int(r.token.split("-")[1])] for r in received]
         # Messages that had not arrived by the deadline count as arriving then (a lower bound).
         waited = time.time() - min(posted.values())

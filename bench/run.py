@@ -37,6 +37,8 @@ from http.client import HTTPConnection
 from pathlib import Path
 from typing import Any
 
+from bench.common import expect, log
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 MEASURED = 1  # the account whose pages are measured
 CREATE_BASE = 600_000  # accounts that take the New Contact POSTs
@@ -84,10 +86,6 @@ class Plan:
 
 FULL = Plan(10_000, 15, 3, 3, 4, 1000, 4, 15, 10, 10, 3000, 120)
 QUICK = Plan(200, 4, 2, 1, 4, 200, 4, 3, 10, 10, 300, 60)
-
-
-def log(message: str) -> None:
-    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", flush=True)
 
 
 @contextlib.contextmanager
@@ -354,9 +352,9 @@ class Bench:
             client.get("/contacts/")  # warm: the session and caches
             with CaptureQueriesContext(connection) as captured:
                 answer = client.get("/contacts/")
-            _expect(answer.status_code == 200, f"/contacts/ answered {answer.status_code}")
+            expect(answer.status_code == 200, f"/contacts/ answered {answer.status_code}")
             shown = answer.content.count(b"data-contact-id=")
-            _expect(shown == rows, f"/contacts/ showed {shown} contacts, not {rows}")
+            expect(shown == rows, f"/contacts/ showed {shown} contacts, not {rows}")
             return len(captured.captured_queries)
 
         hundred = count(100)
@@ -422,8 +420,8 @@ class Bench:
             account__account_id__in=[data.account_id(CREATE_BASE + 1 + n) for n in range(accounts)],
             arms_contact__isnull=False,
         ).count()
-        _expect(not failures, f"New Contact refused: {failures[:3]}")
-        _expect(made == self.plan.creates, f"{made} linked contacts, not {self.plan.creates}")
+        expect(not failures, f"New Contact refused: {failures[:3]}")
+        expect(made == self.plan.creates, f"{made} linked contacts, not {self.plan.creates}")
         per_s = round(made / elapsed, 1)
         log(f"New Contact: {made} POSTs in {elapsed:.1f} s = {per_s}/s (all linked)")
         return {
@@ -456,7 +454,7 @@ class Bench:
                 "report": _counts(report),
             }
         linked = Contact.objects.filter(account=account, arms_contact__isnull=False).count()
-        _expect(linked == 100, f"merge linked {linked} contacts, not 100")
+        expect(linked == 100, f"merge linked {linked} contacts, not 100")
         log(
             f"Merge Contacts (100 RAM users, none with a contact yet): "
             f"{figures['first']['seconds']} s, {figures['first']['queries']} queries"
@@ -486,7 +484,7 @@ class Bench:
         with self.server() as server:
             url = server.url + "/intake/alertmanager/"
             first = _post_alerts(url, token, per_post)
-            _expect(first.get("alerts") == per_post, f"the intake answered {first}")
+            expect(first.get("alerts") == per_post, f"the intake answered {first}")
             deliveries = first.get("deliveries")
             wrk(
                 url,
@@ -503,7 +501,7 @@ class Bench:
                 env=env,
             )
         stored = ReceivedAlert.objects.filter(account=account).count()
-        _expect(stored >= result.requests * per_post, "fewer alerts stored than accepted")
+        expect(stored >= result.requests * per_post, "fewer alerts stored than accepted")
         alerts_per_s = round(result.rps * per_post, 1)
         log(
             f"intake: {result.rps} posts/s x {per_post} alerts = {alerts_per_s} alerts/s, "
@@ -512,7 +510,7 @@ class Bench:
         # Nobody sends these: the dispatch figure is measured on its own rows.
         Event.objects.filter(account=account).delete()
         _clear_tasks()
-        _expect(not Delivery.objects.filter(account=account).exists(), "intake rows remain")
+        expect(not Delivery.objects.filter(account=account).exists(), "intake rows remain")
         return {
             **result.as_dict(),
             "alerts_per_post": per_post,
@@ -589,15 +587,6 @@ class Bench:
         }
 
 
-class BenchError(RuntimeError):
-    pass
-
-
-def _expect(condition: bool, message: str) -> None:
-    if not condition:
-        raise BenchError(message)
-
-
 def _figures(result: dict) -> dict:
     return {k: result[k] for k in ("rps", "p50_ms", "p99_ms")}
 
@@ -615,14 +604,14 @@ def _check_page(url: str, headers: dict[str, str], rows: int) -> int:
     request = urllib.request.Request(url, headers=headers)
     with urllib.request.urlopen(request, timeout=60) as answer:
         body = answer.read()
-        _expect(answer.status == 200 and answer.url == url, f"{url} answered {answer.status}")
+        expect(answer.status == 200 and answer.url == url, f"{url} answered {answer.status}")
     if "/admin/" in url and rows:
         shown = body.count(b'class="action-select"')
     elif rows:
         shown = body.count(b"data-contact-id=")
     else:
         shown = 0
-    _expect(shown == rows, f"{url} shows {shown} rows, not {rows}")
+    expect(shown == rows, f"{url} shows {shown} rows, not {rows}")
     return len(body)
 
 

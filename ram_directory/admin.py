@@ -27,6 +27,7 @@ from ram_directory.admin_lists import (
     CappedCountPaginator,
     LargeListAdmin,
     account_filter,
+    count_column,
     count_of,
 )
 from ram_directory.models import Account, Policy, PolicyAttachment, RamUser, User
@@ -45,9 +46,7 @@ class AccountAdmin(admin.ModelAdmin):
     def get_queryset(self, request: HttpRequest) -> QuerySet[Account]:
         return super().get_queryset(request).annotate(ram_user_count=count_of(RamUser, "account"))
 
-    @admin.display(description=_("RAM users"), ordering="ram_user_count")
-    def ram_user_count(self, account: Account) -> int:
-        return account.ram_user_count
+    ram_user_count = count_column("ram_user_count", _("RAM users"))
 
 
 POLICY_OF_OTHER_ACCOUNT = services.POLICY_OF_OTHER_ACCOUNT
@@ -247,9 +246,7 @@ class PolicyAdmin(ServiceWritesAdmin, LargeListAdmin):
             .annotate(attached_count=count_of(PolicyAttachment, "policy"))
         )
 
-    @admin.display(description=_("attached to"), ordering="attached_count")
-    def attached_count(self, policy: Policy) -> int:
-        return policy.attached_count
+    attached_count = count_column("attached_count", _("attached to"))
 
     # A system policy's own description is stored in English, the same in every account, and
     # shown translated (Policy.display_description); a custom one is shown as written.

@@ -36,7 +36,7 @@ ram_mobile_validator = RegexValidator(
 UPN_SUFFIX = ".onaliyun.com"
 
 # The system policies' descriptions (rules §2): stored in every account as these English texts
-# (ram_directory.policy.SYSTEM_POLICIES, data the same everywhere), shown in the reader's
+# (ram_directory.system_policies.SYSTEM_POLICIES, data the same everywhere), shown in the reader's
 # language (Policy.display_description); a test keeps the two in step.
 SYSTEM_POLICY_DESCRIPTIONS = {
     "AdministratorAccess": gettext_noop(

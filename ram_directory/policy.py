@@ -231,27 +231,6 @@ def evaluate(statements: Iterable[Statement], action: str, resource: str = "*") 
     return allowed
 
 
-# The system policies every account holds (rules §2).
-SYSTEM_POLICIES: dict[str, tuple[str, dict[str, Any]]] = {
-    "AdministratorAccess": (
-        "Provides full access to Alibaba Cloud services and resources.",
-        {"Version": "1", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]},
-    ),
-    "AliyunRAMFullAccess": (
-        "Provides full access to Resource Access Management (RAM).",
-        {"Version": "1", "Statement": [{"Effect": "Allow", "Action": "ram:*", "Resource": "*"}]},
-    ),
-    "AliyunRAMReadOnlyAccess": (
-        "Provides read-only access to Resource Access Management (RAM).",
-        {
-            "Version": "1",
-            "Statement": [
-                {"Effect": "Allow", "Action": ["ram:Get*", "ram:List*"], "Resource": "*"}
-            ],
-        },
-    ),
-}
-
 # The policy the console attaches when a permission request is approved (rules §9), and the
 # document the seed's Step 1 pastes into the Script Editor.
 LIST_USERS_DOCUMENT: dict[str, Any] = {

@@ -13,7 +13,8 @@ from django.utils.translation import gettext, gettext_noop
 import audit.services as audit
 from ram_directory import cloud
 from ram_directory.models import Account, Policy, PolicyAttachment, RamUser, User
-from ram_directory.policy import SYSTEM_POLICIES, validate_document
+from ram_directory.policy import validate_document
+from ram_directory.system_policies import SYSTEM_POLICIES
 
 POLICY_NAME_TAKEN = gettext_noop("A policy with this name already exists in the account.")
 SYSTEM_POLICY_READ_ONLY = gettext_noop("System policies cannot be changed.")

@@ -17,6 +17,7 @@ What ARMS does not document, and this fake chose (the callers must not depend on
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 from typing import Any
@@ -51,6 +52,25 @@ def not_found(kind: str) -> ApiError:
     return ApiError(404, f"{kind}.NotFound", f"The {kind} does not exist.")
 
 
+def page_answer(key: str, matches: list, params, shown=lambda item: item) -> dict:
+    """An ARMS list's answer: one Page/Size page of `matches` (each as `shown` gives it) under
+    PageBean[key], with the page number, the page size and the total."""
+    page, number, size = page_of(matches, params, default_size=10, max_size=MAX_PAGE_SIZE)
+    return {
+        "PageBean": {
+            key: [shown(item) for item in page],
+            "Page": number,
+            "Size": size,
+            "Total": len(matches),
+        }
+    }
+
+
+def shown_policy(policy: dict) -> dict:
+    """A notification policy as ARMS answers it: the fields that have a value."""
+    return {k: v for k, v in policy.items() if v is not None}
+
+
 class ArmsState:
     """One account's ARMS alert objects. Callers hold the FakeCloud lock."""
 
@@ -60,10 +80,10 @@ class ArmsState:
         self.groups: dict[int, dict[str, Any]] = {}
         self.policies: dict[int, dict[str, Any]] = {}
         self.robots: dict[int, dict[str, Any]] = {}
-        self._next_contact = 100001
-        self._next_group = 200001
-        self._next_policy = 300001
-        self._next_robot = 400001
+        self._contact_counter = itertools.count(100001)
+        self._group_counter = itertools.count(200001)
+        self._policy_counter = itertools.count(300001)
+        self._robot_counter = itertools.count(400001)
 
     # --- seed helpers -------------------------------------------------------------------------
 
@@ -98,6 +118,37 @@ class ArmsState:
             key = phone_key(phone)
             return [c for c in self.contacts.values() if phone_key(c["Phone"]) == key]
 
+    # --- what every kind of object shares ----------------------------------------------------
+
+    def _existing(self, store: dict, object_id: int, kind: str) -> dict:
+        """The object an update names; 404 for an ID that does not exist."""
+        found = store.get(object_id)
+        if found is None:
+            raise not_found(kind)
+        return found
+
+    def _delete(self, store: dict, params, id_param: str, kind: str) -> int:
+        """A Delete action: the object `params[id_param]` names leaves `store`; 404 for none."""
+        object_id = as_int(params, id_param)
+        if object_id is None:
+            required(params, id_param)
+        if store.pop(object_id, None) is None:
+            raise not_found(kind)
+        return object_id
+
+    def _matching(self, store: dict, params, name: str, ids: str) -> list[dict]:
+        """A Describe/List action's filters, each applied when sent: the `name` parameter as a
+        case-insensitive substring of the object's `name`, the `ids` parameter as a list of
+        IDs. In ID order."""
+        wanted = (params.get(name) or "").strip().lower()
+        id_filter = id_list(params, ids)
+        return [
+            obj
+            for object_id, obj in sorted(store.items())
+            if (not wanted or wanted in obj[name].lower())
+            and (id_filter is None or object_id in id_filter)
+        ]
+
     # --- contacts -----------------------------------------------------------------------------
 
     def _check_unique(self, contact_id: int | None, phone: str, email: str) -> None:
@@ -121,10 +172,7 @@ class ArmsState:
     def CreateOrUpdateContact(self, params):
         contact_id = as_int(params, "ContactId")
         if contact_id is not None:
-            existing = self.contacts.get(contact_id)
-            if existing is None:
-                raise not_found("Contact")
-            current = dict(existing)
+            current = dict(self._existing(self.contacts, contact_id, "Contact"))
         else:
             if len(self.contacts) >= MAX_CONTACTS:
                 raise ApiError(400, "LimitExceeded.Contact", "Too many alert contacts.")
@@ -155,8 +203,7 @@ class ArmsState:
             current["ReissueSendNotice"] = as_int(params, "ReissueSendNotice", 0)
         self._check_unique(contact_id, current["Phone"], current["Email"])
         if contact_id is None:
-            contact_id = self._next_contact
-            self._next_contact += 1
+            contact_id = next(self._contact_counter)
             current["CreateTime"] = now_iso()
         current["ContactId"] = contact_id
         current["ArmsContactId"] = contact_id
@@ -177,11 +224,7 @@ class ArmsState:
         return {"AlertContact": answer}
 
     def DeleteContact(self, params):
-        contact_id = as_int(params, "ContactId")
-        if contact_id is None:
-            required(params, "ContactId")
-        if self.contacts.pop(contact_id, None) is None:
-            raise not_found("Contact")
+        contact_id = self._delete(self.contacts, params, "ContactId", "Contact")
         for group in self.groups.values():
             if contact_id in group["ContactIds"]:
                 group["ContactIds"].remove(contact_id)
@@ -203,28 +246,16 @@ class ArmsState:
         }
 
     def DescribeContacts(self, params):
-        name = (params.get("ContactName") or "").strip().lower()
         # A filter sent is a filter applied: a phone with no digits matches nothing, not all.
         phone = phone_key(params["Phone"]) if (params.get("Phone") or "").strip() else None
         email = email_key(params["Email"]) if (params.get("Email") or "").strip() else None
-        ids = id_list(params, "ContactIds")
         matches = [
             c
-            for _, c in sorted(self.contacts.items())
-            if (not name or name in c["ContactName"].lower())
-            and (phone is None or (phone and phone_key(c["Phone"]) == phone))
+            for c in self._matching(self.contacts, params, "ContactName", "ContactIds")
+            if (phone is None or (phone and phone_key(c["Phone"]) == phone))
             and (email is None or email_key(c["Email"]) == email)
-            and (ids is None or c["ContactId"] in ids)
         ]
-        page, number, size = page_of(matches, params, default_size=10, max_size=MAX_PAGE_SIZE)
-        return {
-            "PageBean": {
-                "AlertContacts": [self._listed_contact(c) for c in page],
-                "Page": number,
-                "Size": size,
-                "Total": len(matches),
-            }
-        }
+        return page_answer("AlertContacts", matches, params, self._listed_contact)
 
     # --- contact groups -----------------------------------------------------------------------
 
@@ -238,9 +269,7 @@ class ArmsState:
     def CreateOrUpdateContactGroup(self, params):
         group_id = as_int(params, "ContactGroupId")
         if group_id is not None:
-            group = self.groups.get(group_id)
-            if group is None:
-                raise not_found("ContactGroup")
+            group = self._existing(self.groups, group_id, "ContactGroup")
             if "ContactGroupName" in params:
                 group["ContactGroupName"] = required(params, "ContactGroupName")
             if "ContactIds" in params:
@@ -250,8 +279,7 @@ class ArmsState:
                 raise ApiError(400, "LimitExceeded.ContactGroup", "Too many contact groups.")
             name = required(params, "ContactGroupName")
             ids = self._contact_ids(params)
-            group_id = self._next_group
-            self._next_group += 1
+            group_id = next(self._group_counter)
             group = {"ContactGroupId": group_id, "ContactGroupName": name, "ContactIds": ids}
             self.groups[group_id] = group
         return {
@@ -263,49 +291,32 @@ class ArmsState:
         }
 
     def DeleteContactGroup(self, params):
-        group_id = as_int(params, "ContactGroupId")
-        if group_id is None:
-            required(params, "ContactGroupId")
-        if self.groups.pop(group_id, None) is None:
-            raise not_found("ContactGroup")
+        self._delete(self.groups, params, "ContactGroupId", "ContactGroup")
         return {"IsSuccess": True}
 
-    def DescribeContactGroups(self, params):
-        name = (params.get("ContactGroupName") or "").strip().lower()
-        ids = id_list(params, "GroupIds")
-        detail = as_bool(params, "IsDetail")
-        matches = [
-            g
-            for _, g in sorted(self.groups.items())
-            if (not name or name in g["ContactGroupName"].lower())
-            and (ids is None or g["ContactGroupId"] in ids)
-        ]
-        page, number, size = page_of(matches, params, default_size=10, max_size=MAX_PAGE_SIZE)
-        listed = []
-        for group in page:
-            item = {
-                "ContactGroupId": group["ContactGroupId"],
-                "ArmsContactGroupId": group["ContactGroupId"],
-                "ContactGroupName": group["ContactGroupName"],
-            }
-            if detail:
-                item["Contacts"] = [
-                    {
-                        k: self.contacts[i][k]
-                        for k in ("ContactId", "ArmsContactId", "ContactName", "Phone", "Email")
-                    }
-                    for i in group["ContactIds"]
-                    if i in self.contacts
-                ]
-            listed.append(item)
-        return {
-            "PageBean": {
-                "AlertContactGroups": listed,
-                "Page": number,
-                "Size": size,
-                "Total": len(matches),
-            }
+    def _listed_group(self, group: dict, detail: bool) -> dict:
+        item = {
+            "ContactGroupId": group["ContactGroupId"],
+            "ArmsContactGroupId": group["ContactGroupId"],
+            "ContactGroupName": group["ContactGroupName"],
         }
+        if detail:
+            item["Contacts"] = [
+                {
+                    k: self.contacts[i][k]
+                    for k in ("ContactId", "ArmsContactId", "ContactName", "Phone", "Email")
+                }
+                for i in group["ContactIds"]
+                if i in self.contacts
+            ]
+        return item
+
+    def DescribeContactGroups(self, params):
+        matches = self._matching(self.groups, params, "ContactGroupName", "GroupIds")
+        detail = as_bool(params, "IsDetail")
+        return page_answer(
+            "AlertContactGroups", matches, params, lambda group: self._listed_group(group, detail)
+        )
 
     # --- notification policies ----------------------------------------------------------------
 
@@ -337,10 +348,7 @@ class ArmsState:
     def CreateOrUpdateNotificationPolicy(self, params):
         policy_id = as_int(params, "Id")
         if policy_id is not None:
-            policy = self.policies.get(policy_id)
-            if policy is None:
-                raise not_found("NotificationPolicy")
-            policy = dict(policy)
+            policy = dict(self._existing(self.policies, policy_id, "NotificationPolicy"))
         else:
             if len(self.policies) >= MAX_POLICIES:
                 raise ApiError(
@@ -378,38 +386,17 @@ class ArmsState:
         if "State" in params:
             policy["State"] = params["State"]
         if policy_id is None:
-            policy_id = self._next_policy
-            self._next_policy += 1
+            policy_id = next(self._policy_counter)
         policy["Id"] = policy_id
         self.policies[policy_id] = policy
-        return {"NotificationPolicy": {k: v for k, v in policy.items() if v is not None}}
+        return {"NotificationPolicy": shown_policy(policy)}
 
     def ListNotificationPolicies(self, params):
-        name = (params.get("Name") or "").strip().lower()
-        ids = id_list(params, "Ids")
-        matches = [
-            p
-            for _, p in sorted(self.policies.items())
-            if (not name or name in p["Name"].lower()) and (ids is None or p["Id"] in ids)
-        ]
-        page, number, size = page_of(matches, params, default_size=10, max_size=MAX_PAGE_SIZE)
-        return {
-            "PageBean": {
-                "NotificationPolicies": [
-                    {k: v for k, v in p.items() if v is not None} for p in page
-                ],
-                "Page": number,
-                "Size": size,
-                "Total": len(matches),
-            }
-        }
+        matches = self._matching(self.policies, params, "Name", "Ids")
+        return page_answer("NotificationPolicies", matches, params, shown_policy)
 
     def DeleteNotificationPolicy(self, params):
-        policy_id = as_int(params, "Id")
-        if policy_id is None:
-            required(params, "Id")
-        if self.policies.pop(policy_id, None) is None:
-            raise not_found("NotificationPolicy")
+        self._delete(self.policies, params, "Id", "NotificationPolicy")
         return {"IsSuccess": True}
 
     # --- IM robots ------------------------------------------------------------------------------
@@ -417,10 +404,7 @@ class ArmsState:
     def CreateOrUpdateIMRobot(self, params):
         robot_id = as_int(params, "RobotId")
         if robot_id is not None:
-            robot = self.robots.get(robot_id)
-            if robot is None:
-                raise not_found("IMRobot")
-            robot = dict(robot)
+            robot = dict(self._existing(self.robots, robot_id, "IMRobot"))
         else:
             if len(self.robots) >= MAX_ROBOTS:
                 raise ApiError(400, "LimitExceeded.IMRobot", "Too many IM robots.")
@@ -458,8 +442,7 @@ class ArmsState:
         if not robot["RobotAddress"].startswith(("http://", "https://")):
             raise invalid("RobotAddress", "must be a webhook URL.")
         if robot_id is None:
-            robot_id = self._next_robot
-            self._next_robot += 1
+            robot_id = next(self._robot_counter)
         robot["RobotId"] = robot_id
         self.robots[robot_id] = robot
         return {
@@ -479,44 +462,26 @@ class ArmsState:
             }
         }
 
-    def DescribeIMRobots(self, params):
-        name = (params.get("RobotName") or "").strip().lower()
-        ids = id_list(params, "RobotIds")
-        matches = [
-            r
-            for _, r in sorted(self.robots.items())
-            if (not name or name in r["RobotName"].lower()) and (ids is None or r["RobotId"] in ids)
-        ]
-        page, number, size = page_of(matches, params, default_size=10, max_size=MAX_PAGE_SIZE)
-        listed = [
-            {
-                "RobotId": r["RobotId"],
-                "RobotName": r["RobotName"],
-                "RobotAddr": r["RobotAddress"],  # sic: DescribeIMRobots says RobotAddr
-                "Type": r["Type"],
-                "DingSignKey": r["DingSignKey"],
-                "DailyNoc": r["DailyNoc"],
-                "DailyNocTime": r["DailyNocTime"],
-                "CreateTime": r["CreateTime"],
-                "DispatchRules": [],
-            }
-            for r in page
-        ]
+    @staticmethod
+    def _listed_robot(robot: dict) -> dict:
         return {
-            "PageBean": {
-                "AlertIMRobots": listed,
-                "Page": number,
-                "Size": size,
-                "Total": len(matches),
-            }
+            "RobotId": robot["RobotId"],
+            "RobotName": robot["RobotName"],
+            "RobotAddr": robot["RobotAddress"],  # sic: DescribeIMRobots says RobotAddr
+            "Type": robot["Type"],
+            "DingSignKey": robot["DingSignKey"],
+            "DailyNoc": robot["DailyNoc"],
+            "DailyNocTime": robot["DailyNocTime"],
+            "CreateTime": robot["CreateTime"],
+            "DispatchRules": [],
         }
 
+    def DescribeIMRobots(self, params):
+        matches = self._matching(self.robots, params, "RobotName", "RobotIds")
+        return page_answer("AlertIMRobots", matches, params, self._listed_robot)
+
     def DeleteIMRobot(self, params):
-        robot_id = as_int(params, "RobotId")
-        if robot_id is None:
-            required(params, "RobotId")
-        if self.robots.pop(robot_id, None) is None:
-            raise not_found("IMRobot")
+        self._delete(self.robots, params, "RobotId", "IMRobot")
         return {"IsSuccess": True}
 
 

@@ -12,18 +12,15 @@ import json
 import re
 from typing import Any
 
+from ram_directory.system_policies import SYSTEM_POLICIES as CONSOLE_SYSTEM_POLICIES
+
 from .common import marker_answer, now_iso, required
 from .errors import ApiError
 
+# The console's system policies (rules §2) as RAM answers them: its read-only policy also
+# allows GenerateCredentialReport, and ARMS adds its own two.
 SYSTEM_POLICIES = {
-    "AdministratorAccess": (
-        "Provides full access to Alibaba Cloud services and resources.",
-        {"Version": "1", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]},
-    ),
-    "AliyunRAMFullAccess": (
-        "Provides full access to Resource Access Management (RAM).",
-        {"Version": "1", "Statement": [{"Effect": "Allow", "Action": "ram:*", "Resource": "*"}]},
-    ),
+    **CONSOLE_SYSTEM_POLICIES,
     "AliyunRAMReadOnlyAccess": (
         "Provides read-only access to Resource Access Management (RAM).",
         {
@@ -481,11 +478,16 @@ class RamState:
         self._policy_order.pop(name, None)
         return {}
 
-    def AttachPolicyToUser(self, params):
+    def _user_attachment(self, params) -> tuple[dict[tuple[str, str], str], tuple[str, str]]:
+        """The policies attached to the user `params` names, and the key of the policy it names
+        (each 404 when it does not exist)."""
         policy = self._policy(params)
         user = self._user(params)
-        attachments = self.user_policies[user["UserName"]]
         key = (policy["PolicyType"], policy["PolicyName"])
+        return self.user_policies[user["UserName"]], key
+
+    def AttachPolicyToUser(self, params):
+        attachments, key = self._user_attachment(params)
         if key in attachments:
             raise ApiError(
                 409,
@@ -496,10 +498,7 @@ class RamState:
         return {}
 
     def DetachPolicyFromUser(self, params):
-        policy = self._policy(params)
-        user = self._user(params)
-        attachments = self.user_policies[user["UserName"]]
-        key = (policy["PolicyType"], policy["PolicyName"])
+        attachments, key = self._user_attachment(params)
         if key not in attachments:
             raise ApiError(
                 404,

@@ -16,7 +16,7 @@ from django import template
 from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.timezone import get_current_timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_noop
 
 from contacts import channels
 
@@ -24,6 +24,22 @@ register = template.Library()
 
 _EMPTY = "—"  # a cell with nothing in it
 _WHOLE = 16  # an address this long or shorter is never broken
+
+# The row's words, translated and escaped once a page (contact_rows).
+_LABELS = {
+    "account": gettext_noop("Alibaba Cloud account"),
+    "ram_user": gettext_noop("RAM user"),
+    "not_linked": gettext_noop("Not linked"),
+    "ram_deleted": gettext_noop("RAM user deleted"),
+    "pending": gettext_noop("Pending"),
+    "synced": gettext_noop("Synced"),
+    "failed": gettext_noop("Failed"),
+    "remote_id": gettext_noop("ARMS ID"),
+    "edit": gettext_noop("Edit"),
+    "delete": gettext_noop("Delete"),
+    "test": gettext_noop("Test"),
+    "configured": gettext_noop("Configured"),
+}
 
 
 def _escape(value: str) -> str:
@@ -86,20 +102,7 @@ def _time(value, zone) -> str:
 
 @register.simple_tag(takes_context=True)
 def contact_rows(context, rows) -> SafeString:
-    labels = {
-        "account": conditional_escape(gettext("Alibaba Cloud account")),
-        "ram_user": conditional_escape(gettext("RAM user")),
-        "not_linked": conditional_escape(gettext("Not linked")),
-        "ram_deleted": conditional_escape(gettext("RAM user deleted")),
-        "pending": conditional_escape(gettext("Pending")),
-        "synced": conditional_escape(gettext("Synced")),
-        "failed": conditional_escape(gettext("Failed")),
-        "remote_id": conditional_escape(gettext("ARMS ID")),
-        "edit": conditional_escape(gettext("Edit")),
-        "delete": conditional_escape(gettext("Delete")),
-        "test": conditional_escape(gettext("Test")),
-        "configured": conditional_escape(gettext("Configured")),
-    }
+    labels = {key: conditional_escape(gettext(text)) for key, text in _LABELS.items()}
     token = context.get("csrf_token")
     csrf = (
         format_html('<input type="hidden" name="csrfmiddlewaretoken" value="{}">', token)

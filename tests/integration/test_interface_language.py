@@ -21,7 +21,7 @@ from arms_sync.merge.rows import CREATED, SKIPPED, UNCHANGED, MergePlan
 from arms_sync.models import MANAGED_GROUP_DESCRIPTIONS, ContactGroup
 from ram_directory import approvals
 from ram_directory.models import CONSOLE_POLICY_DESCRIPTIONS, SYSTEM_POLICY_DESCRIPTIONS, Policy
-from ram_directory.policy import SYSTEM_POLICIES
+from ram_directory.system_policies import SYSTEM_POLICIES
 from tests.factories import PolicyFactory
 from tests.integration.contacts_support import ram_user_named
 

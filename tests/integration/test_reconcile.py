@@ -5,15 +5,8 @@ from __future__ import annotations
 import pytest
 
 from arms_sync import reconcile
-from arms_sync.managed import SAE_EVENT_LABELS, ensure_managed
-from arms_sync.models import (
-    APPROVERS_GROUP,
-    CONTACTS_GROUP,
-    DEFAULT_POLICY,
-    ArmsContact,
-    ContactGroup,
-    NotificationPolicy,
-)
+from arms_sync.managed import MANAGED_GROUPS, SAE_EVENT_LABELS, ensure_managed
+from arms_sync.models import DEFAULT_POLICY, ArmsContact, ContactGroup, NotificationPolicy
 from arms_sync.reconcile import find_drift, fix_drift
 from contacts.services import create_contact
 from tests.factories import ArmsContactFactory, RamUserFactory
@@ -48,9 +41,7 @@ def test_a_freshly_linked_account_has_no_drift(account, linked):
 def test_missing_managed_group_and_policy_are_reported_and_recreated(account, linked):
     """rules §7: missing `sae:` groups or policies are drift; --fix recreates them, with every
     linked ARMS contact back in `sae:contacts` and `sae:default` routing to it."""
-    ContactGroup.objects.filter(
-        account=account, name__in=[CONTACTS_GROUP, APPROVERS_GROUP]
-    ).delete()
+    ContactGroup.objects.filter(account=account, name__in=MANAGED_GROUPS).delete()
     NotificationPolicy.objects.filter(account=account, name=DEFAULT_POLICY).delete()
     drifts = find_drift(account)
     assert kinds(drifts) == sorted(
