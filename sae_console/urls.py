@@ -11,11 +11,8 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("ram/", include("ram_directory.urls")),
     path("contacts/", include("contacts.urls")),
-    path("arms/", include("arms_sync.urls")),
-    path("notify/", include("arms_sync.notify.urls")),
-    path("alerts/", include("arms_sync.intake.urls")),
+    path("", include("arms_sync.urls")),
     path("audit/", include("ram_directory.audit_urls")),
     path("cloud/", include("aliyun.urls")),
-    path("", include("arms_sync.intake.endpoint_urls")),
     path("admin/", admin.site.urls),
 ]

@@ -44,6 +44,7 @@ PAGE_SIZE = 25
 RESENT = gettext_noop("The delivery to {target} was queued again.")
 NOTHING_SENT_FIX_ERRORS = gettext_noop("Nothing was sent: correct the values marked above.")
 TEST_RESULTS_TEMPLATE = "arms_sync/_test_results.html"
+CONTACT_TEST_TITLE = gettext_noop("Test Contact")  # names the dialog and its plain page
 
 
 def _page(request: HttpRequest, template: str, context: dict, *, status: int = 200):
@@ -195,6 +196,7 @@ def contact_test(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "GET":
         context = {
             "contact": contact,
+            "title": CONTACT_TEST_TITLE,
             "pending": _pending_channels(contact),
             "run": uuid.uuid4().hex,
             "may_view_deliveries": selectors.may_view_deliveries(request.principal),
@@ -204,7 +206,7 @@ def contact_test(request: HttpRequest, pk: int) -> HttpResponse:
     if channel is not None:
         return _contact_test_channel(request, contact, channel)
     outcome = _send_test(request.principal, Recipient.from_contact(contact))
-    context = {"contact": contact, **outcome}
+    context = {"contact": contact, "title": CONTACT_TEST_TITLE, **outcome}
     status = 422 if "test_error" in outcome else 200
     if request.htmx and request.htmx.target == "contact-test-body":
         context["in_modal"] = True
