@@ -22,7 +22,6 @@ from contacts.validators import INVALID_MAILBOX
 from tests.factories import ArmsContactFactory, ContactFactory
 from tests.integration.contacts_support import (
     DINGTALK_URL,
-    contact_of_new_user,
     counts,
     mobile,
     new_contact_post,
@@ -119,8 +118,11 @@ def test_a_free_arms_contact_with_the_phone_is_no_error(owner_client, account):
     assert set(errors_of(response)) == {"dingtalk_webhook"}
 
 
-def test_an_edit_shows_the_arms_side_refusal_with_the_forms_own_errors(owner_client, account):
-    contact = contact_of_new_user(account, "alice", phone=mobile(1))
+def test_an_edit_shows_the_arms_side_refusal_with_the_forms_own_errors(
+    owner_client, account, owner_principal
+):
+    alice = ram_user_named(account, "alice")
+    contact = services.create_contact(principal=owner_principal, ram_user=alice, phone=mobile(1))
     ArmsContactFactory(account=account, phone=mobile(3), email="taken@example.com")
     response = owner_client.post(
         reverse("contacts:edit", args=[contact.pk]),
@@ -242,9 +244,10 @@ def test_every_page_has_the_one_breadcrumb(owner_client, url_name):
 
 
 def test_deleting_an_unlinked_contact_does_not_claim_to_delete_an_arms_contact(
-    owner_client, account
+    owner_client, account, owner_principal
 ):
-    linked = contact_of_new_user(account, "alice", phone=mobile(1))
+    alice = ram_user_named(account, "alice")
+    linked = services.create_contact(principal=owner_principal, ram_user=alice, phone=mobile(1))
     unlinked = ContactFactory(account=account)
     ArmsContact.objects.filter(sae_contact=unlinked).delete()  # deleted on the ARMS side
     said = "the corresponding ARMS contact will also be removed"
