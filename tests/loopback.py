@@ -1,10 +1,11 @@
 """For tests that start real servers and processes on the loopback: a free port to give one,
-and a bounded wait for what it does."""
+a with block that stops it, and a bounded wait for what it does."""
 
 from __future__ import annotations
 
 import socket
 import time
+from typing import Self
 
 
 def free_port() -> int:
@@ -24,3 +25,20 @@ def wait_until(condition, *, timeout: float, step: float = 0.2):
             return value
         time.sleep(step)
     return condition()
+
+
+class StartStop:
+    """A server a test starts and must stop: `with Server() as server:` starts it and stops it
+    however the block ends. A subclass gives start() (returning itself) and stop()."""
+
+    def start(self) -> Self:
+        raise NotImplementedError
+
+    def stop(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()

@@ -115,15 +115,7 @@ def test_the_page_in_chinese(owner_client, account, owner_principal):
     contact = services.create_contact(
         principal=owner_principal, ram_user=None, phone="+8613612345678"
     )
-    services.update_contact(
-        principal=owner_principal,
-        contact=contact,
-        phone="+8613612345679",
-        mailbox="",
-        dingtalk_webhook="",
-        dingtalk_secret=None,
-        wecom_webhook="",
-    )
+    services.update_contact(principal=owner_principal, contact=contact, phone="+8613612345679")
     owner_client.post("/i18n/setlang/", {"language": "zh-hans", "next": URL})
     page = owner_client.get(URL).content.decode()
     for text in (

@@ -72,6 +72,12 @@ def tab_to(page: Page, selector: str, limit: int = 40) -> None:
     raise AssertionError(f"Tab never reached {selector}")
 
 
+def tab_and_type(page: Page, selector: str, text: str) -> None:
+    """Tab to the field matching selector and type `text` there."""
+    tab_to(page, selector)
+    page.keyboard.type(text)
+
+
 def assert_refused_in_place(page: Page, field: str, error: str) -> None:
     """The submit was refused: the dialog is open, its first invalid field has focus (its
     message is read with it), and the dialog's live region says what to check."""
@@ -87,6 +93,12 @@ def assert_refused_in_place(page: Page, field: str, error: str) -> None:
 def close_with_escape(page: Page) -> None:
     page.keyboard.press("Escape")
     expect(page.locator(MODAL)).to_have_count(0)
+
+
+def assert_closed_with_focus_on(page: Page, target) -> None:
+    """A Confirm that succeeded closed the dialog and focus went to `target`."""
+    expect(page.locator(MODAL)).to_have_count(0)
+    expect(target).to_be_focused()
 
 
 def escape_and_reopen(page: Page, opener, *, presses: int) -> None:
@@ -116,28 +128,29 @@ def assert_side_panel(page: Page, title: str) -> None:
     assert heading and heading["x"] + 200 < box["x"], "the panel hides the page"
 
 
+def open_side_panel(page: Page, opener, title: str) -> None:
+    """Enter on `opener` opens the side panel `title`; Tab and Shift+Tab stay inside it."""
+    press_to_open(page, opener)
+    assert_side_panel(page, title)
+    assert_tab_stays_inside(page)
+
+
 def test_new_contact_with_the_keyboard(owner_page, live_server, demo, shot):
     page = owner_page
     page.goto(f"{live_server.url}/contacts/")
     opener = page.get_by_test_id("create-contact")
-    press_to_open(page, opener)
-    assert_side_panel(page, "New Contact")
-    assert_tab_stays_inside(page)
+    open_side_panel(page, opener, "New Contact")
     # Phone typed, no RAM user chosen: Enter in the field submits; refused.
-    tab_to(page, "input[name=phone]")
-    page.keyboard.type("13899990000")
+    tab_and_type(page, "input[name=phone]", "13899990000")
     page.keyboard.press("Enter")
     assert_refused_in_place(page, "select[name=ram_user]", "Not saved. Check: RAM user")
     shot("new-contact-refused")
     # Again, to the end: erin has no contact yet (her RAM phone is Hong Kong's).
     escape_and_reopen(page, opener, presses=5)
-    tab_to(page, "select[name=ram_user]")
-    page.keyboard.type("erin")
-    tab_to(page, "input[name=phone]")
-    page.keyboard.type("13899990000")
+    tab_and_type(page, "select[name=ram_user]", "erin")
+    tab_and_type(page, "input[name=phone]", "13899990000")
     page.keyboard.press("Enter")
-    expect(page.locator(MODAL)).to_have_count(0)
-    expect(opener).to_be_focused()
+    assert_closed_with_focus_on(page, opener)
     expect(page.locator("#messages")).to_contain_text("Contact erin created.")
     expect(page.locator("#messages")).to_have_attribute("aria-live", "polite")
     shot("new-contact-created")
@@ -158,9 +171,8 @@ def test_edit_with_the_keyboard(owner_page, live_server, demo):
     page.keyboard.press("ControlOrMeta+a")
     page.keyboard.type("13811110000")
     page.keyboard.press("Enter")
-    expect(page.locator(MODAL)).to_have_count(0)
     # The rows were reloaded: the same row's Edit (a new element) has focus.
-    expect(page.locator(edit)).to_be_focused()
+    assert_closed_with_focus_on(page, page.locator(edit))
     expect(page.locator("#messages")).to_contain_text("alice")
     alice.refresh_from_db()
     assert alice.phone.as_e164 == "+8613811110000"
@@ -206,9 +218,7 @@ def test_add_authorization_with_the_keyboard(owner_page, live_server, demo, shot
     bob = demo.users["bob"]
     page.goto(f"{live_server.url}/ram/users/{bob.user_id}/?tab=permissions")
     opener = page.locator(f"a[href='/ram/users/{bob.user_id}/authorize/']")
-    press_to_open(page, opener)
-    assert_side_panel(page, "Add Authorization")
-    assert_tab_stays_inside(page)
+    open_side_panel(page, opener, "Add Authorization")
     # Confirm with nothing checked: refused, the first policy's box has focus.
     tab_to(page, "#authorize-form button[type=submit]")
     page.keyboard.press("Enter")
@@ -221,8 +231,7 @@ def test_add_authorization_with_the_keyboard(owner_page, live_server, demo, shot
     page.keyboard.press("Space")
     tab_to(page, "#authorize-form button[type=submit]")
     page.keyboard.press("Enter")
-    expect(page.locator(MODAL)).to_have_count(0)
-    expect(opener).to_be_focused()
+    assert_closed_with_focus_on(page, opener)
     expect(page.locator("#messages")).to_contain_text("Authorization added")
     assert bob.policies.count() == 2
 
@@ -269,8 +278,7 @@ def test_create_policy_with_the_keyboard(owner_page, live_server, demo, shot):
     expect(editor).to_have_value(SEED_POLICY)
     page.keyboard.press("Enter")
     page.wait_for_function(FOCUS_IN_DIALOG)
-    tab_to(page, "input[name=name]")
-    page.keyboard.type("KeyboardPolicy")
+    tab_and_type(page, "input[name=name]", "KeyboardPolicy")
     with page.expect_navigation():
         page.keyboard.press("Enter")
     expect(page.get_by_role("heading", name="KeyboardPolicy")).to_be_visible()

@@ -268,6 +268,21 @@ class Tour:
         )
         self.after_swap(label, url_name)
 
+    def row_delete_and_test(self, row, contact) -> None:
+        """The Delete and Test dialogs of `contact`, each opened from its `row` and closed."""
+        self.open_dialog(
+            "contacts:delete", row.locator(f"a[href$='/{contact.pk}/delete/']"), "Delete Contact"
+        )
+        self.close_dialog()
+        self.open_dialog("notify:contact_test", row.get_by_test_id("test-contact"), "Test")
+        self.close_dialog()
+
+    def contact_pages(self, contact) -> None:
+        """New Contact, and Edit and Delete of `contact`, as pages of their own."""
+        self.goto("contacts:new", "/contacts/new/")
+        self.goto("contacts:edit", f"/contacts/{contact.pk}/edit/")
+        self.goto("contacts:delete", f"/contacts/{contact.pk}/delete/")
+
     # --- the owner --------------------------------------------------------------------------
 
     def owner(self) -> None:
@@ -289,19 +304,12 @@ class Tour:
             dialog.get_by_test_id("contact-form").locator("button[type=submit]").first.click()
             self.refused("Edit Contact, refused", "contacts:edit")
             self.close_dialog()
-            self.open_dialog(
-                "contacts:delete", row.locator(f"a[href$='/{alice.pk}/delete/']"), "Delete Contact"
-            )
-            self.close_dialog()
-            self.open_dialog("notify:contact_test", row.get_by_test_id("test-contact"), "Test")
-            self.close_dialog()
+            self.row_delete_and_test(row, alice)
             self.open_dialog(
                 "arms:merge_contacts", self.page.get_by_test_id("merge-contacts"), "Merge Contacts"
             )
             self.close_dialog()
-        self.goto("contacts:new", "/contacts/new/")
-        self.goto("contacts:edit", f"/contacts/{alice.pk}/edit/")
-        self.goto("contacts:delete", f"/contacts/{alice.pk}/delete/")
+        self.contact_pages(alice)
         self.goto("arms:merge_contacts", "/arms/merge/")
 
         self.goto("notify:delivery_list", "/notify/deliveries/")
@@ -448,15 +456,8 @@ class Tour:
                 "contacts:edit", row.locator(f"a[href$='/{own.pk}/edit/']"), "Edit Contact"
             )
             self.close_dialog()
-            self.open_dialog(
-                "contacts:delete", row.locator(f"a[href$='/{own.pk}/delete/']"), "Delete Contact"
-            )
-            self.close_dialog()
-            self.open_dialog("notify:contact_test", row.get_by_test_id("test-contact"), "Test")
-            self.close_dialog()
-        self.goto("contacts:new", "/contacts/new/")
-        self.goto("contacts:edit", f"/contacts/{own.pk}/edit/")
-        self.goto("contacts:delete", f"/contacts/{own.pk}/delete/")
+            self.row_delete_and_test(row, own)
+        self.contact_pages(own)
         self.goto("ram:approval_list", "/ram/approvals/")
         pending = approvals.PermissionRequest.objects.filter(
             requester=d.users["carol"], status="pending"

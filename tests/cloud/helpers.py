@@ -1,5 +1,6 @@
 """What the cloud tests share: an account connected to the fake (saved directly, as
-cloud_connect would after its check), and New Contact as the service makes it."""
+cloud_connect would after its check), what cloud_connect's check reports when every call
+passes, and New Contact as the service makes it."""
 
 from __future__ import annotations
 
@@ -36,6 +37,21 @@ def connect_args(account, fake, *extra: str, secret_env="SAE_TEST_CLOUD_SECRET")
         *("--sts-endpoint", fake.endpoint, "--protocol", "http"),
         *extra,
     ]
+
+
+# What a connect's check calls, in order, when every call answers (rules §14); through a RAM
+# role an STS AssumeRole comes first.
+EVERY_CHECK_PASSED = [
+    ("RAM", "ListUsers", True),
+    ("RAM", "GetUser", True),
+    ("ARMS", "DescribeContacts", True),
+    ("STS", "GetCallerIdentity", True),
+]
+
+
+def checks_of(report: dict) -> list[tuple[str, str, bool]]:
+    """(API, action, passed) of each call in cloud_connect's --json report."""
+    return [(c["api"], c["action"], c["ok"]) for c in report["checks"]]
 
 
 def connect(account, fake) -> CloudConnection:

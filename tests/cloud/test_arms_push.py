@@ -125,9 +125,6 @@ def test_edit_updates_the_same_arms_contact_and_delete_deletes_it(
         contact=contact,
         phone="13811119999",
         mailbox="alice@new.example.com",
-        dingtalk_webhook="",
-        dingtalk_secret=None,
-        wecom_webhook="",
     )
     remote = cloud_fake.arms.contacts[remote_id]
     assert (remote["Phone"], remote["Email"]) == ("13811119999", "alice@new.example.com")

@@ -276,3 +276,21 @@ def follow(client, role: str, response):
     if not target or urlsplit(target).netloc not in ("", "testserver"):
         return None
     return request(client, role, "GET", urlsplit(target).path)
+
+
+def attempt(
+    client: Client, role: str, method: str, url: str, before: dict, **kwargs: Any
+) -> tuple[Outcome, dict]:
+    """One attack, rolled back: its outcome and the rows after it (read when it was refused,
+    the only answer that must have written nothing; else `before`). What an accepted write
+    must show too, the page it leads to, is opened: a failure there is the outcome (a policy
+    saved with a lone surrogate used to answer 500 there, not on the POST)."""
+    with rolled_back(client):
+        response = client.generic(method, url, **kwargs)
+        outcome = outcome_of(response, role, method, url)
+        after = fingerprint() if 400 <= outcome.status < 500 else before
+        if outcome.status < 400 and method != "GET":
+            shown = follow(client, role, response)
+            if shown is not None and shown.status >= 500:
+                outcome = shown
+    return outcome, after

@@ -14,14 +14,12 @@ from tests.fuzz import hostile, stats
 from tests.fuzz.conftest import fuzz_settings
 from tests.fuzz.crawl import Crawl
 from tests.fuzz.site import (
+    attempt,
     encode_body,
     field_kind,
     fingerprint,
-    follow,
     judge,
-    outcome_of,
     plausible,
-    rolled_back,
 )
 from tests.fuzz.world import World
 
@@ -70,12 +68,9 @@ def _attack_json_field(client, role, urls, json_name, fields, before) -> None:
     )
     def attack(url, document, others):
         data, content_type = encode_body([*others.items(), (json_name, document)], "urlencoded")
-        with rolled_back(client):
-            response = client.generic("POST", url, data=data, content_type=content_type)
-            outcome = outcome_of(response, role, "POST", url)
-            after = fingerprint() if 400 <= outcome.status < 500 else before
-            if outcome.status < 400:
-                outcome = follow(client, role, response) or outcome
+        outcome, after = attempt(
+            client, role, "POST", url, before, data=data, content_type=content_type
+        )
         judge(outcome, before, after, kind="JSON documents", what=f"{url} {document[:300]!r}")
 
     attack()

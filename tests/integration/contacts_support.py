@@ -15,6 +15,12 @@ WECOM_KEY = "693a91f6-7aaa-4bc4-97a0-0ec2fafa5aaa"
 DINGTALK_URL = f"https://oapi.dingtalk.com/robot/send?access_token={DINGTALK_TOKEN}"
 WECOM_URL = f"https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key={WECOM_KEY}"
 DINGTALK_SECRET = "SEC" + "a1b2c3d4" * 8
+# Both robots, the DingTalk one with its signing secret, as create_contact takes them.
+EVERY_ROBOT = {
+    "dingtalk_webhook": DINGTALK_URL,
+    "dingtalk_secret": DINGTALK_SECRET,
+    "wecom_webhook": WECOM_URL,
+}
 
 
 def full_width(text: str) -> str:
@@ -79,9 +85,7 @@ def alice_with_every_channel(account: Account) -> Contact:
         "alice",
         phone=mobile(1),
         mailbox="alice@example.com",
-        dingtalk_webhook=DINGTALK_URL,
-        dingtalk_secret=DINGTALK_SECRET,
-        wecom_webhook=WECOM_URL,
+        **EVERY_ROBOT,
     )
 
 

@@ -19,11 +19,11 @@ from tests.integration.contacts_support import (
     DINGTALK_URL,
     WECOM_KEY,
     WECOM_URL,
+    contact_of_new_user,
     contacts_of_new_users,
     counts,
     mobile,
     new_contact_post,
-    principal_of,
     ram_user_named,
 )
 
@@ -31,10 +31,9 @@ pytestmark = pytest.mark.django_db
 
 
 def test_contact_stores_phone_as_e164_and_every_channel(account):
-    alice = ram_user_named(account, "alice")
-    contact = services.create_contact(
-        principal=principal_of(account),
-        ram_user=alice,
+    contact = contact_of_new_user(
+        account,
+        "alice",
         phone="86-13811112222",
         mailbox="alice@example.com",
         dingtalk_webhook=DINGTALK_URL,
@@ -59,11 +58,7 @@ def test_the_contact_after_the_limit_is_refused_and_nothing_is_half_saved(accoun
     contacts_of_new_users(account, 5)
     before = counts(account)
     with pytest.raises(ValidationError) as exc:
-        services.create_contact(
-            principal=principal_of(account),
-            ram_user=ram_user_named(account, "one-too-many"),
-            phone=mobile(99),
-        )
+        contact_of_new_user(account, "one-too-many", phone=mobile(99))
     assert exc.value.messages == [services.CONTACT_LIMIT_REACHED.format(limit=5)]
     assert not hasattr(exc.value, "error_dict")  # non-field: the whole form
     assert counts(account) == before
@@ -83,28 +78,27 @@ def test_the_101st_contact_is_refused_at_the_default_limit_of_100(owner_client, 
     assert "100 / 100 contacts" in owner_client.get(reverse("contacts:list")).text
 
 
-def test_deleting_a_contact_frees_a_place_under_the_limit(account):
+def test_deleting_a_contact_frees_a_place_under_the_limit(account, owner_principal):
     with override_settings(SAE_MAX_CONTACTS=2):
         first, _ = contacts_of_new_users(account, 2)
-        services.delete_contact(principal=principal_of(account), contact=first)
+        services.delete_contact(principal=owner_principal, contact=first)
         contacts_of_new_users(account, 1, start=10)
         assert Contact.objects.filter(account=account).count() == 2
 
 
-def test_a_second_contact_for_one_username_is_refused(account):
+def test_a_second_contact_for_one_username_is_refused(account, owner_principal):
     """rules §4: one contact per username per account (RAM user and the account itself)."""
-    owner = principal_of(account)
     alice = ram_user_named(account, "alice")
-    services.create_contact(principal=owner, ram_user=alice, phone=mobile(1))
-    services.create_contact(principal=owner, ram_user=None, phone=mobile(2))
+    services.create_contact(principal=owner_principal, ram_user=alice, phone=mobile(1))
+    services.create_contact(principal=owner_principal, ram_user=None, phone=mobile(2))
     before = counts(account)
     with pytest.raises(ValidationError) as exc:
-        services.create_contact(principal=owner, ram_user=alice, phone=mobile(3))
+        services.create_contact(principal=owner_principal, ram_user=alice, phone=mobile(3))
     assert exc.value.message_dict == {
         "username": [services.USERNAME_TAKEN.format(username="alice")]
     }
     with pytest.raises(ValidationError) as exc:
-        services.create_contact(principal=owner, ram_user=None, phone=mobile(4))
+        services.create_contact(principal=owner_principal, ram_user=None, phone=mobile(4))
     assert list(exc.value.message_dict) == ["username"]
     assert counts(account) == before
 
@@ -114,15 +108,10 @@ def test_a_second_contact_for_one_username_is_refused(account):
 )
 def test_one_phone_number_belongs_to_one_contact_however_typed(account, typed_again):
     """rules §4: uniqueness is on the E.164 form."""
-    owner = principal_of(account)
-    services.create_contact(
-        principal=owner, ram_user=ram_user_named(account, "alice"), phone="+8613811112222"
-    )
+    contact_of_new_user(account, "alice", phone="+8613811112222")
     before = counts(account)
     with pytest.raises(ValidationError) as exc:
-        services.create_contact(
-            principal=owner, ram_user=ram_user_named(account, "bob"), phone=typed_again
-        )
+        contact_of_new_user(account, "bob", phone=typed_again)
     assert exc.value.message_dict == {"phone": [services.PHONE_TAKEN]}
     assert counts(account) == before
 
@@ -133,24 +122,11 @@ def test_the_same_phone_may_serve_two_accounts(account, other_account):
     assert Contact.objects.filter(phone="+8613811112222").count() == 2
 
 
-def test_editing_to_another_contacts_phone_is_refused(account):
-    owner = principal_of(account)
-    alice = services.create_contact(
-        principal=owner, ram_user=ram_user_named(account, "alice"), phone=mobile(1)
-    )
-    services.create_contact(
-        principal=owner, ram_user=ram_user_named(account, "bob"), phone=mobile(2)
-    )
+def test_editing_to_another_contacts_phone_is_refused(account, owner_principal):
+    alice = contact_of_new_user(account, "alice", phone=mobile(1))
+    contact_of_new_user(account, "bob", phone=mobile(2))
     with pytest.raises(ValidationError) as exc:
-        services.update_contact(
-            principal=owner,
-            contact=alice,
-            phone=mobile(2),
-            mailbox="",
-            dingtalk_webhook="",
-            dingtalk_secret=None,
-            wecom_webhook="",
-        )
+        services.update_contact(principal=owner_principal, contact=alice, phone=mobile(2))
     assert exc.value.message_dict == {"phone": [services.PHONE_TAKEN]}
     alice.refresh_from_db()
     assert alice.phone.as_e164 == mobile(1)
@@ -159,9 +135,8 @@ def test_editing_to_another_contacts_phone_is_refused(account):
 def test_the_service_refuses_bad_channels_with_an_error_per_field(account):
     """rules §4: bad input of any kind gets a message next to the field; nothing is saved."""
     with pytest.raises(ValidationError) as exc:
-        services.create_contact(
-            principal=principal_of(account),
-            ram_user=None,
+        owners_contact(
+            account,
             phone="+852 5123 4567",
             mailbox="not-an-email",
             dingtalk_webhook="http://oapi.dingtalk.com/robot/send?access_token=abcdefgh",
@@ -183,21 +158,14 @@ def test_the_service_refuses_bad_channels_with_an_error_per_field(account):
 
 def test_a_signing_secret_needs_its_dingtalk_robot(account):
     with pytest.raises(ValidationError) as exc:
-        services.create_contact(
-            principal=principal_of(account),
-            ram_user=None,
-            phone=mobile(1),
-            dingtalk_secret=DINGTALK_SECRET,
-        )
+        owners_contact(account, phone=mobile(1), dingtalk_secret=DINGTALK_SECRET)
     assert exc.value.message_dict == {"dingtalk_secret": [dingtalk.SECRET_WITHOUT_ROBOT]}
 
 
 def test_the_signing_secret_is_kept_replaced_or_cleared_on_edit(owner_client, account):
     """rules §8: the secret is never echoed back; blank keeps it, the checkbox removes it."""
-    owner = principal_of(account)
-    contact = services.create_contact(
-        principal=owner,
-        ram_user=None,
+    contact = owners_contact(
+        account,
         phone=mobile(1),
         dingtalk_webhook=DINGTALK_URL,
         dingtalk_secret=DINGTALK_SECRET,
@@ -290,27 +258,16 @@ def test_robot_tokens_are_masked_in_the_list(owner_client, account):
 
 @pytest.fixture
 def three_contacts(account):
-    owner = principal_of(account)
-    alice = services.create_contact(
-        principal=owner,
-        ram_user=ram_user_named(account, "Alice.Wang"),
-        phone="13811112222",
-        mailbox="alice@Example.com",
+    alice = contact_of_new_user(
+        account, "Alice.Wang", phone="13811112222", mailbox="alice@Example.com"
     )
-    bob = services.create_contact(
-        principal=owner,
-        ram_user=ram_user_named(account, "bob"),
-        phone="13922223333",
-        mailbox="bob@ops.example.cn",
-    )
-    itself = services.create_contact(
-        principal=owner, ram_user=None, phone="15011114444", mailbox="root@corp.example"
-    )
+    bob = contact_of_new_user(account, "bob", phone="13922223333", mailbox="bob@ops.example.cn")
+    itself = owners_contact(account, phone="15011114444", mailbox="root@corp.example")
     return alice, bob, itself
 
 
-def found(account, field, value):
-    qs = selectors.search(selectors.contacts_for_list(principal_of(account)), field, value)
+def found(principal, field, value):
+    qs = selectors.search(selectors.contacts_for_list(principal), field, value)
     return sorted(c.username for c in qs)
 
 
@@ -319,7 +276,7 @@ def found(account, field, value):
     [("alice", ["Alice.Wang"]), ("WANG", ["Alice.Wang"]), ("o", ["bob", "{login}"]), ("", None)],
 )
 def test_query_by_username_is_a_case_insensitive_substring(
-    account, three_contacts, value, expected
+    account, owner_principal, three_contacts, value, expected
 ):
     """rules §4: Username is the default field; the account itself matches its login name."""
     expected = (
@@ -327,7 +284,7 @@ def test_query_by_username_is_a_case_insensitive_substring(
         if expected is not None
         else sorted(c.username for c in three_contacts)
     )
-    assert found(account, "username", value) == expected
+    assert found(owner_principal, "username", value) == expected
 
 
 @pytest.mark.parametrize(
@@ -345,10 +302,10 @@ def test_query_by_username_is_a_case_insensitive_substring(
     ],
 )
 def test_query_by_phone_matches_however_the_number_is_typed(
-    account, three_contacts, value, expected
+    account, owner_principal, three_contacts, value, expected
 ):
     expected = sorted(e.replace("{login}", account.login_name) for e in expected)
-    assert found(account, "phone", value) == expected
+    assert found(owner_principal, "phone", value) == expected
 
 
 @pytest.mark.parametrize(
@@ -359,9 +316,11 @@ def test_query_by_phone_matches_however_the_number_is_typed(
         ("example", ["Alice.Wang", "bob", "{login}"]),
     ],
 )
-def test_query_by_mailbox_is_a_case_insensitive_substring(account, three_contacts, value, expected):
+def test_query_by_mailbox_is_a_case_insensitive_substring(
+    account, owner_principal, three_contacts, value, expected
+):
     expected = sorted(e.replace("{login}", account.login_name) for e in expected)
-    assert found(account, "mailbox", value) == expected
+    assert found(owner_principal, "mailbox", value) == expected
 
 
 def test_the_query_bar_filters_the_page_and_its_htmx_rows(owner_client, account, three_contacts):

@@ -25,7 +25,6 @@ from tests.integration.contacts_support import (
     counts,
     mobile,
     new_contact_post,
-    principal_of,
     ram_user_named,
 )
 
@@ -57,9 +56,11 @@ def test_every_error_shows_at_once_even_when_the_username_fails(owner_client, ac
     assert counts(account)[0] == 1
 
 
-def test_a_taken_username_and_a_taken_phone_are_refused_together(owner_client, account):
+def test_a_taken_username_and_a_taken_phone_are_refused_together(
+    owner_client, account, owner_principal
+):
     alice = ram_user_named(account, "alice")
-    services.create_contact(principal=principal_of(account), ram_user=alice, phone=mobile(1))
+    services.create_contact(principal=owner_principal, ram_user=alice, phone=mobile(1))
     response = owner_client.post(
         reverse("contacts:new"), new_contact_post(ram_user=alice.pk, phone=mobile(1))
     )
@@ -68,12 +69,12 @@ def test_a_taken_username_and_a_taken_phone_are_refused_together(owner_client, a
     assert errors["phone"] == [services.PHONE_TAKEN]
 
 
-def test_the_service_refuses_a_taken_username_and_phone_in_one_error(account):
+def test_the_service_refuses_a_taken_username_and_phone_in_one_error(account, owner_principal):
     """The service's own check (under the account's lock) names both fields too."""
     alice = ram_user_named(account, "alice")
-    services.create_contact(principal=principal_of(account), ram_user=alice, phone=mobile(1))
+    services.create_contact(principal=owner_principal, ram_user=alice, phone=mobile(1))
     with pytest.raises(services.ValidationError) as refused:
-        services.create_contact(principal=principal_of(account), ram_user=alice, phone=mobile(1))
+        services.create_contact(principal=owner_principal, ram_user=alice, phone=mobile(1))
     assert set(refused.value.message_dict) == {"username", "phone"}
 
 
@@ -117,11 +118,11 @@ def test_a_free_arms_contact_with_the_phone_is_no_error(owner_client, account):
     assert set(errors_of(response)) == {"dingtalk_webhook"}
 
 
-def test_an_edit_shows_the_arms_side_refusal_with_the_forms_own_errors(owner_client, account):
+def test_an_edit_shows_the_arms_side_refusal_with_the_forms_own_errors(
+    owner_client, account, owner_principal
+):
     alice = ram_user_named(account, "alice")
-    contact = services.create_contact(
-        principal=principal_of(account), ram_user=alice, phone=mobile(1)
-    )
+    contact = services.create_contact(principal=owner_principal, ram_user=alice, phone=mobile(1))
     ArmsContactFactory(account=account, phone=mobile(3), email="taken@example.com")
     response = owner_client.post(
         reverse("contacts:edit", args=[contact.pk]),
@@ -161,10 +162,12 @@ def test_the_typed_account_name_is_ignored_when_a_ram_user_is_chosen(owner_clien
     assert Contact.objects.get(account=account).ram_user == alice
 
 
-def test_ram_users_with_a_contact_are_marked_and_cannot_be_chosen(owner_client, account):
+def test_ram_users_with_a_contact_are_marked_and_cannot_be_chosen(
+    owner_client, account, owner_principal
+):
     alice = ram_user_named(account, "alice")
     bob = ram_user_named(account, "bob")
-    services.create_contact(principal=principal_of(account), ram_user=alice, phone=mobile(1))
+    services.create_contact(principal=owner_principal, ram_user=alice, phone=mobile(1))
     panel = owner_client.get(reverse("contacts:new")).text
     assert f'<option value="{alice.pk}" disabled>alice {HAS_CONTACT_SUFFIX}</option>' in panel
     assert f'<option value="{bob.pk}">bob</option>' in panel
@@ -241,12 +244,10 @@ def test_every_page_has_the_one_breadcrumb(owner_client, url_name):
 
 
 def test_deleting_an_unlinked_contact_does_not_claim_to_delete_an_arms_contact(
-    owner_client, account
+    owner_client, account, owner_principal
 ):
     alice = ram_user_named(account, "alice")
-    linked = services.create_contact(
-        principal=principal_of(account), ram_user=alice, phone=mobile(1)
-    )
+    linked = services.create_contact(principal=owner_principal, ram_user=alice, phone=mobile(1))
     unlinked = ContactFactory(account=account)
     ArmsContact.objects.filter(sae_contact=unlinked).delete()  # deleted on the ARMS side
     said = "the corresponding ARMS contact will also be removed"

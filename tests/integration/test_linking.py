@@ -13,37 +13,35 @@ from arms_sync.linking import ARMS_MAILBOX_TAKEN, ARMS_PHONE_TAKEN, LINKED_PHONE
 from arms_sync.models import CONTACTS_GROUP, ArmsContact, ContactGroup
 from contacts import services
 from contacts.models import Contact
-from tests.factories import ArmsContactFactory
+from tests.factories import ArmsContactFactory, owners_contact
 from tests.integration.contacts_support import (
-    DINGTALK_SECRET,
-    DINGTALK_URL,
+    EVERY_ROBOT,
     WECOM_URL,
+    contact_of_new_user,
     counts,
     mobile,
     new_contact_post,
-    principal_of,
     ram_user_named,
 )
 
 pytestmark = pytest.mark.django_db
 
 
-def create(account, ram_user, phone, **channels):
-    return services.create_contact(
-        principal=principal_of(account), ram_user=ram_user, phone=phone, **channels
+def update(principal, contact, **changes):
+    """An edit of `changes` alone: the phone stays unless changed, and update_contact keeps
+    every channel it is not given."""
+    return services.update_contact(
+        principal=principal, contact=contact, **{"phone": contact.phone, **changes}
     )
 
 
-def update(account, contact, **changes):
-    values = {
-        "phone": contact.phone,
-        "mailbox": contact.mailbox,
-        "dingtalk_webhook": contact.dingtalk_webhook,
-        "dingtalk_secret": None,
-        "wecom_webhook": contact.wecom_webhook,
+def robots_of(arms: ArmsContact) -> dict[str, str]:
+    """The ARMS contact's robots, named as the SAE contact's (EVERY_ROBOT)."""
+    return {
+        "dingtalk_webhook": arms.ding_robot_url,
+        "dingtalk_secret": arms.ding_robot_secret,
+        "wecom_webhook": arms.wecom_robot_url,
     }
-    values.update(changes)
-    return services.update_contact(principal=principal_of(account), contact=contact, **values)
 
 
 def contacts_group(account):
@@ -51,30 +49,19 @@ def contacts_group(account):
 
 
 def test_case_1_a_new_phone_creates_and_links_an_arms_contact_in_sae_contacts(account):
-    alice = ram_user_named(account, "alice")
-    contact = create(
-        account,
-        alice,
-        "138 1111 2222",
-        mailbox="alice@example.com",
-        dingtalk_webhook=DINGTALK_URL,
-        dingtalk_secret=DINGTALK_SECRET,
-        wecom_webhook=WECOM_URL,
+    contact = contact_of_new_user(
+        account, "alice", phone="138 1111 2222", mailbox="alice@example.com", **EVERY_ROBOT
     )
     arms = ArmsContact.objects.get(sae_contact=contact)
     assert arms.name == "alice"
     assert arms.phone.as_e164 == "+8613811112222"
-    assert (arms.email, arms.ding_robot_url, arms.ding_robot_secret, arms.wecom_robot_url) == (
-        "alice@example.com",
-        DINGTALK_URL,
-        DINGTALK_SECRET,
-        WECOM_URL,
-    )
+    assert arms.email == "alice@example.com"
+    assert robots_of(arms) == EVERY_ROBOT
     assert contacts_group(account).members.filter(pk=arms.pk).exists()
 
 
 def test_case_1_for_the_account_itself_names_the_arms_contact_after_the_login_name(account):
-    contact = create(account, None, mobile(1))
+    contact = owners_contact(account, phone=mobile(1))
     assert ArmsContact.objects.get(sae_contact=contact).name == account.login_name
 
 
@@ -82,10 +69,9 @@ def test_case_2_links_the_existing_free_arms_contact_renames_it_and_copies_chann
     existing = ArmsContactFactory(
         account=account, name="oncall-old", phone="+8613811112222", email="old@alerts.example"
     )
-    bob = ram_user_named(account, "bob")
     before_arms = ArmsContact.objects.filter(account=account).count()
-    contact = create(
-        account, bob, "86-13811112222", mailbox="bob@example.com", wecom_webhook=WECOM_URL
+    contact = contact_of_new_user(
+        account, "bob", phone="86-13811112222", mailbox="bob@example.com", wecom_webhook=WECOM_URL
     )
     existing.refresh_from_db()
     assert existing.sae_contact == contact
@@ -97,20 +83,20 @@ def test_case_2_links_the_existing_free_arms_contact_renames_it_and_copies_chann
 
 def test_case_3_a_phone_whose_arms_contact_is_linked_elsewhere_is_refused(account):
     """Nothing is saved on either side: count both before and after."""
-    first = create(account, ram_user_named(account, "alice"), mobile(1))
+    first = contact_of_new_user(account, "alice", phone=mobile(1))
     arms = ArmsContact.objects.get(sae_contact=first)
     # The linked ARMS contact now holds a phone no SAE contact has (edited on the ARMS side).
     ArmsContact.objects.filter(pk=arms.pk).update(phone=mobile(2))
     before = counts(account)
     with pytest.raises(ValidationError) as exc:
-        create(account, ram_user_named(account, "bob"), mobile(2))
+        contact_of_new_user(account, "bob", phone=mobile(2))
     assert exc.value.message_dict == {"phone": [LINKED_PHONE_TAKEN]}
     assert counts(account) == before
     assert not Contact.objects.filter(ram_user__user_name="bob").exists()
 
 
 def test_case_3_through_the_view_shows_the_error_on_phone_number(owner_client, account):
-    first = create(account, ram_user_named(account, "alice"), mobile(1))
+    first = contact_of_new_user(account, "alice", phone=mobile(1))
     ArmsContact.objects.filter(sae_contact=first).update(phone=mobile(2))
     bob = ram_user_named(account, "bob")
     before = counts(account)
@@ -129,7 +115,7 @@ def test_a_mailbox_another_arms_contact_holds_is_refused_on_mailbox(account, own
     ArmsContactFactory(account=account, phone=mobile(77), email="shared@example.com")
     before = counts(account)
     with pytest.raises(ValidationError) as exc:
-        create(account, ram_user_named(account, "alice"), mobile(1), mailbox="Shared@example.com")
+        contact_of_new_user(account, "alice", phone=mobile(1), mailbox="Shared@example.com")
     assert exc.value.message_dict == {"mailbox": [ARMS_MAILBOX_TAKEN]}
     assert counts(account) == before
     response = owner_client.post(
@@ -144,31 +130,21 @@ def test_a_mailbox_another_arms_contact_holds_is_refused_on_mailbox(account, own
     assert counts(account) == before
 
 
-def test_every_edit_phone_included_updates_the_same_linked_arms_contact(account):
-    contact = create(account, ram_user_named(account, "alice"), mobile(1))
+def test_every_edit_phone_included_updates_the_same_linked_arms_contact(account, owner_principal):
+    contact = contact_of_new_user(account, "alice", phone=mobile(1))
     arms_pk = ArmsContact.objects.get(sae_contact=contact).pk
     update(
-        account,
-        contact,
-        phone="139 0000 1111",
-        mailbox="new@example.com",
-        dingtalk_webhook=DINGTALK_URL,
-        dingtalk_secret=DINGTALK_SECRET,
-        wecom_webhook=WECOM_URL,
+        owner_principal, contact, phone="139 0000 1111", mailbox="new@example.com", **EVERY_ROBOT
     )
     arms = ArmsContact.objects.get(sae_contact=contact)
     assert arms.pk == arms_pk  # the link did not change
     assert arms.phone.as_e164 == "+8613900001111"
-    assert (arms.email, arms.ding_robot_url, arms.ding_robot_secret, arms.wecom_robot_url) == (
-        "new@example.com",
-        DINGTALK_URL,
-        DINGTALK_SECRET,
-        WECOM_URL,
-    )
+    assert arms.email == "new@example.com"
+    assert robots_of(arms) == EVERY_ROBOT
 
 
 def test_edit_propagation_through_the_edit_dialog(owner_client, account):
-    contact = create(account, ram_user_named(account, "alice"), mobile(1))
+    contact = contact_of_new_user(account, "alice", phone=mobile(1))
     arms_pk = ArmsContact.objects.get(sae_contact=contact).pk
     response = owner_client.post(
         reverse("contacts:edit", args=[contact.pk]),
@@ -190,14 +166,14 @@ def test_edit_propagation_through_the_edit_dialog(owner_client, account):
     ],
 )
 def test_an_edit_onto_another_arms_contacts_phone_or_mailbox_is_refused(
-    account, field, value, message
+    account, owner_principal, field, value, message
 ):
     """Nothing changes, on either side."""
     ArmsContactFactory(account=account, phone="+8613799998888", email="held@example.com")
-    contact = create(account, ram_user_named(account, "alice"), mobile(1), mailbox="a@example.com")
+    contact = contact_of_new_user(account, "alice", phone=mobile(1), mailbox="a@example.com")
     arms = ArmsContact.objects.get(sae_contact=contact)
     with pytest.raises(ValidationError) as exc:
-        update(account, contact, **{field: value})
+        update(owner_principal, contact, **{field: value})
     assert exc.value.message_dict == {field: [message]}
     contact.refresh_from_db()
     arms.refresh_from_db()
@@ -207,7 +183,7 @@ def test_an_edit_onto_another_arms_contacts_phone_or_mailbox_is_refused(
 
 def test_an_edit_conflict_is_shown_next_to_the_field_in_the_dialog(owner_client, account):
     ArmsContactFactory(account=account, phone="+8613799998888")
-    contact = create(account, ram_user_named(account, "alice"), mobile(1))
+    contact = contact_of_new_user(account, "alice", phone=mobile(1))
     response = owner_client.post(
         reverse("contacts:edit", args=[contact.pk]),
         {"phone": "13799998888"},
@@ -220,7 +196,7 @@ def test_an_edit_conflict_is_shown_next_to_the_field_in_the_dialog(owner_client,
 
 
 def test_deleting_a_contact_deletes_its_arms_contact_and_group_memberships(account, owner_client):
-    contact = create(account, ram_user_named(account, "alice"), mobile(1))
+    contact = contact_of_new_user(account, "alice", phone=mobile(1))
     arms = ArmsContact.objects.get(sae_contact=contact)
     group = contacts_group(account)
     assert group.members.filter(pk=arms.pk).exists()
@@ -233,8 +209,10 @@ def test_deleting_a_contact_deletes_its_arms_contact_and_group_memberships(accou
     assert not group.members.through.objects.filter(armscontact_id=arms.pk).exists()
 
 
-def test_an_arms_contact_deleted_on_the_arms_side_shows_as_not_linked(account, owner_client):
-    contact = create(account, ram_user_named(account, "alice"), mobile(1))
+def test_an_arms_contact_deleted_on_the_arms_side_shows_as_not_linked(
+    account, owner_client, owner_principal
+):
+    contact = contact_of_new_user(account, "alice", phone=mobile(1))
     page = owner_client.get(reverse("contacts:list")).text
     assert "Not linked" not in page
     ArmsContact.objects.filter(sae_contact=contact).delete()
@@ -242,12 +220,12 @@ def test_an_arms_contact_deleted_on_the_arms_side_shows_as_not_linked(account, o
     page = owner_client.get(reverse("contacts:list")).text
     assert "Not linked" in page
     # Editing an unlinked contact works and does not create a link (Merge repairs it).
-    update(account, contact, mailbox="still@example.com")
+    update(owner_principal, contact, mailbox="still@example.com")
     assert not ArmsContact.objects.filter(sae_contact=contact).exists()
 
 
 def test_the_delete_dialog_says_the_arms_contact_goes_too(account, owner_client):
-    contact = create(account, ram_user_named(account, "alice"), mobile(1))
+    contact = contact_of_new_user(account, "alice", phone=mobile(1))
     page = owner_client.get(
         reverse("contacts:delete", args=[contact.pk]), headers={"HX-Request": "true"}
     ).text

@@ -8,8 +8,10 @@ import select
 import socket
 import threading
 
+from tests.loopback import StartStop
 
-class Canary:
+
+class Canary(StartStop):
     """A listening socket that accepts and counts connections and answers nothing: a target a
     refused webhook must never reach."""
 
@@ -35,12 +37,6 @@ class Canary:
             pass
         self._thread.join(timeout=5)
         self._sock.close()
-
-    def __enter__(self) -> Canary:
-        return self.start()
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
 
     @property
     def port(self) -> int:

@@ -48,6 +48,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+from tests.loopback import StartStop
+
 PATHS = {"dingtalk": "/robot/send", "wecom": "/cgi-bin/webhook/send"}
 TOKEN_PARAMS = {"dingtalk": "access_token", "wecom": "key"}
 HUGE_BYTES = 10 * 1024 * 1024
@@ -216,7 +218,7 @@ class _Server(ThreadingHTTPServer):
         return conn, peer
 
 
-class RobotSink:
+class RobotSink(StartStop):
     """The fake robot API. Start with `start()` (or `with RobotSink() as sink:`), stop with
     `stop()`; `reset()` forgets requests, secrets and keywords between tests."""
 
@@ -274,12 +276,6 @@ class RobotSink:
             self._open.clear()
         if self._thread is not None:
             self._thread.join(timeout=5)
-
-    def __enter__(self) -> RobotSink:
-        return self.start()
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
 
     # --- helpers for tests ---------------------------------------------------------------
     @property
