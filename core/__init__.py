@@ -6,5 +6,7 @@
 - `console_texts`: the texts the console writes into rows, shown in the reader's language;
 - `trigram`: PostgreSQL trigram indexes for the admin's searches;
 - `client_ip`: the client address behind trusted proxies (sign-in throttling);
-- `metrics`, `metrics_http`: Prometheus metrics and the worker's own /metrics endpoint.
+- `metrics`, `metrics_http`: Prometheus metrics and the worker's own /metrics endpoint;
+- `processes`: stopping child processes by PID; `heap`: a long-running process's start-up
+  objects frozen out of the garbage collector's walks.
 """

@@ -53,6 +53,14 @@ def on_starting(server):
         os.makedirs(path, exist_ok=True)
 
 
+def post_worker_init(worker):
+    """The worker has loaded the console: what it made so far lives as long as the worker and
+    need not be walked by every garbage collection (core/heap.py says why and what it saves)."""
+    from core.heap import freeze_startup_objects
+
+    freeze_startup_objects()
+
+
 def child_exit(server, worker):
     """A worker is gone: its live gauges go with it (its counters stay in the sums)."""
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):

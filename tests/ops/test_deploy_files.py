@@ -4,6 +4,7 @@ buffers requests; gunicorn's configuration loads and carries the multiprocess ho
 
 from __future__ import annotations
 
+import gc
 import runpy
 import subprocess
 from pathlib import Path
@@ -57,6 +58,18 @@ def test_the_gunicorn_configuration_loads_with_the_multiprocess_hook(monkeypatch
 
     config["child_exit"](None, Worker())
     assert sorted(p.name for p in metrics_dir.iterdir()) == ["counter_4242.db"]
+
+
+def test_a_gunicorn_worker_freezes_what_its_start_up_made():
+    """core/heap.py: the objects alive once the console is loaded are left out of every later
+    garbage collection."""
+    config = runpy.run_path(str(DEPLOY / "gunicorn.conf.py"))
+    before = gc.get_freeze_count()
+    try:
+        config["post_worker_init"](None)
+        assert gc.get_freeze_count() > before + 10_000
+    finally:
+        gc.unfreeze()
 
 
 def test_the_systemd_units_start_gunicorn_and_the_worker_with_a_shared_metrics_dir():

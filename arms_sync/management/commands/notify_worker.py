@@ -24,6 +24,7 @@ from arms_sync.notify import heartbeat, lanes, periodic
 from arms_sync.notify.sweeper import sweep
 from arms_sync.notify.tasks import worker_id as default_worker_id
 from core import metrics_http
+from core.heap import freeze_startup_objects
 from ram_directory.management.base import OperatorCommand
 
 logger = logging.getLogger("arms_sync.notify")
@@ -122,6 +123,7 @@ class Command(OperatorCommand):  # bad options: one `error: ...` line
         )
         # This process's batches keep taking due rows while they have room.
         lanes.in_worker.set()
+        freeze_startup_objects()
         runner.start()
         self.stdout.write(
             f"notify_worker {name}: sending with up to {lanes.concurrency()} in flight; "
