@@ -32,15 +32,19 @@ def _refused(error: CloudError, *, field: str | None = None) -> RamRefused:
     return RamRefused(_(RAM_REFUSED).format(code=error.code, message=error.message), field=field)
 
 
-def _call(client, method: str, request) -> dict:
-    """One RAM write, tried again while RAM throttles, fails with a 5xx or does not answer.
-    A retry after a failure whose outcome is unknown may find the write done: the callers
-    take RAM's "already so" for done."""
+def _call(client, method: str, request, *, retried: list | None = None) -> dict:
+    """One RAM write, tried again while RAM throttles, fails with a 5xx or does not answer
+    (each failure tried again is appended to `retried`). A retry after a failure whose outcome
+    is unknown may find the write done: the callers take RAM's "already so" for done."""
 
     def once() -> dict:
         return clients.call(client, RAM, method, request)
 
-    return retry.in_line(once, budget=settings.RAM_WRITE_RETRY_BUDGET)
+    return retry.in_line(
+        once,
+        budget=settings.RAM_WRITE_RETRY_BUDGET,
+        retried=retried.append if retried is not None else None,
+    )
 
 
 class CloudRam:
@@ -57,16 +61,11 @@ class CloudRam:
             policy_document=json.dumps(document, ensure_ascii=False),
             description=description or None,
         )
-        tries = []
-
-        def once() -> dict:
-            tries.append(1)
-            return clients.call(client, RAM, "create_policy", request)
-
+        retried: list[CloudError] = []
         try:
-            retry.in_line(once, budget=settings.RAM_WRITE_RETRY_BUDGET)
+            _call(client, "create_policy", request, retried=retried)
         except CloudError as error:
-            if len(tries) > 1 and error.code == "EntityAlreadyExists.Policy":
+            if retried and error.code == "EntityAlreadyExists.Policy":
                 return  # made by the try whose answer was lost
             field = "name" if "AlreadyExists" in error.code else None
             raise _refused(error, field=field) from None
