@@ -278,7 +278,7 @@ class Batch:
             rows = backlog[:count]
             return render.render_digest(
                 [head.event, *(r.event for r in rows)],
-                channel=head.channel,
+                parts=transport.parts,
                 mentions=sending.mentions(head, rows),
                 lang=head.language,
             )

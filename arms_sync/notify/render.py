@@ -196,16 +196,14 @@ def render_event(
     mentions: tuple[str, ...] = (),
     context: dict | None = None,
     lang: str = "",
-    parts: frozenset[str] | None = None,
+    parts: frozenset[str] = base.ALL_PARTS,
 ) -> base.Message:
     """The message for one delivery of `event`; `context` is the delivery's (which of the
     event's alerts it carries), `lang` its recipient's language, `parts` what its transport
-    reads (by default every form; HTML only for email)."""
+    reads (`Transport.parts`; every form by default)."""
     lang = language(lang)
     only = (context or {}).get("alerts")
     ctx = _context(event, channel, lang, only) | {"mentions": mentions}
-    if parts is None:
-        parts = base.ALL_PARTS if channel == base.EMAIL else base.ALL_PARTS - {base.HTML}
     return _render(f"notify/{lang}/{event.kind}", ctx, lang, parts)
 
 
@@ -215,9 +213,10 @@ def _translated_title(event, lang: str) -> str:
 
 
 def render_digest(
-    events, *, channel: str, mentions: tuple[str, ...] = (), lang: str = ""
+    events, *, parts: frozenset[str], mentions: tuple[str, ...] = (), lang: str = ""
 ) -> base.Message:
-    """One robot message that names every event of a backlog."""
+    """One robot message that names every event of a backlog, in the `parts` its robot's
+    transport reads."""
     lang = language(lang)
     ctx = {
         "events": [
@@ -231,4 +230,4 @@ def render_digest(
         "rate": settings.ROBOT_RATE_LIMIT,
         "mentions": mentions,
     }
-    return _render(f"notify/{lang}/digest", ctx, lang, base.ALL_PARTS - {base.HTML})
+    return _render(f"notify/{lang}/digest", ctx, lang, parts)
