@@ -13,8 +13,7 @@ rows of every account like the other ARMS lists (ram_directory.admin_lists).
 from __future__ import annotations
 
 from django.contrib import admin, messages
-from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
@@ -37,17 +36,6 @@ class ReadOnlyAdmin(LargeListAdmin):
 
     def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
         return False
-
-
-def _pending_pushes() -> Coalesce:
-    counted = (
-        ArmsPush.objects.filter(account_id=OuterRef("account_id"), status=ArmsPush.Status.PENDING)
-        .order_by()
-        .values("account_id")
-        .annotate(n=Count("pk"))
-        .values("n")
-    )
-    return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
 
 
 @admin.action(description=_("Disconnect the selected accounts"), permissions=["delete"])
@@ -98,7 +86,15 @@ class CloudConnectionAdmin(ReadOnlyAdmin):
     actions = [disconnect_selected]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[CloudConnection]:
-        return super().get_queryset(request).annotate(pending_count=_pending_pushes())
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                pending_count=count_of(
+                    ArmsPush, "account_id", outer="account_id", status=ArmsPush.Status.PENDING
+                )
+            )
+        )
 
     @admin.display(description=_("AccessKey secret"))
     def secret_shown(self, connection: CloudConnection) -> str:

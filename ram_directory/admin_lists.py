@@ -19,6 +19,8 @@ lists rows of all accounts:
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import admin
 from django.core.paginator import Paginator
 from django.db import connection
@@ -136,11 +138,12 @@ def account_filter(path: str) -> type[AccountFilter]:
     return type("AccountFilter", (AccountFilter,), {"field_path": path})
 
 
-def count_of(model: type[Model], field: str) -> Coalesce:
-    """How many `model` rows point at the row, as a subquery: counted for the rows a page
-    shows, not (as Count() with GROUP BY would) for every row of the table."""
+def count_of(model: type[Model], field: str, *, outer: str = "pk", **where: Any) -> Coalesce:
+    """How many `model` rows (those matching `where`) have `field` equal to the row's `outer`
+    column, its primary key by default, as a subquery: counted for the rows a page shows, not
+    (as Count() with GROUP BY would) for every row of the table."""
     counted = (
-        model.objects.filter(**{field: OuterRef("pk")})
+        model.objects.filter(**{field: OuterRef(outer)}, **where)
         .order_by()
         .values(field)
         .annotate(n=Count("pk"))
